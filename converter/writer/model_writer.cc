@@ -1,0 +1,176 @@
+#include "writer/model_writer.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "model/weights_file.h"
+#include "octet/format.h"
+#include "octet/version.h"
+
+namespace octet {
+
+// checksum_hex: one definition, shared with the reader.
+
+namespace {
+std::string number(double d) {
+  if (std::isfinite(d)) {
+    float f = static_cast<float>(d);
+    if (static_cast<double>(f) == d) {
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof buf, f);
+      std::string s(buf, r.ptr);
+      // Accept the short form only if it reads back (through double, as JSON readers do) as f.
+      if (static_cast<float>(std::strtod(s.c_str(), nullptr)) == f) {
+        if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+        return s;
+      }
+    }
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    return buf;
+  }
+  // JSON has no Inf/NaN: clamp infinities to the largest float (Clip bounds), NaN is refused.
+  if (std::isnan(d)) throw Error("cannot write NaN into a model file");
+  return d > 0 ? "3.4028234663852886e+38" : "-3.4028234663852886e+38";
+}
+
+void dump(const nlohmann::json& j, std::string& out) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ", ";
+        first = false;
+        out += nlohmann::json(it.key()).dump();
+        out += ": ";
+        dump(it.value(), out);
+      }
+      out += '}';
+      break;
+    }
+    case nlohmann::json::value_t::array: {
+      out += '[';
+      for (size_t i = 0; i < j.size(); ++i) {
+        if (i) out += ", ";
+        dump(j[i], out);
+      }
+      out += ']';
+      break;
+    }
+    case nlohmann::json::value_t::number_float: out += number(j.get<double>()); break;
+    default: out += j.dump(); break;
+  }
+}
+
+nlohmann::json quant_json(const QuantInfo& q) {
+  nlohmann::json j = nlohmann::json::object();
+  if (q.axis >= 0) {
+    j["axis"] = q.axis;
+    nlohmann::json s = nlohmann::json::array();
+    for (float v : q.scale) s.push_back(static_cast<double>(v));
+    j["scale"] = s;
+    bool all_same = true;
+    for (int32_t z : q.zero_point) all_same = all_same && z == q.zero_point[0];
+    if (all_same) j["zero_point"] = q.zero_point.empty() ? 0 : q.zero_point[0];
+    else j["zero_point"] = q.zero_point;
+  } else {
+    j["scale"] = static_cast<double>(q.scale.at(0));
+    j["zero_point"] = q.zero_point.empty() ? 0 : q.zero_point[0];
+  }
+  return j;
+}
+}  // namespace
+
+std::string dump_json_line(const nlohmann::json& j) {
+  std::string s;
+  dump(j, s);
+  return s;
+}
+
+void ModelWriter::serialize(const std::string& bin_name, std::string* json_text, std::vector<uint8_t>* bin) const {
+  // .bin: header, then each constant at the next 64-byte boundary, in tensor order.
+  bin->assign(format::kHeaderBytes, 0);
+  std::vector<std::pair<uint64_t, uint64_t>> where(tensors_.size(), {0, 0});
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    if (!tensors_[i].has_data) continue;
+    uint64_t off = (bin->size() + format::kAlignment - 1) / format::kAlignment * format::kAlignment;
+    bin->resize(off, 0);
+    bin->insert(bin->end(), tensors_[i].data.begin(), tensors_[i].data.end());
+    where[i] = {off, tensors_[i].data.size()};
+  }
+  bin->resize((bin->size() + format::kAlignment - 1) / format::kAlignment * format::kAlignment, 0);
+  format::BinHeader h{};
+  std::memcpy(h.magic, format::kBinMagic, sizeof h.magic);
+  h.version = format::kBinVersion;
+  h.endian_marker = format::kEndianMarker;
+  h.file_bytes = bin->size();
+  std::memcpy(bin->data(), &h, sizeof h);
+
+  std::string& o = *json_text;
+  o = "{\n";
+  auto field = [&](const char* key, const nlohmann::json& v, bool last = false) {
+    o += "  " + nlohmann::json(key).dump() + ": " + dump_json_line(v) + (last ? "\n" : ",\n");
+  };
+  field("format", format::kFormatName);
+  field("format_version", {format::kFormatMajor, format::kFormatMinor});
+  field("producer", producer_);
+  if (!source_.is_null()) field("source", source_);
+  if (!conversion_.is_null()) field("conversion", conversion_);
+  field("weights", {{"file", bin_name}, {"bytes", bin->size()}, {"alignment", format::kAlignment},
+                    {"checksum", "xxh3_64:" + checksum_hex(bin->data(), bin->size())}});
+  field("inputs", inputs_);
+  field("outputs", outputs_);
+  o += "  \"tensors\": [\n";
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const TensorSpec& t = tensors_[i];
+    nlohmann::json j = {{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}};
+    if (!t.quant.empty()) j["quant"] = quant_json(t.quant);
+    if (t.has_data) j["data"] = {{"offset", where[i].first}, {"bytes", where[i].second}};
+    o += "    " + dump_json_line(j) + (i + 1 < tensors_.size() ? ",\n" : "\n");
+  }
+  o += "  ],\n  \"nodes\": [\n";
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeSpec& n = nodes_[i];
+    nlohmann::json j = {{"name", n.name}, {"op", n.op}, {"inputs", n.inputs}, {"outputs", n.outputs}};
+    if (!n.attrs.empty()) j["attrs"] = n.attrs;
+    if (!n.activation.is_null()) j["activation"] = n.activation;
+    j["precision"] = n.precision;
+    o += "    " + dump_json_line(j) + (i + 1 < nodes_.size() ? ",\n" : "\n");
+  }
+  o += "  ]\n}\n";
+}
+
+void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw Error(path + ": cannot write: " + std::strerror(errno));
+  bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": write failed: " + std::strerror(errno));
+  }
+}
+
+std::string ModelWriter::save(const std::string& json_path) const {
+  std::string stem = json_path;
+  if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".json") == 0) stem.resize(stem.size() - 5);
+  std::string bin_path = stem + ".bin";
+  std::string bin_name = bin_path.substr(bin_path.find_last_of('/') == std::string::npos ? 0 : bin_path.find_last_of('/') + 1);
+  std::string text;
+  std::vector<uint8_t> bin;
+  serialize(bin_name, &text, &bin);
+  // The .bin first: a JSON on disk always names a complete .bin.
+  write_file_atomic(bin_path, bin.data(), bin.size());
+  write_file_atomic(json_path, text.data(), text.size());
+  return bin_path;
+}
+
+}  // namespace octet

@@ -1,0 +1,31 @@
+// Dynamic (run-time) quantization of float activations to u8, per tensor or per row.
+// The range is the min/max of the finite values (widened to include 0). Non-finite values do
+// not move the range: NaN becomes the lowest code and +-Inf saturate, so one bad element cannot
+// turn the whole tensor's scale into garbage. This is the documented behaviour (docs/format.md).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/quant.h"
+
+namespace octet::q {
+
+inline Params dynamic_params_u8(const float* x, size_t n) {
+  float lo = 0.f, hi = 0.f;
+  for (size_t i = 0; i < n; ++i) {
+    float v = x[i];
+    if (!std::isfinite(v)) continue;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  return choose_params<uint8_t>(lo, hi);
+}
+
+inline void quantize_u8(const float* x, size_t n, Params p, uint8_t* out) {
+  const float inv = 1.f / p.scale;
+  for (size_t i = 0; i < n; ++i) out[i] = quantize<uint8_t>(x[i], inv, p.zero_point);
+}
+
+}  // namespace octet::q

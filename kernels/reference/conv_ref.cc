@@ -1,0 +1,138 @@
+// Reference Conv and ConvTranspose (NHWC activations, OHWI weights), in float, static int8 and
+// dynamic int8. Static int8 computes, per output element:
+//
+//   acc  = sum (x - zp_x) * w  +  bias                    (int32, w symmetric: zp_w = 0)
+//   real = acc * s_x * s_w[oc]  (+ s_r * (r - zp_r) when a residual is fused)
+//   y    = quantize(activation(real), s_y, zp_y)
+//
+// Padding contributes real zeros (codes equal to zp_x), i.e. nothing to acc.
+#include <cstring>
+#include <vector>
+
+#include "ops/params.h"
+#include "quant/activation.h"
+#include "quant/dynamic_quant.h"
+#include "quant/quant.h"
+#include "reference/q8.h"
+#include "reference/reference_kernels.h"
+
+namespace octet::ref {
+
+namespace {
+float weight_scale(const TensorDef& w, int64_t oc) { return w.quant.scale[w.quant.axis < 0 ? 0 : oc]; }
+
+
+class ConvRef final : public Kernel {
+ public:
+  explicit ConvRef(const KernelContext& ctx) : node_(ctx.node), p_(parse_conv(ctx.node)), transpose_(ctx.node.op == OpKind::ConvTranspose) {}
+
+  void run(const KernelArgs& a) override {
+    const Tensor& x = *a.in[0];
+    const Tensor& w = *a.in[1];
+    const Tensor* b = a.in.size() > 2 ? a.in[2] : nullptr;
+    const Tensor* r = a.in.size() > 3 ? a.in[3] : nullptr;
+    Tensor& y = *a.out[0];
+    const int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+    const int64_t O = w.shape[0], KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
+    const int64_t OH = y.shape[1], OW = y.shape[2], Og = O / p_.group;
+
+    // Inputs as integers (static or dynamic int8) or floats, so one loop serves all precisions.
+    const bool integer = node_.precision != Precision::Float;
+    std::vector<int32_t> xi;
+    std::vector<float> xf;
+    float sx = 1.f;
+    if (node_.precision == Precision::Int8Static) {
+      xi.resize(x.elements());
+      const int32_t zp = x.zero_point();
+      for (int64_t i = 0; i < x.elements(); ++i) xi[i] = load_q(x.dtype, x.data, i) - zp;
+      sx = x.scale();
+    } else if (node_.precision == Precision::Int8Dynamic) {
+      q::Params qp = q::dynamic_params_u8(x.as<float>(), x.elements());
+      std::vector<uint8_t> xq(x.elements());
+      q::quantize_u8(x.as<float>(), x.elements(), qp, xq.data());
+      xi.assign(xq.begin(), xq.end());
+      for (auto& v : xi) v -= qp.zero_point;
+      sx = qp.scale;
+    } else {
+      xf.assign(x.as<float>(), x.as<float>() + x.elements());
+    }
+
+    // Accumulate in int64 (integer precisions) or double (float), one output element at a time.
+    const int64_t ysize = N * OH * OW * O;
+    std::vector<int64_t> acc_i(integer ? ysize : 0, 0);
+    std::vector<double> acc_f(integer ? 0 : ysize, 0.0);
+    const int8_t* w8 = integer ? w.as<int8_t>() : nullptr;
+    const float* wf = integer ? nullptr : w.as<float>();
+    auto mac = [&](int64_t xidx, int64_t widx, int64_t yidx) {
+      for (int64_t ic = 0; ic < Cg; ++ic) {
+        if (integer) acc_i[yidx] += static_cast<int64_t>(xi[xidx + ic]) * w8[widx + ic];
+        else acc_f[yidx] += static_cast<double>(xf[xidx + ic]) * wf[widx + ic];
+      }
+    };
+    if (!transpose_) {
+#pragma omp parallel for collapse(2)
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t ow = 0; ow < OW; ++ow)
+            for (int64_t oc = 0; oc < O; ++oc) {
+              const int64_t yidx = ((n * OH + oh) * OW + ow) * O + oc;
+              for (int64_t kh = 0; kh < KH; ++kh) {
+                const int64_t ih = oh * p_.stride_h - p_.pad_t + kh * p_.dil_h;
+                if (ih < 0 || ih >= H) continue;
+                for (int64_t kw = 0; kw < KW; ++kw) {
+                  const int64_t iw = ow * p_.stride_w - p_.pad_l + kw * p_.dil_w;
+                  if (iw < 0 || iw >= W) continue;
+                  mac(((n * H + ih) * W + iw) * C + (oc / Og) * Cg, ((oc * KH + kh) * KW + kw) * Cg, yidx);
+                }
+              }
+            }
+    } else {
+      // Transposed: every input pixel scatters into the outputs its kernel window reaches.
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t ih = 0; ih < H; ++ih)
+          for (int64_t iw = 0; iw < W; ++iw)
+            for (int64_t kh = 0; kh < KH; ++kh) {
+              const int64_t oh = ih * p_.stride_h - p_.pad_t + kh * p_.dil_h;
+              if (oh < 0 || oh >= OH) continue;
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                const int64_t ow = iw * p_.stride_w - p_.pad_l + kw * p_.dil_w;
+                if (ow < 0 || ow >= OW) continue;
+                for (int64_t oc = 0; oc < O; ++oc)
+                  mac(((n * H + ih) * W + iw) * C + (oc / Og) * Cg, ((oc * KH + kh) * KW + kw) * Cg,
+                      ((n * OH + oh) * OW + ow) * O + oc);
+              }
+            }
+    }
+
+    const float inv_sy = node_.precision == Precision::Int8Static ? 1.f / y.scale() : 1.f;
+    const int32_t zy = node_.precision == Precision::Int8Static ? y.zero_point() : 0;
+    for (int64_t i = 0; i < ysize; ++i) {
+      const int64_t oc = i % O;
+      float real;
+      if (node_.precision == Precision::Int8Static) {
+        int64_t acc = acc_i[i] + (b ? b->as<int32_t>()[oc] : 0);
+        real = static_cast<float>(acc) * (sx * weight_scale(*w.def, oc));
+        if (r) real += r->scale() * static_cast<float>(load_q(r->dtype, r->data, i) - r->zero_point());
+      } else if (node_.precision == Precision::Int8Dynamic) {
+        real = static_cast<float>(acc_i[i]) * (sx * weight_scale(*w.def, oc)) + (b ? b->as<float>()[oc] : 0.f);
+        if (r) real += r->as<float>()[i];
+      } else {
+        real = static_cast<float>(acc_f[i]) + (b ? b->as<float>()[oc] : 0.f);
+        if (r) real += r->as<float>()[i];
+      }
+      real = apply_activation(node_.activation, real);
+      if (node_.precision == Precision::Int8Static) store_q(y.dtype, y.data, i, real * inv_sy + static_cast<float>(zy));
+      else y.as<float>()[i] = real;
+    }
+  }
+
+ private:
+  const NodeDef& node_;
+  ConvParams p_;
+  bool transpose_;
+};
+}  // namespace
+
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) { return std::make_unique<ConvRef>(ctx); }
+
+}  // namespace octet::ref

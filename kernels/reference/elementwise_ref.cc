@@ -1,0 +1,205 @@
+// Reference elementwise ops.
+//  Binary (numpy broadcasting). Static int8 Add/Sub/Mul:
+//    real = op(s_a (a - zp_a), s_b (b - zp_b));  y = quantize(act(real), s_y, zp_y)
+//  Unary. Static int8 runs through a 256-entry table: table[c] = quantize(f(s_x (c - zp_x))),
+//  built once from the float definition, so int8 unary ops are exact on every backend.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "ops/op_spec.h"
+#include "quant/activation.h"
+#include "reference/q8.h"
+#include "reference/reference_kernels.h"
+
+namespace octet::ref {
+
+namespace {
+// Walks the output index space and yields the matching flat index into a broadcast input.
+struct BroadcastIndex {
+  std::vector<int64_t> out_dims, in_strides;   // strides are 0 along broadcast dims
+  BroadcastIndex(const Shape& out, const Shape& in) : out_dims(out), in_strides(out.size(), 0) {
+    int64_t stride = 1;
+    for (int64_t d = static_cast<int64_t>(in.size()) - 1; d >= 0; --d) {
+      int64_t od = d + static_cast<int64_t>(out.size() - in.size());
+      in_strides[od] = in[d] == 1 ? 0 : stride;
+      stride *= in[d];
+    }
+  }
+  int64_t map(int64_t flat) const {
+    int64_t off = 0;
+    for (int64_t d = static_cast<int64_t>(out_dims.size()) - 1; d >= 0; --d) {
+      off += (flat % out_dims[d]) * in_strides[d];
+      flat /= out_dims[d];
+    }
+    return off;
+  }
+};
+
+template <class T>
+T binary_int(OpKind op, T a, T b) {
+  switch (op) {
+    case OpKind::Add: return a + b;
+    case OpKind::Sub: return a - b;
+    case OpKind::Mul: return a * b;
+    case OpKind::Div: return b == 0 ? 0 : a / b;   // integer division by zero yields 0, never traps
+    case OpKind::Max: return a > b ? a : b;
+    case OpKind::Min: return a < b ? a : b;
+    case OpKind::Pow: {
+      T r = 1;
+      for (T i = 0; i < b && i < 64; ++i) r *= a;
+      return b < 0 ? 0 : r;
+    }
+    default: return 0;
+  }
+}
+
+float binary_float(OpKind op, float a, float b) {
+  switch (op) {
+    case OpKind::Add: return a + b;
+    case OpKind::Sub: return a - b;
+    case OpKind::Mul: return a * b;
+    case OpKind::Div: return a / b;
+    case OpKind::Pow: return std::pow(a, b);
+    case OpKind::Max: return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+    case OpKind::Min: return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+    default: return 0;
+  }
+}
+
+class BinaryRef final : public Kernel {
+ public:
+  explicit BinaryRef(const KernelContext& ctx) : node_(ctx.node) {}
+  void run(const KernelArgs& args) override {
+    const Tensor& a = *args.in[0];
+    const Tensor& b = *args.in[1];
+    Tensor& y = *args.out[0];
+    BroadcastIndex ia(y.shape, a.shape), ib(y.shape, b.shape);
+    const int64_t n = y.elements();
+    const OpKind op = node_.op;
+    if (node_.precision == Precision::Int8Static) {
+      const float inv = 1.f / y.scale();
+      for (int64_t i = 0; i < n; ++i) {
+        float ra = a.scale() * static_cast<float>(load_q(a.dtype, a.data, ia.map(i)) - a.zero_point());
+        float rb = b.scale() * static_cast<float>(load_q(b.dtype, b.data, ib.map(i)) - b.zero_point());
+        float real = apply_activation(node_.activation, binary_float(op, ra, rb));
+        store_q(y.dtype, y.data, i, real * inv + static_cast<float>(y.zero_point()));
+      }
+      return;
+    }
+    switch (y.dtype) {
+      case DataType::f32:
+        for (int64_t i = 0; i < n; ++i)
+          y.as<float>()[i] = apply_activation(node_.activation, binary_float(op, a.as<float>()[ia.map(i)], b.as<float>()[ib.map(i)]));
+        break;
+      case DataType::s32:
+        for (int64_t i = 0; i < n; ++i) y.as<int32_t>()[i] = binary_int<int32_t>(op, a.as<int32_t>()[ia.map(i)], b.as<int32_t>()[ib.map(i)]);
+        break;
+      case DataType::i64:
+        for (int64_t i = 0; i < n; ++i) y.as<int64_t>()[i] = binary_int<int64_t>(op, a.as<int64_t>()[ia.map(i)], b.as<int64_t>()[ib.map(i)]);
+        break;
+      default:
+        node_error(node_, "unsupported dtype");
+    }
+  }
+
+ private:
+  const NodeDef& node_;
+};
+
+// A unary op with its attributes read once.
+struct UnaryFn {
+  OpKind op;
+  float alpha = 0, beta = 0;
+  bool tanh_gelu = false;
+  explicit UnaryFn(const NodeDef& n) : op(n.op) {
+    switch (op) {
+      case OpKind::LeakyRelu: alpha = n.attrs.get_float("alpha", 0.01f); break;
+      case OpKind::Clip: alpha = n.attrs.get_float("min", -INFINITY), beta = n.attrs.get_float("max", INFINITY); break;
+      case OpKind::HardSigmoid: alpha = n.attrs.get_float("alpha", 0.2f), beta = n.attrs.get_float("beta", 0.5f); break;
+      case OpKind::Gelu: tanh_gelu = n.attrs.get_string("approximate", "none") == "tanh"; break;
+      default: break;
+    }
+  }
+  float operator()(float x) const {
+    switch (op) {
+      case OpKind::Relu: return x > 0 ? x : 0.f;
+      case OpKind::LeakyRelu: return x >= 0 ? x : alpha * x;
+      case OpKind::Clip: return std::min(std::max(x, alpha), beta);
+      case OpKind::Sigmoid: return sigmoid(x);
+      case OpKind::Tanh: return std::tanh(x);
+      case OpKind::HardSwish: return hard_swish(x);
+      case OpKind::HardSigmoid: return hard_sigmoid(x, alpha, beta);
+      case OpKind::Gelu: return tanh_gelu ? gelu_tanh(x) : gelu_erf(x);
+      case OpKind::Erf: return std::erf(x);
+      case OpKind::Exp: return std::exp(x);
+      case OpKind::Log: return std::log(x);
+      case OpKind::Sqrt: return std::sqrt(x);
+      case OpKind::Neg: return -x;
+      case OpKind::Abs: return std::fabs(x);
+      case OpKind::Reciprocal: return 1.f / x;
+      default: return x;
+    }
+  }
+};
+
+class UnaryRef final : public Kernel {
+ public:
+  explicit UnaryRef(const KernelContext& ctx) : node_(ctx.node), fn_(ctx.node) {
+    if (node_.precision == Precision::Int8Static) {
+      // Attributes are read once here; the table then serves every run.
+      const TensorDef& x = ctx.input(0);
+      const TensorDef& y = ctx.output(0);
+      const float inv = 1.f / y.quant.scale[0];
+      const int32_t lo = x.dtype == DataType::u8 ? 0 : -128;
+      for (int32_t c = lo; c < lo + 256; ++c) {
+        float real = fn_(x.quant.scale[0] * static_cast<float>(c - x.quant.zero_point[0]));
+        float v = real * inv + static_cast<float>(y.quant.zero_point[0]);
+        table_[c - lo] = y.dtype == DataType::u8 ? q::saturate_round<uint8_t>(v)
+                                                 : static_cast<uint8_t>(q::saturate_round<int8_t>(v));
+      }
+    }
+  }
+  void run(const KernelArgs& args) override {
+    const Tensor& x = *args.in[0];
+    Tensor& y = *args.out[0];
+    const int64_t n = x.elements();
+    if (node_.precision == Precision::Int8Static) {
+      const uint8_t* src = static_cast<const uint8_t*>(x.data);
+      uint8_t* dst = static_cast<uint8_t*>(y.data);
+      const int off = x.dtype == DataType::u8 ? 0 : 128;   // s8 code c sits at table[c + 128]
+      for (int64_t i = 0; i < n; ++i) dst[i] = table_[static_cast<uint8_t>(src[i] + off)];
+      return;
+    }
+    switch (x.dtype) {
+      case DataType::f32:
+        for (int64_t i = 0; i < n; ++i) y.as<float>()[i] = fn_(x.as<float>()[i]);
+        break;
+      case DataType::s32:
+        for (int64_t i = 0; i < n; ++i) {
+          int32_t v = x.as<int32_t>()[i];
+          y.as<int32_t>()[i] = node_.op == OpKind::Neg ? -v : node_.op == OpKind::Abs ? (v < 0 ? -v : v) : (v > 0 ? v : 0);
+        }
+        break;
+      case DataType::i64:
+        for (int64_t i = 0; i < n; ++i) {
+          int64_t v = x.as<int64_t>()[i];
+          y.as<int64_t>()[i] = node_.op == OpKind::Neg ? -v : node_.op == OpKind::Abs ? (v < 0 ? -v : v) : (v > 0 ? v : 0);
+        }
+        break;
+      default:
+        node_error(node_, "unsupported dtype");
+    }
+  }
+
+ private:
+  const NodeDef& node_;
+  UnaryFn fn_;
+  uint8_t table_[256] = {};
+};
+}  // namespace
+
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx) { return std::make_unique<BinaryRef>(ctx); }
+std::unique_ptr<Kernel> make_unary(const KernelContext& ctx) { return std::make_unique<UnaryRef>(ctx); }
+
+}  // namespace octet::ref

@@ -1,0 +1,143 @@
+// Reference FullyConnected (Y[..., N] = X[..., K] W[N, K]^T + B) and MatMul (numpy matmul of two
+// activations, batch dims broadcast). Quantized forms:
+//
+//   FullyConnected static:  acc = sum (x - zp_x) w + bias;  real = acc s_x s_w[n];  y = q(act(real))
+//   FullyConnected dynamic: x quantized per tensor at run time to u8 (dynamic_quant.h), then
+//                           real = acc s_x s_w[n] + bias_f32, output float
+//   MatMul static:          acc = sum (a - zp_a)(b - zp_b);  real = acc s_a s_b;  y = q(act(real))
+//   MatMul dynamic:         both operands quantized per tensor at run time, output float
+#include <vector>
+
+#include "ops/op_spec.h"
+#include "quant/activation.h"
+#include "quant/dynamic_quant.h"
+#include "quant/quant.h"
+#include "reference/q8.h"
+#include "reference/reference_kernels.h"
+
+namespace octet::ref {
+
+namespace {
+
+// Operand as zero-point-free integers plus its scale (static or dynamic), or as floats.
+struct Operand {
+  std::vector<int32_t> i;
+  const float* f = nullptr;
+  float scale = 1.f;
+};
+Operand load_operand(const Tensor& t, Precision p) {
+  Operand o;
+  const int64_t n = t.elements();
+  if (p == Precision::Int8Static) {
+    o.i.resize(n);
+    for (int64_t k = 0; k < n; ++k) o.i[k] = load_q(t.dtype, t.data, k) - t.zero_point();
+    o.scale = t.scale();
+  } else if (p == Precision::Int8Dynamic) {
+    q::Params qp = q::dynamic_params_u8(t.as<float>(), n);
+    std::vector<uint8_t> tmp(n);
+    q::quantize_u8(t.as<float>(), n, qp, tmp.data());
+    o.i.resize(n);
+    for (int64_t k = 0; k < n; ++k) o.i[k] = tmp[k] - qp.zero_point;
+    o.scale = qp.scale;
+  } else {
+    o.f = t.as<float>();
+  }
+  return o;
+}
+
+class FullyConnectedRef final : public Kernel {
+ public:
+  explicit FullyConnectedRef(const KernelContext& ctx) : node_(ctx.node) {}
+  void run(const KernelArgs& a) override {
+    const Tensor& x = *a.in[0];
+    const Tensor& w = *a.in[1];
+    const Tensor* b = a.in.size() > 2 ? a.in[2] : nullptr;
+    Tensor& y = *a.out[0];
+    const int64_t N = w.shape[0], K = w.shape[1], rows = x.elements() / K;
+    const Precision p = node_.precision;
+    Operand xo = load_operand(x, p);
+    const QuantInfo& wq = w.quant();
+#pragma omp parallel for
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t n = 0; n < N; ++n) {
+        float real;
+        if (p == Precision::Float) {
+          double acc = 0;
+          for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(xo.f[r * K + k]) * w.as<float>()[n * K + k];
+          real = static_cast<float>(acc) + (b ? b->as<float>()[n] : 0.f);
+        } else {
+          int64_t acc = 0;
+          for (int64_t k = 0; k < K; ++k) acc += static_cast<int64_t>(xo.i[r * K + k]) * w.as<int8_t>()[n * K + k];
+          const float sw = wq.scale[wq.axis < 0 ? 0 : n];
+          if (p == Precision::Int8Static) {
+            real = static_cast<float>(acc + (b ? b->as<int32_t>()[n] : 0)) * (xo.scale * sw);
+          } else {
+            real = static_cast<float>(acc) * (xo.scale * sw) + (b ? b->as<float>()[n] : 0.f);
+          }
+        }
+        real = apply_activation(node_.activation, real);
+        if (p == Precision::Int8Static) store_q(y.dtype, y.data, r * N + n, real * (1.f / y.scale()) + static_cast<float>(y.zero_point()));
+        else y.as<float>()[r * N + n] = real;
+      }
+  }
+
+ private:
+  const NodeDef& node_;
+};
+
+class MatMulRef final : public Kernel {
+ public:
+  explicit MatMulRef(const KernelContext& ctx) : node_(ctx.node) {}
+  void run(const KernelArgs& a) override {
+    const Tensor& A = *a.in[0];
+    const Tensor& B = *a.in[1];
+    Tensor& Y = *a.out[0];
+    const Precision p = node_.precision;
+    Operand ao = load_operand(A, p), bo = load_operand(B, p);
+    const int64_t M = A.shape[A.shape.size() - 2], K = A.shape.back(), N = B.shape.back();
+    const int64_t batches = Y.elements() / (M * N);
+    // Batch index -> offsets into A and B under broadcasting.
+    Shape ybatch(Y.shape.begin(), Y.shape.end() - 2);
+    auto batch_offset = [&](const Shape& s, int64_t bi) {
+      Shape sb(s.begin(), s.end() - 2);
+      int64_t off = 0, stride = 1, rem = bi;
+      std::vector<int64_t> idx(ybatch.size());
+      for (int64_t d = static_cast<int64_t>(ybatch.size()) - 1; d >= 0; --d) idx[d] = rem % ybatch[d], rem /= ybatch[d];
+      for (int64_t d = static_cast<int64_t>(sb.size()) - 1; d >= 0; --d) {
+        int64_t yd = d + static_cast<int64_t>(ybatch.size() - sb.size());
+        if (sb[d] != 1) off += idx[yd] * stride;
+        stride *= sb[d];
+      }
+      return off;
+    };
+    for (int64_t bi = 0; bi < batches; ++bi) {
+      const int64_t aoff = batch_offset(A.shape, bi) * M * K, boff = batch_offset(B.shape, bi) * K * N;
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+          float real;
+          if (p == Precision::Float) {
+            double acc = 0;
+            for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(ao.f[aoff + m * K + k]) * bo.f[boff + k * N + n];
+            real = static_cast<float>(acc);
+          } else {
+            int64_t acc = 0;
+            for (int64_t k = 0; k < K; ++k) acc += static_cast<int64_t>(ao.i[aoff + m * K + k]) * bo.i[boff + k * N + n];
+            real = static_cast<float>(acc) * (ao.scale * bo.scale);
+          }
+          real = apply_activation(node_.activation, real);
+          const int64_t yi = (bi * M + m) * N + n;
+          if (p == Precision::Int8Static) store_q(Y.dtype, Y.data, yi, real * (1.f / Y.scale()) + static_cast<float>(Y.zero_point()));
+          else Y.as<float>()[yi] = real;
+        }
+    }
+  }
+
+ private:
+  const NodeDef& node_;
+};
+}  // namespace
+
+std::unique_ptr<Kernel> make_fully_connected(const KernelContext& ctx) { return std::make_unique<FullyConnectedRef>(ctx); }
+std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx) { return std::make_unique<MatMulRef>(ctx); }
+
+}  // namespace octet::ref

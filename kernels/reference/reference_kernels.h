@@ -1,0 +1,24 @@
+// Reference kernels: plain, portable C++ loops written to be read. They define what every op
+// computes (the tests compare every other backend against them) and they run any node no other
+// backend takes. Speed is not their job.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace octet::ref {
+
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);            // Conv, ConvTranspose
+std::unique_ptr<Kernel> make_fully_connected(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);            // MaxPool, AveragePool, GlobalAveragePool
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);          // Add, Sub, Mul, Div, Pow, Max, Min
+std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // Relu ... Reciprocal
+std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);        // QuantizeLinear, DequantizeLinear
+std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where
+std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean, ReduceSum, ReduceMax
+std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
+
+}  // namespace octet::ref

@@ -1,0 +1,58 @@
+// Typed attributes of the ops whose kernels need more than one or two numbers. Parsed from the
+// node's JSON attributes in one place, used by validation, shape inference and every backend.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_data.h"
+
+namespace octet {
+
+// Conv / ConvTranspose. Spatial layout NHWC; pads are [top, left, bottom, right] (ONNX order).
+struct ConvParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  int64_t dil_h = 1, dil_w = 1;
+  int64_t group = 1;
+  int64_t out_pad_h = 0, out_pad_w = 0;   // ConvTranspose only
+};
+ConvParams parse_conv(const NodeDef& node);
+// Output extent of a convolution along one axis (may be <= 0 for invalid geometry).
+int64_t conv_out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_begin, int64_t pad_end, int64_t dil);
+int64_t deconv_out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_begin, int64_t pad_end, int64_t dil,
+                       int64_t out_pad);
+
+// MaxPool / AveragePool.
+struct PoolParams {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  int64_t dil_h = 1, dil_w = 1;
+  bool ceil_mode = false;
+  bool count_include_pad = false;
+};
+PoolParams parse_pool(const NodeDef& node);
+int64_t pool_out_dim(int64_t in, int64_t k, int64_t stride, int64_t pad_begin, int64_t pad_end, int64_t dil, bool ceil_mode);
+
+struct SliceParams {
+  std::vector<int64_t> starts, ends, axes, steps;
+};
+SliceParams parse_slice(const NodeDef& node);
+// Resolves ONNX slice semantics for one input shape: per-dimension start/step/count.
+struct SliceDims {
+  std::vector<int64_t> start, step, count;
+};
+SliceDims resolve_slice(const SliceParams& p, const Shape& in, const NodeDef& node);
+
+struct ResizeParams {
+  std::string mode = "nearest";                     // nearest | linear
+  std::string coord = "half_pixel";                 // coordinate_transformation_mode
+  std::string nearest_mode = "round_prefer_floor";
+  std::vector<float> scales;                        // one per dim, or empty when sizes given
+  std::vector<int64_t> sizes;                       // one per dim, or empty
+};
+ResizeParams parse_resize(const NodeDef& node);
+
+}  // namespace octet

@@ -1,0 +1,86 @@
+// Elementwise binary (numpy broadcasting) and unary ops: validation and shape inference.
+#include <cmath>
+
+#include "ops/op_spec.h"
+#include "ops/spec_util.h"
+
+namespace octet {
+
+namespace {
+using DT = DataType;
+
+bool int8_binary(OpKind op) { return op == OpKind::Add || op == OpKind::Sub || op == OpKind::Mul; }
+
+void validate_binary(const NodeDef& n, const detail::ModelData& m) {
+  if (n.activation.kind != ActKind::None && !int8_binary(n.op)) node_error(n, "cannot carry a fused activation");
+  switch (n.precision) {
+    case Precision::Float: {
+      expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input A");
+      const DT t = m.tensor(n.inputs[0]).dtype;
+      if (m.tensor(n.inputs[1]).dtype != t) node_error(n, "inputs must have the same dtype");
+      if (m.tensor(n.outputs[0]).dtype != t) node_error(n, "output dtype must match the inputs");
+      if (t != DT::f32 && n.activation.kind != ActKind::None) node_error(n, "integer arithmetic cannot carry an activation");
+      break;
+    }
+    case Precision::Int8Static:
+      if (!int8_binary(n.op)) node_error(n, "has no int8 form (only Add, Sub, Mul)");
+      expect_dtype(n, m, 0, {DT::u8, DT::s8}, "input A");
+      expect_dtype(n, m, 1, {DT::u8, DT::s8}, "input B");
+      expect_out_dtype(n, m, 0, {DT::u8, DT::s8}, "output");
+      for (int t : {n.inputs[0], n.inputs[1], n.outputs[0]}) expect_per_tensor(n, m.tensor(t));
+      break;
+    case Precision::Int8Dynamic:
+      node_error(n, "has no dynamic int8 form");
+  }
+}
+
+void infer_binary(InferCtx& c) {
+  Shape out;
+  if (!broadcast_shapes(c.input(0), c.input(1), &out))
+    c.fail("shapes " + shape_str(c.input(0)) + " and " + shape_str(c.input(1)) + " do not broadcast");
+  c.out = {out};
+}
+
+void validate_unary(const NodeDef& n, const detail::ModelData& m) {
+  if (n.activation.kind != ActKind::None) node_error(n, "cannot carry a fused activation");
+  if (n.op == OpKind::Clip) {
+    float lo = n.attrs.get_float("min", -INFINITY), hi = n.attrs.get_float("max", INFINITY);
+    if (lo > hi) node_error(n, "min is greater than max");
+  }
+  if (n.op == OpKind::Gelu) {
+    auto a = n.attrs.get_string("approximate", "none");
+    if (a != "none" && a != "tanh") n.attrs.fail("approximate", "must be 'none' or 'tanh'");
+  }
+  switch (n.precision) {
+    case Precision::Float:
+      if (n.op == OpKind::Neg || n.op == OpKind::Abs || n.op == OpKind::Relu)
+        expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input");
+      else
+        expect_dtype(n, m, 0, {DT::f32}, "input");
+      expect_same_dtype(n, m, 0, 0);
+      break;
+    case Precision::Int8Static:
+      // Any unary op runs in int8 through a 256-entry table built from its float definition.
+      expect_dtype(n, m, 0, {DT::u8, DT::s8}, "input");
+      expect_out_dtype(n, m, 0, {DT::u8, DT::s8}, "output");
+      expect_per_tensor(n, m.tensor(n.inputs[0]));
+      expect_per_tensor(n, m.tensor(n.outputs[0]));
+      break;
+    case Precision::Int8Dynamic:
+      node_error(n, "has no dynamic int8 form");
+  }
+}
+
+void infer_unary(InferCtx& c) { c.out = {c.input(0)}; }
+}  // namespace
+
+void fill_elementwise_specs(OpSpec* t) {
+  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Pow, OpKind::Max, OpKind::Min})
+    t[size_t(k)] = {2, 2, 1, 1, validate_binary, infer_binary};
+  for (OpKind k : {OpKind::Relu, OpKind::LeakyRelu, OpKind::Clip, OpKind::Sigmoid, OpKind::Tanh, OpKind::HardSwish,
+                   OpKind::HardSigmoid, OpKind::Gelu, OpKind::Erf, OpKind::Exp, OpKind::Log, OpKind::Sqrt, OpKind::Neg,
+                   OpKind::Abs, OpKind::Reciprocal})
+    t[size_t(k)] = {1, 1, 1, 1, validate_unary, infer_unary};
+}
+
+}  // namespace octet

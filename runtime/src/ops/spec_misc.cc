@@ -1,0 +1,107 @@
+// Reductions, Softmax, LayerNormalization, QuantizeLinear/DequantizeLinear: validation and
+// shape inference. (Recurrent ops: spec_rnn.cc.)
+#include <set>
+
+#include "ops/op_spec.h"
+#include "ops/spec_util.h"
+
+namespace octet {
+
+namespace {
+using DT = DataType;
+
+void validate_reduce(const NodeDef& n, const detail::ModelData& m) {
+  n.attrs.get_ints("axes", {});
+  n.attrs.get_int("keepdims", 1);
+  switch (n.precision) {
+    case Precision::Float:
+      expect_dtype(n, m, 0, {DT::f32}, "input");
+      expect_same_dtype(n, m, 0, 0);
+      break;
+    case Precision::Int8Static:
+      if (n.op == OpKind::ReduceSum) node_error(n, "has no int8 form");
+      expect_dtype(n, m, 0, {DT::u8, DT::s8}, "input");
+      expect_same_dtype(n, m, 0, 0);
+      expect_per_tensor(n, m.tensor(n.inputs[0]));
+      expect_per_tensor(n, m.tensor(n.outputs[0]));
+      if (n.op == OpKind::ReduceMax) expect_same_quant(n, m, 0, 0);
+      break;
+    case Precision::Int8Dynamic:
+      node_error(n, "has no dynamic int8 form");
+  }
+}
+
+void infer_reduce(InferCtx& c) {
+  const Shape& x = c.input(0);
+  auto axes = c.node.attrs.get_ints("axes", {});
+  bool keep = c.node.attrs.get_int("keepdims", 1) != 0;
+  std::set<int64_t> red;
+  for (int64_t a : axes) red.insert(normalize_axis(a, static_cast<int64_t>(x.size()), c.node));
+  Shape out;
+  for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) {
+    bool r = axes.empty() || red.count(i);
+    if (!r) out.push_back(x[i]);
+    else if (keep) out.push_back(1);
+  }
+  c.out = {out};
+}
+
+void validate_softmax(const NodeDef& n, const detail::ModelData& m) {
+  n.attrs.get_int("axis", -1);
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_dtype(n, m, 0, {DT::f32}, "input");
+  expect_same_dtype(n, m, 0, 0);
+}
+
+void validate_layernorm(const NodeDef& n, const detail::ModelData& m) {
+  n.attrs.get_int("axis", -1);
+  if (!(n.attrs.get_float("epsilon", 1e-5f) > 0)) n.attrs.fail("epsilon", "must be positive");
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_dtype(n, m, 0, {DT::f32}, "input");
+  expect_dtype(n, m, 1, {DT::f32}, "scale");
+  expect_dtype(n, m, 2, {DT::f32}, "bias");
+  expect_same_dtype(n, m, 0, 0);
+}
+
+void infer_layernorm(InferCtx& c) {
+  const Shape& x = c.input(0);
+  int64_t ax = normalize_axis(c.node.attrs.get_int("axis", -1), static_cast<int64_t>(x.size()), c.node);
+  Shape norm(x.begin() + ax, x.end());
+  for (size_t i = 1; i < 3; ++i) {
+    if (!c.has_input(i)) continue;
+    Shape b;
+    if (!broadcast_shapes(norm, c.input(i), &b) || b != norm)
+      c.fail(std::string(i == 1 ? "scale" : "bias") + " shape " + shape_str(c.input(i)) + " does not match normalized shape " + shape_str(norm));
+  }
+  c.out = {x};
+}
+
+void validate_quantize(const NodeDef& n, const detail::ModelData& m) {
+  expect_dtype(n, m, 0, {DT::f32}, "input");
+  expect_out_dtype(n, m, 0, {DT::u8, DT::s8}, "output");
+  expect_per_tensor(n, m.tensor(n.outputs[0]));
+}
+
+void validate_dequantize(const NodeDef& n, const detail::ModelData& m) {
+  expect_dtype(n, m, 0, {DT::u8, DT::s8, DT::s32}, "input");
+  expect_out_dtype(n, m, 0, {DT::f32}, "output");
+  const TensorDef& x = m.tensor(n.inputs[0]);
+  if (x.quant.empty()) node_error(n, "input '" + x.name + "' has no quantization parameters");
+}
+
+void infer_same(InferCtx& c) { c.out = {c.input(0)}; }
+}  // namespace
+
+void fill_rnn_specs(OpSpec* t);
+
+void fill_misc_specs(OpSpec* t) {
+  for (OpKind k : {OpKind::ReduceMean, OpKind::ReduceSum, OpKind::ReduceMax})
+    t[size_t(k)] = {1, 1, 1, 1, validate_reduce, infer_reduce};
+  t[size_t(OpKind::Softmax)] = {1, 1, 1, 1, validate_softmax, infer_same};
+  t[size_t(OpKind::LayerNormalization)] = {2, 3, 1, 1, validate_layernorm, infer_layernorm};
+  t[size_t(OpKind::QuantizeLinear)] = {1, 1, 1, 1, validate_quantize, infer_same};
+  t[size_t(OpKind::DequantizeLinear)] = {1, 1, 1, 1, validate_dequantize, infer_same};
+  fill_rnn_specs(t);
+}
+
+}  // namespace octet

@@ -1,0 +1,326 @@
+// octet::Session: assigns each node to a backend once (creating its kernel), and per run
+// re-infers shapes and re-plans memory only when input shapes changed, then runs the kernels.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "backend/backend.h"
+#include "memory_plan.h"
+#include "octet/format.h"
+#include "ops/op_spec.h"
+
+namespace octet {
+
+int64_t Tensor::elements() const { return shape_elements(shape); }
+
+namespace detail {
+
+namespace {
+// 64-byte aligned byte buffer that never reallocates behind a kernel's back.
+struct AlignedBuffer {
+  void* ptr = nullptr;
+  size_t size = 0;
+  void reserve(size_t n) {
+    if (n <= size && ptr) return;
+    std::free(ptr);
+    size = (std::max<size_t>(n, 64) + 63) / 64 * 64;
+    ptr = std::aligned_alloc(64, size);
+    if (!ptr) throw Error("out of memory allocating " + std::to_string(size) + " bytes of activations");
+  }
+  ~AlignedBuffer() { std::free(ptr); }
+};
+
+bool verbose(const char* what) {
+  const char* v = std::getenv("OCTET_VERBOSE");
+  return v && (std::strstr(v, what) || std::strstr(v, "all"));
+}
+
+// Multiply-adds x2 of one run of a node, for GOPS in the profile. 0 for non-GEMM ops.
+double node_ops(const NodeDef& n, const std::vector<Tensor>& t) {
+  auto sh = [&](int i) -> const Shape& { return t[static_cast<size_t>(i)].shape; };
+  switch (n.op) {
+    case OpKind::Conv: {
+      const Shape &y = sh(n.outputs[0]), &w = sh(n.inputs[1]);
+      return 2.0 * shape_elements(y) * w[1] * w[2] * w[3];
+    }
+    case OpKind::ConvTranspose: {
+      const Shape &x = sh(n.inputs[0]), &w = sh(n.inputs[1]);
+      return 2.0 * shape_elements(x) / x[3] * w[0] * w[1] * w[2] * w[3];
+    }
+    case OpKind::FullyConnected: {
+      const Shape& w = sh(n.inputs[1]);
+      return 2.0 * shape_elements(sh(n.outputs[0])) * w[1];
+    }
+    case OpKind::MatMul: {
+      const Shape& a = sh(n.inputs[0]);
+      return 2.0 * shape_elements(sh(n.outputs[0])) * a.back();
+    }
+    default: return 0;
+  }
+}
+}  // namespace
+
+struct NodeExec {
+  std::unique_ptr<Kernel> kernel;
+  std::string backend;
+  KernelArgs args;
+  double ms = 0;
+  int64_t runs = 0;
+  double ops = 0;
+};
+
+struct SessionImpl {
+  std::shared_ptr<const Model> model;
+  const ModelData& m;
+  SessionOptions opts;
+  std::string backend_name;
+  std::vector<std::unique_ptr<Backend>> backends;
+  std::vector<NodeExec> execs;
+  std::vector<DispatchEntry> dispatch;
+  std::vector<Tensor> tensors;                 // one per model tensor
+  std::vector<AlignedBuffer> input_buffers;    // one per graph input
+  std::vector<bool> input_set;
+  std::vector<Shape> planned_input_shapes;     // shapes the current plan was made for
+  AlignedBuffer arena;
+  size_t arena_bytes = 0;
+  NodeObserver observer;
+
+  SessionImpl(std::shared_ptr<const Model> mdl, const SessionOptions& o)
+      : model(std::move(mdl)), m(model->data()), opts(o) {
+    if (opts.threads < 1) throw Error("threads must be >= 1 (got " + std::to_string(opts.threads) + ")");
+    backends = make_backends(opts.backend, &backend_name);
+    tensors.resize(m.tensors.size());
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+      const TensorDef& d = m.tensors[i];
+      tensors[i].def = &d;
+      tensors[i].dtype = d.dtype;
+      tensors[i].shape = d.shape;
+      if (d.is_constant()) tensors[i].data = const_cast<uint8_t*>(d.data);
+    }
+    input_buffers.resize(m.inputs.size());
+    input_set.assign(m.inputs.size(), false);
+    create_kernels();
+  }
+
+  void create_kernels() {
+    const bool log = verbose("dispatch");
+    for (const NodeDef& n : m.nodes) {
+      KernelContext ctx{m, n, opts.threads};
+      NodeExec e;
+      std::string note;
+      for (size_t b = 0; b < backends.size(); ++b) {
+        Support s = backends[b]->supports(ctx);
+        if (!s.ok) {
+          if (note.empty()) note = std::string(backends[b]->name()) + ": " + s.reason;
+          continue;
+        }
+        if (b > 0 && !opts.allow_fallback)
+          throw Error("node '" + n.name + "' (" + op_name(n.op) + ") cannot run on backend '" + backend_name + "': " + note);
+        e.kernel = backends[b]->create(ctx);
+        e.backend = backends[b]->name();
+        break;
+      }
+      if (!e.kernel) throw Error("node '" + n.name + "' (" + op_name(n.op) + "): no backend can run it: " + note);
+      if (e.backend == backend_name) note.clear();
+      for (int t : n.inputs) e.args.in.push_back(t >= 0 ? &tensors[t] : nullptr);
+      for (int t : n.outputs) e.args.out.push_back(t >= 0 ? &tensors[t] : nullptr);
+      dispatch.push_back({n.name, op_name(n.op), e.backend, precision_name(n.precision), e.kernel->impl(), note});
+      if (log)
+        std::fprintf(stderr, "octet: node %s (%s, %s) -> %s%s%s\n", n.name.c_str(), op_name(n.op), precision_name(n.precision),
+                     e.backend.c_str(), note.empty() ? "" : " (fallback: ", note.empty() ? "" : (note + ")").c_str());
+      execs.push_back(std::move(e));
+    }
+  }
+
+  int input_index(const std::string& name) const {
+    for (size_t i = 0; i < m.inputs.size(); ++i)
+      if (m.tensor(m.inputs[i]).name == name) return static_cast<int>(i);
+    std::string names;
+    for (int t : m.inputs) names += (names.empty() ? "" : ", ") + m.tensor(t).name;
+    throw Error("model has no input named '" + name + "' (inputs: " + names + ")");
+  }
+
+  void set_input(const std::string& name, const TensorView& v) {
+    const int i = input_index(name);
+    const TensorDef& d = m.tensor(m.inputs[i]);
+    if (v.dtype != d.dtype)
+      throw Error("input '" + name + "': got dtype " + dtype_name(v.dtype) + ", model expects " + dtype_name(d.dtype));
+    if (v.shape.size() != d.shape.size())
+      throw Error("input '" + name + "': got shape " + shape_str(v.shape) + ", model expects rank " + std::to_string(d.shape.size()));
+    for (size_t k = 0; k < d.shape.size(); ++k) {
+      if (v.shape[k] < 0) throw Error("input '" + name + "': negative dimension in " + shape_str(v.shape));
+      if (d.shape[k] >= 0 && v.shape[k] != d.shape[k])
+        throw Error("input '" + name + "': dimension " + std::to_string(k) + " is " + std::to_string(v.shape[k]) +
+                    ", model expects " + std::to_string(d.shape[k]) + " (got " + shape_str(v.shape) + ")");
+    }
+    if (v.elements() > 0 && !v.data) throw Error("input '" + name + "': data pointer is null");
+    input_buffers[i].reserve(v.bytes());
+    if (v.bytes()) std::memcpy(input_buffers[i].ptr, v.data, v.bytes());
+    Tensor& t = tensors[m.inputs[i]];
+    t.shape = v.shape;
+    t.data = input_buffers[i].ptr;
+    input_set[i] = true;
+  }
+
+  void check_symbols() {
+    std::map<std::string, std::pair<int64_t, std::string>> seen;
+    for (int idx : m.inputs) {
+      const TensorDef& d = m.tensor(idx);
+      for (size_t k = 0; k < d.shape.size(); ++k) {
+        if (d.shape[k] >= 0 || d.dim_names[k] == "?") continue;
+        int64_t v = tensors[idx].shape[k];
+        auto [it, fresh] = seen.emplace(d.dim_names[k], std::make_pair(v, d.name));
+        if (!fresh && it->second.first != v)
+          throw Error("inputs '" + it->second.second + "' and '" + d.name + "' disagree on dimension '" + d.dim_names[k] +
+                      "' (" + std::to_string(it->second.first) + " vs " + std::to_string(v) + ")");
+      }
+    }
+  }
+
+  // Shapes of every tensor for the current inputs, then memory, then kernel reshape.
+  void prepare_shapes() {
+    check_symbols();
+    for (const NodeDef& n : m.nodes) {
+      InferCtx ctx{n, m, {}, {}};
+      for (int t : n.inputs) ctx.in.push_back(t >= 0 ? &tensors[t].shape : nullptr);
+      op_spec(n.op).infer(ctx);
+      for (size_t o = 0; o < n.outputs.size(); ++o) {
+        if (n.outputs[o] < 0) continue;
+        Tensor& t = tensors[n.outputs[o]];
+        t.shape = ctx.out[o];
+        if (shape_elements(t.shape) > format::kMaxElements) node_error(n, "output '" + t.name() + "' is too large: " + shape_str(t.shape));
+      }
+    }
+    std::vector<size_t> bytes(tensors.size());
+    for (size_t i = 0; i < tensors.size(); ++i) bytes[i] = tensors[i].bytes();
+    MemoryPlan plan = plan_memory(m, bytes);
+    arena.reserve(plan.arena_bytes);
+    arena_bytes = plan.arena_bytes;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      int r = plan.root[i];
+      if (plan.offset[r] >= 0) tensors[i].data = static_cast<uint8_t*>(arena.ptr) + plan.offset[r];
+      else if (r != static_cast<int>(i)) tensors[i].data = tensors[r].data;
+    }
+    for (size_t k = 0; k < execs.size(); ++k) {
+      try {
+        execs[k].kernel->reshape(execs[k].args);
+      } catch (const Error& e) {
+        std::string msg = e.what();
+        if (msg.rfind("node '", 0) == 0) throw;
+        node_error(m.nodes[k], msg);
+      }
+      execs[k].ops = node_ops(m.nodes[k], tensors);
+    }
+    planned_input_shapes.clear();
+    for (int idx : m.inputs) planned_input_shapes.push_back(tensors[idx].shape);
+  }
+
+  void run() {
+    for (size_t i = 0; i < m.inputs.size(); ++i)
+      if (!input_set[i]) throw Error("input '" + m.tensor(m.inputs[i]).name + "' was not set");
+    bool same = planned_input_shapes.size() == m.inputs.size();
+    for (size_t i = 0; same && i < m.inputs.size(); ++i) same = planned_input_shapes[i] == tensors[m.inputs[i]].shape;
+#ifdef _OPENMP
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(opts.threads);
+#endif
+    try {
+      if (!same) prepare_shapes();
+      run_nodes();
+    } catch (...) {
+#ifdef _OPENMP
+      omp_set_num_threads(saved_threads);
+#endif
+      throw;
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(saved_threads);
+#endif
+  }
+
+  void refresh_input_views() {
+    // A view (Reshape...) of a graph input shares the input's buffer, which set_input may have
+    // reallocated: re-point views whose root is a graph input.
+    for (const NodeDef& n : m.nodes)
+      if (op_spec(n.op).view && n.outputs[0] >= 0) tensors[n.outputs[0]].data = tensors[n.inputs[0]].data;
+  }
+
+  void run_nodes() {
+    refresh_input_views();
+    using clock = std::chrono::steady_clock;
+    for (size_t k = 0; k < execs.size(); ++k) {
+      NodeExec& e = execs[k];
+      if (opts.profile) {
+        auto t0 = clock::now();
+        e.kernel->run(e.args);
+        e.ms += std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+        ++e.runs;
+      } else {
+        e.kernel->run(e.args);
+      }
+      if (observer) {
+        const NodeDef& n = m.nodes[k];
+        for (int t : n.outputs) {
+          if (t < 0) continue;
+          const Tensor& x = tensors[t];
+          observer(n.name, x.name(), TensorView{x.dtype, x.shape, x.data});
+        }
+      }
+    }
+  }
+};
+
+}  // namespace detail
+
+Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts) {
+  if (!model) throw Error("Session: model is null");
+  impl_ = std::make_unique<detail::SessionImpl>(std::move(model), opts);
+}
+Session::~Session() = default;
+
+void Session::set_input(const std::string& name, const TensorView& value) { impl_->set_input(name, value); }
+void Session::run() { impl_->run(); }
+
+TensorView Session::output(const std::string& name) const {
+  const auto& m = impl_->m;
+  for (int t : m.outputs) {
+    if (m.tensor(t).name != name) continue;
+    if (impl_->planned_input_shapes.empty()) throw Error("output '" + name + "' requested before the first run()");
+    const Tensor& x = impl_->tensors[t];
+    return TensorView{x.dtype, x.shape, x.data};
+  }
+  std::string names;
+  for (int t : m.outputs) names += (names.empty() ? "" : ", ") + m.tensor(t).name;
+  throw Error("model has no output named '" + name + "' (outputs: " + names + ")");
+}
+
+const std::vector<DispatchEntry>& Session::dispatch() const { return impl_->dispatch; }
+
+std::vector<NodeProfile> Session::profile() const {
+  std::vector<NodeProfile> out;
+  for (size_t k = 0; k < impl_->execs.size(); ++k) {
+    const auto& e = impl_->execs[k];
+    const NodeDef& n = impl_->m.nodes[k];
+    NodeProfile p{n.name, op_name(n.op), e.backend, precision_name(n.precision), e.kernel->impl(), e.ms, 0, e.runs};
+    if (e.runs > 0 && e.ms > 0) p.gops = e.ops * e.runs / (e.ms * 1e6);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void Session::reset_profile() {
+  for (auto& e : impl_->execs) e.ms = 0, e.runs = 0;
+}
+
+void Session::set_observer(NodeObserver observer) { impl_->observer = std::move(observer); }
+const Model& Session::model() const { return *impl_->model; }
+std::string Session::backend() const { return impl_->backend_name; }
+size_t Session::arena_bytes() const { return impl_->arena_bytes; }
+
+}  // namespace octet

@@ -1,0 +1,145 @@
+#include "test_util.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace octet::test {
+
+int64_t Buffer::elements() const {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+Buffer Buffer::from_view(const TensorView& v) {
+  Buffer b{v.dtype, v.shape, std::vector<uint8_t>(v.bytes())};
+  if (v.bytes()) std::memcpy(b.bytes.data(), v.data, v.bytes());
+  return b;
+}
+
+QuantInfo per_tensor(float scale, int32_t zp) { return QuantInfo{{scale}, {zp}, -1}; }
+QuantInfo per_channel(std::vector<float> scales, int axis) {
+  std::vector<int32_t> zps(scales.size(), 0);
+  return QuantInfo{std::move(scales), std::move(zps), axis};
+}
+
+std::string GraphBuilder::input(const std::string& name, DataType dt, Dims shape, QuantInfo q) {
+  w_.add_tensor({name, dt, std::move(shape), std::move(q), {}, false});
+  inputs_.push_back(name);
+  return name;
+}
+
+std::string GraphBuilder::tensor(const std::string& name, DataType dt, Dims shape, QuantInfo q) {
+  w_.add_tensor({name, dt, std::move(shape), std::move(q), {}, false});
+  return name;
+}
+
+std::string GraphBuilder::constant(const std::string& name, const Buffer& value, QuantInfo q) {
+  Dims dims(value.shape.begin(), value.shape.end());
+  w_.add_tensor({name, value.dtype, dims, std::move(q), value.bytes, true});
+  return name;
+}
+
+void GraphBuilder::node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
+                        nlohmann::json attrs, const std::string& precision, nlohmann::json activation,
+                        const std::string& name) {
+  w_.add_node({name.empty() ? op + "_" + std::to_string(count_++) : name, op, std::move(inputs), std::move(outputs),
+               std::move(attrs), std::move(activation), precision});
+}
+
+void GraphBuilder::serialize(std::string* json, std::vector<uint8_t>* bin) {
+  w_.set_inputs(inputs_);
+  w_.set_outputs(outputs_);
+  w_.serialize("test.bin", json, bin);
+}
+
+std::shared_ptr<const Model> GraphBuilder::build() {
+  std::string json;
+  std::vector<uint8_t> bin;
+  serialize(&json, &bin);
+  return Model::from_memory(json, std::move(bin), "test");
+}
+
+std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                  const std::map<std::string, Buffer>& inputs, int threads) {
+  SessionOptions o;
+  o.backend = backend;
+  o.threads = threads;
+  Session s(model, o);
+  for (const auto& [name, buf] : inputs) s.set_input(name, buf.view());
+  s.run();
+  std::map<std::string, Buffer> out;
+  for (const auto& info : model->outputs()) out[info.name] = Buffer::from_view(s.output(info.name));
+  return out;
+}
+
+std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+Buffer random_q8(DataType dt, std::vector<int64_t> shape, uint32_t seed) {
+  Buffer b{dt, std::move(shape), {}};
+  b.bytes.resize(b.elements());
+  std::mt19937 rng(seed);
+  for (auto& x : b.bytes) x = static_cast<uint8_t>(rng() & 0xff);
+  return b;
+}
+
+Buffer random_f32(std::vector<int64_t> shape, float lo, float hi, uint32_t seed) {
+  Buffer b{DataType::f32, std::move(shape), {}};
+  auto v = random_floats(b.elements(), lo, hi, seed);
+  b.bytes.resize(v.size() * 4);
+  std::memcpy(b.bytes.data(), v.data(), b.bytes.size());
+  return b;
+}
+
+int64_t max_code_diff(const Buffer& a, const Buffer& b) {
+  if (a.dtype != b.dtype || a.shape != b.shape) return -1;
+  int64_t worst = 0;
+  for (int64_t i = 0; i < a.elements(); ++i) {
+    int64_t x, y;
+    switch (a.dtype) {
+      case DataType::u8: x = a.as<uint8_t>()[i], y = b.as<uint8_t>()[i]; break;
+      case DataType::s8: x = a.as<int8_t>()[i], y = b.as<int8_t>()[i]; break;
+      case DataType::s32: x = a.as<int32_t>()[i], y = b.as<int32_t>()[i]; break;
+      case DataType::i64: x = a.as<int64_t>()[i], y = b.as<int64_t>()[i]; break;
+      default: return -1;
+    }
+    worst = std::max<int64_t>(worst, std::llabs(x - y));
+  }
+  return worst;
+}
+
+double max_rel_diff(const Buffer& a, const Buffer& b, double atol) {
+  if (a.dtype != DataType::f32 || b.dtype != DataType::f32 || a.shape != b.shape) return INFINITY;
+  double worst = 0;
+  for (int64_t i = 0; i < a.elements(); ++i) {
+    double x = a.as<float>()[i], y = b.as<float>()[i];
+    if (std::isnan(x) != std::isnan(y)) return INFINITY;
+    if (std::isnan(x)) continue;
+    worst = std::max(worst, std::fabs(x - y) / (std::fabs(y) + atol));
+  }
+  return worst;
+}
+
+double cosine(const Buffer& a, const Buffer& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int64_t i = 0; i < std::min(a.elements(), b.elements()); ++i) {
+    double x = a.as<float>()[i], y = b.as<float>()[i];
+    ab += x * y, aa += x * x, bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : (aa == bb ? 1.0 : 0.0);
+}
+
+std::vector<std::string> optimized_backends() {
+  std::vector<std::string> out;
+  for (const auto& b : available_backends())
+    if (b != "reference") out.push_back(b);
+  return out;
+}
+
+}  // namespace octet::test

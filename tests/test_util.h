@@ -1,0 +1,77 @@
+// Helpers for tests: build small models in memory, run them on a backend, compare results.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "octet/octet.h"
+#include "writer/model_writer.h"
+
+namespace octet::test {
+
+// An owned tensor (bytes + shape + dtype).
+struct Buffer {
+  DataType dtype = DataType::f32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+  TensorView view() const { return {dtype, shape, bytes.data()}; }
+  int64_t elements() const;
+  template <class T> const T* as() const { return reinterpret_cast<const T*>(bytes.data()); }
+  template <class T> T* as() { return reinterpret_cast<T*>(bytes.data()); }
+  static Buffer from_view(const TensorView& v);
+  template <class T> static Buffer of(DataType dt, std::vector<int64_t> shape, const std::vector<T>& values) {
+    Buffer b{dt, std::move(shape), std::vector<uint8_t>(values.size() * sizeof(T))};
+    std::memcpy(b.bytes.data(), values.data(), b.bytes.size());
+    return b;
+  }
+};
+
+QuantInfo per_tensor(float scale, int32_t zp);
+QuantInfo per_channel(std::vector<float> scales, int axis = 0);
+
+// Builds a model with ModelWriter and loads it from memory.
+class GraphBuilder {
+ public:
+  using Dims = std::vector<ModelWriter::Dim>;
+  // A graph input.
+  std::string input(const std::string& name, DataType dt, Dims shape, QuantInfo q = {});
+  // An activation (node output) declaration; mark as graph output with output().
+  std::string tensor(const std::string& name, DataType dt, Dims shape, QuantInfo q = {});
+  std::string constant(const std::string& name, const Buffer& value, QuantInfo q = {});
+  void output(const std::string& name) { outputs_.push_back(name); }
+  void node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
+            nlohmann::json attrs = nlohmann::json::object(), const std::string& precision = "float",
+            nlohmann::json activation = nullptr, const std::string& name = "");
+  std::shared_ptr<const Model> build();
+  void serialize(std::string* json, std::vector<uint8_t>* bin);
+  ModelWriter& writer() { return w_; }
+
+ private:
+  ModelWriter w_;
+  std::vector<std::string> inputs_, outputs_;
+  int count_ = 0;
+};
+
+// Runs `model` once on `backend` with the given inputs; returns every graph output by name.
+std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                  const std::map<std::string, Buffer>& inputs, int threads = 1);
+
+// Deterministic random data.
+std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed);
+Buffer random_q8(DataType dt, std::vector<int64_t> shape, uint32_t seed);
+Buffer random_f32(std::vector<int64_t> shape, float lo, float hi, uint32_t seed);
+
+// Largest absolute difference in codes between two 8-bit (or s32) buffers; -1 on shape/dtype mismatch.
+int64_t max_code_diff(const Buffer& a, const Buffer& b);
+// Largest |a - b| / (|b| + atol) over two float buffers.
+double max_rel_diff(const Buffer& a, const Buffer& b, double atol);
+double cosine(const Buffer& a, const Buffer& b);
+
+// Backends compiled into this build that are worth comparing against the reference.
+std::vector<std::string> optimized_backends();
+
+}  // namespace octet::test
