@@ -1,0 +1,2 @@
+// PLACEHOLDER (being written).
+#include "io/tensor_io.h"

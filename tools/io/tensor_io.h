@@ -1,0 +1,2 @@
+// PLACEHOLDER (being written): .npy / .npz / image readers and writers.
+#pragma once
