@@ -39,7 +39,8 @@ std::string number(double d) {
   return d > 0 ? "3.4028234663852886e+38" : "-3.4028234663852886e+38";
 }
 
-void dump(const nlohmann::json& j, std::string& out) {
+template <class J>
+void dump(const J& j, std::string& out) {
   switch (j.type()) {
     case nlohmann::json::value_t::object: {
       out += '{';
@@ -47,7 +48,7 @@ void dump(const nlohmann::json& j, std::string& out) {
       for (auto it = j.begin(); it != j.end(); ++it) {
         if (!first) out += ", ";
         first = false;
-        out += nlohmann::json(it.key()).dump();
+        out += J(it.key()).dump();
         out += ": ";
         dump(it.value(), out);
       }
@@ -63,16 +64,19 @@ void dump(const nlohmann::json& j, std::string& out) {
       out += ']';
       break;
     }
-    case nlohmann::json::value_t::number_float: out += number(j.get<double>()); break;
+    case nlohmann::json::value_t::number_float: out += number(j.template get<double>()); break;
     default: out += j.dump(); break;
   }
 }
 
-nlohmann::json quant_json(const QuantInfo& q) {
-  nlohmann::json j = nlohmann::json::object();
+using ojson = nlohmann::ordered_json;
+ojson ordered(const nlohmann::json& j) { return ojson::parse(j.dump()); }
+
+ojson quant_json(const QuantInfo& q) {
+  ojson j = ojson::object();
   if (q.axis >= 0) {
     j["axis"] = q.axis;
-    nlohmann::json s = nlohmann::json::array();
+    ojson s = ojson::array();
     for (float v : q.scale) s.push_back(static_cast<double>(v));
     j["scale"] = s;
     bool all_same = true;
@@ -114,34 +118,56 @@ void ModelWriter::serialize(const std::string& bin_name, std::string* json_text,
 
   std::string& o = *json_text;
   o = "{\n";
-  auto field = [&](const char* key, const nlohmann::json& v, bool last = false) {
-    o += "  " + nlohmann::json(key).dump() + ": " + dump_json_line(v) + (last ? "\n" : ",\n");
+  auto field = [&](const char* key, const ojson& v, bool last = false) {
+    std::string line;
+    dump(v, line);
+    o += "  " + ojson(key).dump() + ": " + line + (last ? "\n" : ",\n");
   };
   field("format", format::kFormatName);
   field("format_version", {format::kFormatMajor, format::kFormatMinor});
   field("producer", producer_);
-  if (!source_.is_null()) field("source", source_);
-  if (!conversion_.is_null()) field("conversion", conversion_);
-  field("weights", {{"file", bin_name}, {"bytes", bin->size()}, {"alignment", format::kAlignment},
-                    {"checksum", "xxh3_64:" + checksum_hex(bin->data(), bin->size())}});
+  if (!source_.is_null()) field("source", ordered(source_));
+  if (!conversion_.is_null()) field("conversion", ordered(conversion_));
+  ojson w = ojson::object();
+  w["file"] = bin_name;
+  w["bytes"] = bin->size();
+  w["alignment"] = format::kAlignment;
+  w["checksum"] = "xxh3_64:" + checksum_hex(bin->data(), bin->size());
+  field("weights", w);
   field("inputs", inputs_);
   field("outputs", outputs_);
   o += "  \"tensors\": [\n";
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const TensorSpec& t = tensors_[i];
-    nlohmann::json j = {{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}};
+    ojson j = ojson::object();
+    j["name"] = t.name;
+    j["dtype"] = dtype_name(t.dtype);
+    j["shape"] = t.shape_known ? ordered(nlohmann::json(t.shape)) : ojson(nullptr);
     if (!t.quant.empty()) j["quant"] = quant_json(t.quant);
-    if (t.has_data) j["data"] = {{"offset", where[i].first}, {"bytes", where[i].second}};
-    o += "    " + dump_json_line(j) + (i + 1 < tensors_.size() ? ",\n" : "\n");
+    if (t.has_data) {
+      ojson d = ojson::object();
+      d["offset"] = where[i].first;
+      d["bytes"] = where[i].second;
+      j["data"] = d;
+    }
+    std::string line;
+    dump(j, line);
+    o += "    " + line + (i + 1 < tensors_.size() ? ",\n" : "\n");
   }
   o += "  ],\n  \"nodes\": [\n";
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const NodeSpec& n = nodes_[i];
-    nlohmann::json j = {{"name", n.name}, {"op", n.op}, {"inputs", n.inputs}, {"outputs", n.outputs}};
-    if (!n.attrs.empty()) j["attrs"] = n.attrs;
-    if (!n.activation.is_null()) j["activation"] = n.activation;
+    ojson j = ojson::object();
+    j["name"] = n.name;
+    j["op"] = n.op;
+    j["inputs"] = n.inputs;
+    j["outputs"] = n.outputs;
+    if (!n.attrs.empty()) j["attrs"] = ordered(n.attrs);
+    if (!n.activation.is_null()) j["activation"] = ordered(n.activation);
     j["precision"] = n.precision;
-    o += "    " + dump_json_line(j) + (i + 1 < nodes_.size() ? ",\n" : "\n");
+    std::string line;
+    dump(j, line);
+    o += "    " + line + (i + 1 < nodes_.size() ? ",\n" : "\n");
   }
   o += "  ]\n}\n";
 }

@@ -26,6 +26,7 @@ class ModelWriter {
     QuantInfo quant;                // empty: not quantized
     std::vector<uint8_t> data;      // constant bytes; empty with has_data=false for activations
     bool has_data = false;
+    bool shape_known = true;        // false: written as "shape": null (left to inference)
   };
   struct NodeSpec {
     std::string name, op;
@@ -60,6 +61,7 @@ class ModelWriter {
   std::string save(const std::string& json_path) const;
 
   const std::vector<TensorSpec>& tensors() const { return tensors_; }
+  std::vector<TensorSpec>& tensors() { return tensors_; }
   const std::vector<NodeSpec>& nodes() const { return nodes_; }
 
  private:

@@ -14,6 +14,7 @@
 #include "memory_plan.h"
 #include "octet/format.h"
 #include "ops/op_spec.h"
+#include "ops/shape_inference.h"
 
 namespace octet {
 
@@ -186,17 +187,16 @@ struct SessionImpl {
   // Shapes of every tensor for the current inputs, then memory, then kernel reshape.
   void prepare_shapes() {
     check_symbols();
-    for (const NodeDef& n : m.nodes) {
-      InferCtx ctx{n, m, {}, {}};
-      for (int t : n.inputs) ctx.in.push_back(t >= 0 ? &tensors[t].shape : nullptr);
-      op_spec(n.op).infer(ctx);
-      for (size_t o = 0; o < n.outputs.size(); ++o) {
-        if (n.outputs[o] < 0) continue;
-        Tensor& t = tensors[n.outputs[o]];
-        t.shape = ctx.out[o];
-        if (shape_elements(t.shape) > format::kMaxElements) node_error(n, "output '" + t.name() + "' is too large: " + shape_str(t.shape));
+    std::vector<Shape> in;
+    for (int idx : m.inputs) in.push_back(tensors[idx].shape);
+    std::vector<Shape> shapes = infer_shapes(m, in);
+    for (const NodeDef& n : m.nodes)
+      for (int o : n.outputs) {
+        if (o < 0) continue;
+        tensors[o].shape = std::move(shapes[o]);
+        if (shape_elements(tensors[o].shape) > format::kMaxElements)
+          node_error(n, "output '" + tensors[o].name() + "' is too large: " + shape_str(tensors[o].shape));
       }
-    }
     std::vector<size_t> bytes(tensors.size());
     for (size_t i = 0; i < tensors.size(); ++i) bytes[i] = tensors[i].bytes();
     MemoryPlan plan = plan_memory(m, bytes);

@@ -42,6 +42,7 @@ struct TensorDef {
   std::string name;
   DataType dtype = DataType::f32;
   Shape shape;                          // -1 where symbolic
+  bool shape_declared = true;           // false: an intermediate whose shape the file leaves to inference
   std::vector<std::string> dim_names;   // symbol per dim ("" for fixed ones)
   QuantInfo quant;
   const uint8_t* data = nullptr;        // constant (weights): points into the .bin

@@ -9,6 +9,7 @@
 #include "model/model_data.h"
 #include "octet/format.h"
 #include "ops/op_spec.h"
+#include "ops/shape_inference.h"
 
 namespace octet::detail {
 
@@ -161,10 +162,11 @@ void parse_tensors(const Ctx& c, const json& root, ModelData& m) {
     where = "tensor '" + t.name + "'";
     std::string dt = get_string(c, tj, "dtype", where);
     if (!parse_dtype(dt, &t.dtype)) c.fail(where + ": unknown dtype '" + dt + "'");
-    const json& sh = member(c, tj, "shape", where);
-    if (!sh.is_array()) c.fail(where + ": shape must be a list");
+    const json& sh = tj.contains("shape") ? tj.at("shape") : json();
+    if (sh.is_null()) t.shape_declared = false;
+    else if (!sh.is_array()) c.fail(where + ": shape must be a list");
     if (sh.size() > static_cast<size_t>(format::kMaxRank)) c.fail(where + ": rank " + std::to_string(sh.size()) + " exceeds " + std::to_string(format::kMaxRank));
-    for (const auto& d : sh) {
+    for (const auto& d : (sh.is_array() ? sh : json::array())) {
       if (d.is_string()) {
         t.shape.push_back(-1);
         t.dim_names.push_back(d.get<std::string>().empty() ? "?" : d.get<std::string>());
@@ -298,31 +300,26 @@ void parse_nodes(const Ctx& c, const json& root, ModelData& m) {
   }
   for (int o : m.outputs)
     if (!ready[o]) c.fail("graph output '" + m.tensors[o].name + "' is never produced");
+  for (const TensorDef& t : m.tensors)
+    if (!t.shape_declared && (t.is_constant() || t.is_graph_input)) c.fail("tensor '" + t.name + "' needs a shape");
 }
 
 // Infers every shape once with symbolic dimensions bound to 1 and checks the declared fixed
 // dimensions, so a file whose shapes do not fit together fails at load, naming the tensor.
 void check_shapes(const Ctx& c, ModelData& m) {
-  std::vector<Shape> shapes(m.tensors.size());
-  std::vector<bool> known(m.tensors.size(), false);
-  for (size_t i = 0; i < m.tensors.size(); ++i) {
-    const TensorDef& t = m.tensors[i];
-    if (t.is_constant() || t.is_graph_input) {
-      shapes[i] = t.shape;
-      for (auto& d : shapes[i]) if (d < 0) d = 1;
-      known[i] = true;
-    }
+  std::vector<Shape> in;
+  for (int i : m.inputs) {
+    Shape s = m.tensors[i].shape;
+    for (auto& d : s) if (d < 0) d = 1;
+    in.push_back(s);
   }
+  std::vector<Shape> shapes = infer_shapes(m, in);
   for (const NodeDef& n : m.nodes) {
-    InferCtx ctx{n, m, {}, {}};
-    for (int t : n.inputs) ctx.in.push_back(t >= 0 ? &shapes[t] : nullptr);
-    op_spec(n.op).infer(ctx);
-    if (ctx.out.size() < n.outputs.size()) node_error(n, "shape inference produced too few outputs");
-    for (size_t o = 0; o < n.outputs.size(); ++o) {
-      int t = n.outputs[o];
+    for (int t : n.outputs) {
       if (t < 0) continue;
       const TensorDef& td = m.tensors[t];
-      const Shape& got = ctx.out[o];
+      if (!td.shape_declared) continue;
+      const Shape& got = shapes[t];
       bool ok = got.size() == td.shape.size();
       for (size_t d = 0; ok && d < got.size(); ++d) ok = td.shape[d] < 0 || td.shape[d] == got[d];
       if (!ok) {
@@ -330,8 +327,6 @@ void check_shapes(const Ctx& c, ModelData& m) {
         for (size_t d = 0; d < td.shape.size(); ++d) decl += (d ? "," : "") + (td.shape[d] < 0 ? td.dim_names[d] : std::to_string(td.shape[d]));
         c.fail("tensor '" + td.name + "' is declared with shape " + decl + "] but node '" + n.name + "' (" + op_name(n.op) + ") produces " + shape_str(got) + " (symbolic dims taken as 1)");
       }
-      shapes[t] = got;
-      known[t] = true;
     }
   }
 }

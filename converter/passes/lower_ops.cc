@@ -1,0 +1,393 @@
+// ONNX ops -> octet ops (docs/format.md). Operands that octet takes as attributes (Reshape's
+// shape, Slice's bounds, Clip's limits, Pad's pads, Resize's scales...) must be constants and
+// move into attributes; the attribute forms of older opsets are read as well. Gemm and MatMul
+// with constant weights become FullyConnected with weights [N, K]. Ops whose layout matters
+// (Conv, ConvTranspose, pooling) are left for to_channels_last. Anything octet cannot run is
+// refused here, naming the node and the op.
+#include <cmath>
+#include <limits>
+
+#include "passes/passes.h"
+
+namespace octet::conv {
+
+namespace {
+
+const Constant& need_const(const Graph& g, const Node& n, size_t i, const char* what) {
+  if (!n.has_input(i)) fail(n, std::string(what) + " is missing");
+  const Constant* c = g.constant(n.inputs[i]);
+  if (!c) fail(n, std::string(what) + " must be a constant (computed at run time in this model)");
+  return *c;
+}
+
+std::vector<float> transpose2d(const std::vector<float>& v, int64_t rows, int64_t cols) {
+  std::vector<float> t(v.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) t[c * rows + r] = v[r * cols + c];
+  return t;
+}
+
+std::string dtype_from_onnx(const Node& n, int64_t to) {
+  switch (to) {
+    case 1: case 10: case 11: return "f32";
+    case 7: case 12: return "i64";
+    case 6: case 5: case 4: return "s32";
+    case 9: return "bool";
+    default: fail(n, "Cast to ONNX type " + std::to_string(to) + " is not supported");
+  }
+}
+
+class Lowerer {
+ public:
+  Lowerer(Graph& g, PassStats& s) : g_(g), stats_(s) {}
+
+  void run() {
+    std::vector<Node> out;
+    for (Node& n : g_.nodes) {
+      if (n.lowered) {
+        out.push_back(std::move(n));
+        continue;
+      }
+      lower(n, out);
+    }
+    g_.nodes = std::move(out);
+    g_.remove_dead();
+  }
+
+ private:
+  Graph& g_;
+  PassStats& stats_;
+
+  std::string new_tensor(const std::string& base, const Tensor* like = nullptr) {
+    Tensor t;
+    t.name = g_.unique_name(base);
+    if (like) t.dtype = like->dtype, t.shape = like->shape, t.shape_known = like->shape_known;
+    std::string n = t.name;
+    g_.add_tensor(std::move(t));
+    return n;
+  }
+
+  Node make(const Node& from, const std::string& op, std::vector<std::string> in, std::vector<std::string> out,
+            nlohmann::json attrs = nlohmann::json::object()) {
+    Node n;
+    n.name = g_.unique_name(from.name + (op == from.op ? "" : "_" + op));
+    n.op = op;
+    n.inputs = std::move(in);
+    n.outputs = std::move(out);
+    n.attrs = std::move(attrs);
+    n.origin = from.origin;
+    n.lowered = true;
+    return n;
+  }
+
+  void keep(Node& n, std::vector<Node>& out, nlohmann::json attrs) {
+    n.attrs = std::move(attrs);
+    n.lowered = true;
+    out.push_back(std::move(n));
+  }
+
+  void lower(Node& n, std::vector<Node>& out) {
+    const std::string& op = n.op;
+    const int opset = g_.opset;
+    using J = nlohmann::json;
+
+    // Layout-sensitive: lowered by to_channels_last.
+    if (op == "Conv" || op == "ConvTranspose" || op == "MaxPool" || op == "AveragePool" ||
+        op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+      if (op == "MaxPool" && n.outputs.size() > 1 && !n.outputs[1].empty() && !g_.consumers(n.outputs[1]).empty())
+        fail(n, "the Indices output of MaxPool is not supported");
+      if (op == "MaxPool" && n.outputs.size() > 1) n.outputs.resize(1);
+      out.push_back(std::move(n));
+      return;
+    }
+    static const char* kSame[] = {"Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "HardSwish", "Where"};
+    for (const char* s : kSame)
+      if (op == s) return keep(n, out, J::object());
+    if (op == "LeakyRelu") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.01f)}});
+    if (op == "HardSigmoid") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.2f)}, {"beta", n.attr_float("beta", 0.5f)}});
+    if (op == "Gelu") return keep(n, out, {{"approximate", n.attr_string("approximate", "none")}});
+    if (op == "Clip") {
+      float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+      if (opset < 11) {
+        lo = n.attr_float("min", lo), hi = n.attr_float("max", hi);
+      } else {
+        if (n.has_input(1)) lo = need_const(g_, n, 1, "min").floats().at(0);
+        if (n.has_input(2)) hi = need_const(g_, n, 2, "max").floats().at(0);
+      }
+      n.inputs.resize(1);
+      return keep(n, out, {{"min", lo}, {"max", hi}});
+    }
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min" ||
+        op == "Sum" || op == "Mean") {
+      std::string base = op == "Sum" || op == "Mean" ? "Add" : op;
+      if (n.inputs.size() == 1) {   // a one-input Sum/Max/Min is its input
+        g_.replace_uses(n.outputs[0], n.inputs[0]);
+        return;
+      }
+      if (op == "Pow" && g_.is_constant(n.inputs[1])) {
+        auto e = g_.constant(n.inputs[1])->floats();
+        if (e.size() == 1 && e[0] == 2.f) {   // x^2 -> x*x (exact and int8-able)
+          n.inputs[1] = n.inputs[0];
+          n.op = "Mul";
+          return keep(n, out, J::object());
+        }
+      }
+      // Chain variadic forms into binary nodes.
+      std::string acc = n.inputs[0];
+      const bool mean = op == "Mean";
+      for (size_t i = 1; i < n.inputs.size(); ++i) {
+        const bool last = i + 1 == n.inputs.size() && !mean;
+        std::string dst = last ? n.outputs[0] : new_tensor(n.name + "_acc", &g_.tensor(n.outputs[0]));
+        out.push_back(make(n, base, {acc, n.inputs[i]}, {dst}));
+        acc = dst;
+      }
+      if (mean) {
+        std::string k = g_.add_constant(n.name + "_inv", Constant::of_floats({}, {1.f / static_cast<float>(n.inputs.size())}));
+        out.push_back(make(n, "Mul", {acc, k}, {n.outputs[0]}));
+      }
+      return;
+    }
+    if (op == "Gemm") return lower_gemm(n, out);
+    if (op == "MatMul") {
+      const Constant* b = g_.constant(n.inputs[1]);
+      if (b && b->shape.size() == 2 && b->dtype == DataType::f32) {
+        const int64_t K = b->shape[0], N = b->shape[1];
+        std::string w = g_.add_constant(n.name + "_weight", Constant::of_floats({N, K}, transpose2d(b->floats(), K, N)));
+        n.op = "FullyConnected";
+        n.inputs = {n.inputs[0], w};
+        stats_.add("MatMul with constant weights -> FullyConnected");
+        return keep(n, out, J::object());
+      }
+      return keep(n, out, J::object());
+    }
+    if (op == "Concat") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
+    if (op == "Split") {
+      std::vector<int64_t> split = n.attr_ints("split", {});
+      if (opset >= 13 && n.has_input(1)) split = need_const(g_, n, 1, "split").ints();
+      n.inputs.resize(1);
+      J a = {{"axis", n.attr_int("axis", 0)}};
+      if (!split.empty()) a["split"] = split;
+      return keep(n, out, a);
+    }
+    if (op == "Slice") {
+      std::vector<int64_t> starts, ends, axes, steps;
+      if (opset < 10) {
+        starts = n.attr_ints("starts", {}), ends = n.attr_ints("ends", {}), axes = n.attr_ints("axes", {});
+      } else {
+        starts = need_const(g_, n, 1, "starts").ints(), ends = need_const(g_, n, 2, "ends").ints();
+        if (n.has_input(3)) axes = need_const(g_, n, 3, "axes").ints();
+        if (n.has_input(4)) steps = need_const(g_, n, 4, "steps").ints();
+      }
+      n.inputs.resize(1);
+      J a = {{"starts", starts}, {"ends", ends}};
+      if (!axes.empty()) a["axes"] = axes;
+      if (!steps.empty()) a["steps"] = steps;
+      return keep(n, out, a);
+    }
+    if (op == "Reshape") {
+      auto shape = need_const(g_, n, 1, "shape").ints();
+      n.inputs.resize(1);
+      J a = {{"shape", shape}};
+      if (n.attr_int("allowzero", 0)) a["allowzero"] = 1;
+      return keep(n, out, a);
+    }
+    if (op == "Flatten") return keep(n, out, {{"axis", n.attr_int("axis", 1)}});
+    if (op == "Transpose") {
+      J a = J::object();
+      if (n.attrs.contains("perm")) a["perm"] = n.attr_ints("perm", {});
+      return keep(n, out, a);
+    }
+    if (op == "Squeeze" || op == "Unsqueeze") {
+      std::vector<int64_t> axes = n.attr_ints("axes", {});
+      if (opset >= 13 && n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
+      if (op == "Unsqueeze" && axes.empty()) fail(n, "needs axes");
+      n.inputs.resize(1);
+      J a = J::object();
+      if (!axes.empty()) a["axes"] = axes;
+      return keep(n, out, a);
+    }
+    if (op == "Pad") {
+      std::vector<int64_t> pads;
+      float value = 0.f;
+      if (opset < 11) {
+        pads = n.attr_ints("pads", {});
+        value = n.attr_float("value", 0.f);
+      } else {
+        pads = need_const(g_, n, 1, "pads").ints();
+        if (n.has_input(2)) value = need_const(g_, n, 2, "constant_value").floats().at(0);
+        if (n.has_input(3)) fail(n, "the axes input of Pad is not supported");
+      }
+      n.inputs.resize(1);
+      return keep(n, out, {{"pads", pads}, {"mode", n.attr_string("mode", "constant")}, {"value", value}});
+    }
+    if (op == "Resize" || op == "Upsample") return lower_resize(n, out);
+    if (op == "Gather") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
+    if (op == "Expand") {
+      auto shape = need_const(g_, n, 1, "shape").ints();
+      n.inputs.resize(1);
+      return keep(n, out, {{"shape", shape}});
+    }
+    if (op == "Cast") return keep(n, out, {{"to", dtype_from_onnx(n, n.attr_int("to", 1))}});
+    if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
+      std::vector<int64_t> axes = n.attr_ints("axes", {});
+      if (n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
+      if (n.attr_int("noop_with_empty_axes", 0) && axes.empty()) {
+        g_.replace_uses(n.outputs[0], n.inputs[0]);
+        return;
+      }
+      n.inputs.resize(1);
+      J a = {{"keepdims", n.attr_int("keepdims", 1)}};
+      if (!axes.empty()) a["axes"] = axes;
+      return keep(n, out, a);
+    }
+    if (op == "Softmax" || op == "LogSoftmax") return lower_softmax(n, out);
+    if (op == "LayerNormalization") {
+      for (size_t o = 1; o < n.outputs.size(); ++o)
+        if (!n.outputs[o].empty() && !g_.consumers(n.outputs[o]).empty()) fail(n, "its Mean/InvStdDev outputs are not supported");
+      n.outputs.resize(1);
+      if (n.attr_int("stash_type", 1) != 1) fail(n, "stash_type other than float is not supported");
+      return keep(n, out, {{"axis", n.attr_int("axis", -1)}, {"epsilon", n.attr_float("epsilon", 1e-5f)}});
+    }
+    if (op == "Identity") {
+      // Survives remove_identities only as a graph output copying another graph value.
+      const Tensor& x = g_.tensor(n.inputs[0]);
+      if (!x.shape_known) fail(n, "copies a tensor of unknown rank");
+      n.op = "Reshape";
+      return keep(n, out, {{"shape", std::vector<int64_t>(x.shape.size(), 0)}});
+    }
+    if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+      // A QDQ model: Q -> DQ pairs on activations are dropped (octet calibrates its own scales).
+      if (op == "DequantizeLinear") {
+        int p = -1;
+        for (size_t k = 0; k < out.size(); ++k)
+          for (const auto& o : out[k].outputs)
+            if (o == n.inputs[0] && out[k].op == "QuantizeLinear") p = static_cast<int>(k);
+        if (p >= 0) {
+          g_.replace_uses(n.outputs[0], out[p].inputs[0]);
+          stats_.add("QuantizeLinear/DequantizeLinear pair dropped");
+          return;
+        }
+        fail(n, "a DequantizeLinear of a run-time tensor not produced by QuantizeLinear is not supported");
+      }
+      n.op = "QuantizeLinear";   // kept provisionally; must be consumed by a DequantizeLinear
+      n.lowered = true;
+      out.push_back(std::move(n));
+      return;
+    }
+    if (op == "Shape" || op == "Size") fail(n, "computes shapes at run time; octet needs them foldable (see fold_constants)");
+    fail(n, "op '" + op + "' is not supported by octet (the supported ops are listed in docs/format.md)");
+  }
+
+  void lower_gemm(Node& n, std::vector<Node>& out) {
+    const float alpha = n.attr_float("alpha", 1.f), beta = n.attr_float("beta", 1.f);
+    std::string a = n.inputs[0];
+    if (n.attr_int("transA", 0)) {
+      std::string t = new_tensor(n.name + "_at");
+      out.push_back(make(n, "Transpose", {a}, {t}, {{"perm", {1, 0}}}));
+      a = t;
+    }
+    const Constant* b = g_.constant(n.inputs[1]);
+    const bool tb = n.attr_int("transB", 0) != 0;
+    if (!b || b->shape.size() != 2) fail(n, "Gemm with a run-time B operand is not supported; use MatMul");
+    const int64_t N = tb ? b->shape[0] : b->shape[1], K = tb ? b->shape[1] : b->shape[0];
+    std::vector<float> w = tb ? b->floats() : transpose2d(b->floats(), K, N);
+    if (alpha != 1.f) for (auto& v : w) v *= alpha;
+    std::vector<std::string> ins = {a, g_.add_constant(n.name + "_weight", Constant::of_floats({N, K}, w))};
+    if (n.has_input(2)) {
+      const Constant* c = g_.constant(n.inputs[2]);
+      if (!c) fail(n, "Gemm with a run-time C operand is not supported");
+      auto cv = c->floats();
+      if (cv.size() == 1) cv.assign(N, cv[0]);
+      if (static_cast<int64_t>(cv.size()) != N) fail(n, "bias C must broadcast along N only");
+      for (auto& v : cv) v *= beta;
+      ins.push_back(g_.add_constant(n.name + "_bias", Constant::of_floats({N}, cv)));
+    }
+    Node fc = make(n, "FullyConnected", ins, n.outputs);
+    fc.name = n.name;
+    out.push_back(std::move(fc));
+    stats_.add("Gemm -> FullyConnected");
+  }
+
+  void lower_resize(Node& n, std::vector<Node>& out) {
+    const Tensor& x = g_.tensor(n.inputs[0]);
+    std::string mode = n.attr_string("mode", "nearest");
+    if (mode == "bilinear") mode = "linear";
+    if (mode != "nearest" && mode != "linear") fail(n, "mode '" + mode + "' is not supported (nearest and linear are)");
+    std::string coord = n.attr_string("coordinate_transformation_mode", "half_pixel");
+    std::vector<float> scales;
+    std::vector<int64_t> sizes;
+    if (n.op == "Upsample" || g_.opset < 11) {
+      coord = "asymmetric";
+      if (n.attrs.contains("scales")) scales = n.attrs["scales"].get<std::vector<float>>();
+      else scales = need_const(g_, n, 1, "scales").floats();
+    } else {
+      if (coord == "tf_crop_and_resize") fail(n, "tf_crop_and_resize is not supported");
+      if (n.has_input(2) && g_.constant(n.inputs[2]) && g_.constant(n.inputs[2])->elements() > 0)
+        scales = need_const(g_, n, 2, "scales").floats();
+      if (n.has_input(3) && g_.constant(n.inputs[3]) && g_.constant(n.inputs[3])->elements() > 0)
+        sizes = need_const(g_, n, 3, "sizes").ints();
+      if (scales.empty() && sizes.empty()) fail(n, "needs constant scales or sizes");
+    }
+    if (x.shape_known && !scales.empty() && static_cast<int64_t>(scales.size()) != x.rank()) fail(n, "scales must have one value per dimension");
+    // Sizes along a symbolic batch would bake it in: turn them into scales where the input is static.
+    if (!sizes.empty() && x.shape_known) {
+      bool symbolic = false;
+      for (size_t i = 0; i < sizes.size() && i < x.shape.size(); ++i) symbolic = symbolic || !x.shape[i].is_fixed();
+      if (symbolic) {
+        for (size_t i = 0; i < sizes.size(); ++i) {
+          if (!x.shape[i].is_fixed()) scales.push_back(1.f);
+          else scales.push_back(static_cast<float>(sizes[i]) / static_cast<float>(x.shape[i].value));
+        }
+        sizes.clear();
+      }
+    }
+    n.inputs.resize(1);
+    n.op = "Resize";
+    nlohmann::json a = {{"mode", mode}, {"coordinate_transformation_mode", coord},
+                        {"nearest_mode", n.attr_string("nearest_mode", g_.opset < 11 ? "floor" : "round_prefer_floor")}};
+    if (!sizes.empty()) a["sizes"] = sizes;
+    else a["scales"] = scales;
+    keep(n, out, a);
+  }
+
+  void lower_softmax(Node& n, std::vector<Node>& out) {
+    const Tensor& x = g_.tensor(n.inputs[0]);
+    const bool log = n.op == "LogSoftmax";
+    int64_t axis = n.attr_int("axis", g_.opset < 13 ? 1 : -1);
+    if (x.shape_known && axis < 0) axis += x.rank();
+    std::string y = n.outputs[0];
+    std::string sm_out = log ? new_tensor(n.name + "_softmax", &g_.tensor(y)) : y;
+    const bool coerce = g_.opset < 13 && x.shape_known && axis != x.rank() - 1;
+    if (g_.opset < 13 && !x.shape_known) fail(n, "input rank unknown; cannot apply opset < 13 Softmax semantics");
+    if (coerce) {
+      // Old semantics: softmax over the flattened dims [axis, rank).
+      std::string flat = new_tensor(n.name + "_flat");
+      std::string sm = new_tensor(n.name + "_sm2d");
+      out.push_back(make(n, "Flatten", {n.inputs[0]}, {flat}, {{"axis", axis}}));
+      out.push_back(make(n, "Softmax", {flat}, {sm}, {{"axis", -1}}));
+      std::vector<int64_t> back;
+      for (const Dim& d : x.shape) back.push_back(d.is_fixed() ? d.value : 0);
+      int zeros = 0;
+      for (size_t i = 0; i < back.size(); ++i)
+        if (back[i] == 0) {
+          if (i >= static_cast<size_t>(axis)) back[i] = -1;
+          ++zeros;
+        }
+      out.push_back(make(n, "Reshape", {sm}, {sm_out}, {{"shape", back}}));
+    } else {
+      out.push_back(make(n, "Softmax", {n.inputs[0]}, {sm_out}, {{"axis", axis}}));
+      out.back().name = n.name;
+    }
+    if (log) out.push_back(make(n, "Log", {sm_out}, {y}));
+  }
+};
+}  // namespace
+
+void lower_ops(Graph& g, PassStats& stats) {
+  Lowerer(g, stats).run();
+  for (const Node& n : g.nodes)
+    if (n.op == "QuantizeLinear" && !n.origin.empty())
+      fail(n, "QuantizeLinear without a matching DequantizeLinear is not supported in an input model");
+}
+
+}  // namespace octet::conv

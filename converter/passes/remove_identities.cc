@@ -1,0 +1,51 @@
+// Identity and Dropout do nothing at inference. Their output is replaced by their input; where
+// the output is a graph output the graph output is renamed instead, so names users see survive.
+#include <algorithm>
+
+#include "passes/passes.h"
+
+namespace octet::conv {
+
+void remove_identities(Graph& g, PassStats& stats) {
+  std::vector<Node> kept;
+  for (Node& n : g.nodes) {
+    const bool drop = n.op == "Identity" || n.op == "Dropout";
+    if (!drop || n.inputs.empty() || n.outputs.empty()) {
+      kept.push_back(std::move(n));
+      continue;
+    }
+    const std::string in = n.inputs[0], out = n.outputs[0];
+    if (n.op == "Dropout" && n.outputs.size() > 1 && !n.outputs[1].empty() && (g.is_graph_output(n.outputs[1]) || !g.consumers(n.outputs[1]).empty()))
+      fail(n, "its mask output is used; octet runs inference only");
+    const bool in_is_io = g.is_graph_output(in) || g.is_constant(in) ||
+                          std::find(g.inputs.begin(), g.inputs.end(), in) != g.inputs.end();
+    if (g.is_graph_output(out) && in_is_io) {
+      // Graph output is a copy of an input/constant/another output: keep a node (as Identity
+      // is not an octet op, a Reshape to the same shape stands in for it, see lower_ops).
+      kept.push_back(std::move(n));
+      continue;
+    }
+    if (g.is_graph_output(out)) {
+      // Rename the producer's output to the graph output's name.
+      for (Node& k : kept)
+        for (auto& o : k.outputs)
+          if (o == in) o = out;
+      for (Node& k : kept)
+        for (auto& i : k.inputs)
+          if (i == in) i = out;
+      for (auto& o : g.outputs) if (o == in) o = out;
+      // Later nodes that read `in` now read `out`.
+      g.replace_uses(in, out);
+      Tensor& t = g.tensor(out);
+      const Tensor& src = g.tensor(in);
+      if (!t.shape_known) t.shape = src.shape, t.shape_known = src.shape_known;
+    } else {
+      g.replace_uses(out, in);
+    }
+    stats.add(n.op + " removed");
+  }
+  g.nodes = std::move(kept);
+  g.remove_dead();
+}
+
+}  // namespace octet::conv
