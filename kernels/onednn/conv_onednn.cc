@@ -1,0 +1,176 @@
+// Conv on oneDNN: NHWC activations (format_tag::nhwc), OHWI weights reordered once per weights
+// layout into whatever oneDNN chose (format_tag::any). Float and static int8; the int8 mapping is
+// described in onednn_common.h. A non-zero input zero point is folded into the bias when the
+// convolution has no padding (sum((x - zp) w) = sum(x w) - zp sum(w) holds only where every tap
+// reads real input); otherwise it is a runtime source zero point, which oneDNN handles at the
+// borders (padding counts as real zero) with a jit kernel.
+#include <cstring>
+#include <limits>
+
+#include "onednn/onednn_common.h"
+#include "onednn/onednn_kernels.h"
+#include "ops/op_spec.h"
+#include "ops/params.h"
+#include "reference/reference_kernels.h"
+
+namespace octet::onednn {
+
+namespace {
+
+// Everything about the node that does not depend on the input shape: the attributes, the
+// descriptors' data types and the weights as the user gives them.
+struct ConvSetup {
+  ConvParams p;
+  Precision prec;
+  int64_t O = 0, KH = 0, KW = 0, Cg = 0;
+  bool has_bias = false, has_res = false;
+  DataType xt = DataType::f32, yt = DataType::f32;
+  int32_t zp_x = 0;
+  bool fold_zp = false;      // input zero point folded into the bias
+  bool runtime_zp = false;   // input zero point passed to oneDNN
+  std::string unsupported;   // why the post-op chain cannot be built
+  dnnl::primitive_attr attr;
+  dnnl::memory::desc user_w_md;
+
+  explicit ConvSetup(const KernelContext& ctx) : p(parse_conv(ctx.node)), prec(ctx.node.precision) {
+    const TensorDef& x = ctx.input(0);
+    const TensorDef& w = ctx.input(1);
+    const TensorDef& y = ctx.output(0);
+    O = w.shape[0], KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
+    has_bias = ctx.has_input(2);
+    has_res = ctx.has_input(3);
+    xt = x.dtype, yt = y.dtype;
+    const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
+    if (p.group == 1) user_w_md = dnnl::memory::desc({O, Cg, KH, KW}, wt, tag::ohwi);
+    else user_w_md = dnnl::memory::desc({p.group, O / p.group, Cg, KH, KW}, wt, tag::gohwi);
+
+    if (prec == Precision::Int8Static) {
+      zp_x = x.quant.zero_point[0];
+      const bool padded = p.pad_t || p.pad_l || p.pad_b || p.pad_r;
+      fold_zp = zp_x != 0 && !padded;
+      runtime_zp = zp_x != 0 && padded;
+      SumSpec sum{};
+      if (has_res) {
+        const TensorDef& r = ctx.input(3);
+        sum = {r.quant.scale[0], r.quant.zero_point[0], to_dnnl(r.dtype)};
+      }
+      QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, has_res ? &sum : nullptr, 4);
+      unsupported = q.unsupported;
+      const float sx = x.quant.scale[0];
+      if (w.quant.axis == 0 && w.quant.scale.size() > 1) {
+        std::vector<float> scales(O);
+        for (int64_t c = 0; c < O; ++c) scales[c] = sx * w.quant.scale[c] * q.factor;
+        attr.set_output_scales(1 << 1, scales);
+      } else {
+        attr.set_output_scales(0, {sx * w.quant.scale[0] * q.factor});
+      }
+      if (runtime_zp) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+      attr.set_post_ops(q.po);
+    } else {
+      attr.set_post_ops(float_chain(ctx.node.activation, has_res));
+    }
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  }
+
+  dnnl::convolution_forward::primitive_desc pd(const Shape& x, const Shape& y) const {
+    const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
+    dnnl::memory::desc src({x[0], x[3], x[1], x[2]}, to_dnnl(xt), tag::nhwc);
+    dnnl::memory::desc dst({y[0], y[3], y[1], y[2]}, to_dnnl(yt), tag::nhwc);
+    dnnl::memory::desc wei(user_w_md.dims(), wt, tag::any);
+    const dnnl::memory::dims strides{p.stride_h, p.stride_w}, dil{p.dil_h - 1, p.dil_w - 1};
+    const dnnl::memory::dims pl{p.pad_t, p.pad_l}, pr{p.pad_b, p.pad_r};
+    using cf = dnnl::convolution_forward;
+    const auto pk = dnnl::prop_kind::forward_inference;
+    const auto alg = dnnl::algorithm::convolution_direct;
+    // Folding the zero point creates a bias even when the node has none.
+    if (has_bias || fold_zp) {
+      dnnl::memory::desc bias({O}, prec == Precision::Float ? dt::f32 : dt::s32, tag::x);
+      return cf::primitive_desc(cf::desc(pk, alg, src, wei, bias, dst, strides, dil, pl, pr), attr, engine());
+    }
+    return cf::primitive_desc(cf::desc(pk, alg, src, wei, dst, strides, dil, pl, pr), attr, engine());
+  }
+};
+
+class ConvOnednn final : public CachedKernel {
+ public:
+  explicit ConvOnednn(const KernelContext& ctx)
+      : CachedKernel(ctx, ref::make_conv(ctx)), s_(ctx), weights_(s_.user_w_md, ctx.input(1).data) {
+    if (s_.has_bias) bias_data_ = const_cast<uint8_t*>(ctx.input(2).data);
+    if (s_.fold_zp) fold_zero_point(ctx);
+    zp_value_ = s_.zp_x;
+    std::vector<Shape> in, out;
+    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+  }
+
+ private:
+  // bias'[o] = bias[o] - zp_x * sum(w[o, ...]), exact in int64 and checked against int32.
+  void fold_zero_point(const KernelContext& ctx) {
+    const int8_t* w = reinterpret_cast<const int8_t*>(ctx.input(1).data);
+    const int32_t* b = s_.has_bias ? static_cast<const int32_t*>(bias_data_) : nullptr;
+    const int64_t per = s_.KH * s_.KW * s_.Cg;
+    folded_bias_.resize(s_.O);
+    for (int64_t o = 0; o < s_.O; ++o) {
+      int64_t sum = 0;
+      for (int64_t i = 0; i < per; ++i) sum += w[o * per + i];
+      const int64_t v = (b ? b[o] : 0) - static_cast<int64_t>(s_.zp_x) * sum;
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+        node_error(ctx.node, "bias with the input zero point folded in overflows int32");
+      folded_bias_[o] = static_cast<int32_t>(v);
+    }
+    bias_data_ = folded_bias_.data();
+  }
+
+  Prim build(const std::vector<Shape>& in, const std::vector<Shape>& out) override {
+    auto pd = s_.pd(in[0], out[0]);
+    Prim p;
+    p.impl = pd.impl_info_str();
+    if (is_ref_impl(p.impl)) return p;
+    p.prim = dnnl::convolution_forward(pd);
+    const auto& eng = engine();
+    p.args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), eng, DNNL_MEMORY_NONE);
+    p.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
+    p.args[DNNL_ARG_WEIGHTS] = weights_.get(pd.weights_desc(), stream_);
+    if (s_.has_bias || s_.fold_zp) p.args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), eng, bias_data_);
+    if (s_.runtime_zp)
+      p.args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = dnnl::memory({{1}, dt::s32, tag::x}, eng, &zp_value_);
+    p.scratchpad = pd.scratchpad_desc().get_size();
+    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
+    return p;
+  }
+
+  void before(const KernelArgs& a) override {
+    // The residual is accumulated into Y by the sum post-op: Y must hold R first, unless the
+    // planner already placed them in the same memory.
+    if (s_.has_res && a.in[3]->data != a.out[0]->data) std::memcpy(a.out[0]->data, a.in[3]->data, a.out[0]->bytes());
+  }
+
+  void bind(Prim& p, const KernelArgs& a) override {
+    p.args[DNNL_ARG_SRC].set_data_handle(a.in[0]->data);
+    p.args[DNNL_ARG_DST].set_data_handle(a.out[0]->data);
+  }
+
+  ConvSetup s_;
+  PackedWeights weights_;
+  void* bias_data_ = nullptr;
+  std::vector<int32_t> folded_bias_;
+  int32_t zp_value_ = 0;
+};
+
+}  // namespace
+
+Support conv_supports(const KernelContext& ctx) {
+  const NodeDef& n = ctx.node;
+  if (n.op != OpKind::Conv) return Support::no("ConvTranspose is not on oneDNN yet");
+  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
+  std::string why;
+  if (!activation_supported(n.activation, &why)) return Support::no(why);
+  ConvSetup s(ctx);
+  if (!s.unsupported.empty()) return Support::no(s.unsupported);
+  return probe(ctx, "convolution", [&](const std::vector<Shape>& in, const std::vector<Shape>& out) {
+    return std::string(s.pd(in[0], out[0]).impl_info_str());
+  });
+}
+
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) { return std::make_unique<ConvOnednn>(ctx); }
+
+}  // namespace octet::onednn

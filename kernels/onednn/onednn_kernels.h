@@ -1,0 +1,29 @@
+// The oneDNN kernels, one file each. `*_supports` answers for one node (with the reason when
+// not); `make_*` creates the kernel once per session.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace octet::onednn {
+
+Support conv_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);
+
+Support fc_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_fc(const KernelContext& ctx);
+
+Support matmul_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx);
+
+Support pool_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);
+
+Support binary_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);
+
+Support concat_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_concat(const KernelContext& ctx);
+
+}  // namespace octet::onednn
