@@ -367,11 +367,9 @@ class Lowerer {
       out.push_back(make(n, "Softmax", {flat}, {sm}, {{"axis", -1}}));
       std::vector<int64_t> back;
       for (const Dim& d : x.shape) back.push_back(d.is_fixed() ? d.value : 0);
-      int zeros = 0;
       for (size_t i = 0; i < back.size(); ++i)
         if (back[i] == 0) {
           if (i >= static_cast<size_t>(axis)) back[i] = -1;
-          ++zeros;
         }
       out.push_back(make(n, "Reshape", {sm}, {sm_out}, {{"shape", back}}));
     } else {

@@ -17,6 +17,8 @@ struct PassStats {
 // Evaluates nodes whose inputs are all constant, and shape arithmetic (Shape -> Gather ->
 // Concat -> Reshape) where the run-time dimensions can be expressed with Reshape's 0 and -1.
 void fold_constants(Graph& g, PassStats& stats);
+// Fills tensor shapes ONNX's shape inference could not (ONNX semantics, common ops).
+void infer_shapes(Graph& g);
 // Removes Identity and Dropout (inference), and nodes whose outputs are unused.
 void remove_identities(Graph& g, PassStats& stats);
 // BatchNormalization folded into a preceding Conv/ConvTranspose/Gemm/MatMul, or rewritten into

@@ -1,0 +1,119 @@
+#include "convert.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iomanip>
+#include <map>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "export.h"
+#include "io/file.h"
+#include "octet/version.h"
+#include "onnx_import.h"
+#include "passes/passes.h"
+#include "quantize/quantize.h"
+
+namespace octet::conv {
+
+namespace {
+std::string hex64(uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+std::shared_ptr<const Model> load_in_memory(const ModelWriter& w, const std::string& label) {
+  std::string json;
+  std::vector<uint8_t> bin;
+  w.serialize("model.bin", &json, &bin);
+  return Model::from_memory(json, std::move(bin), label);
+}
+
+std::string human(size_t bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(bytes >= 1 << 20 ? 2 : 1);
+  if (bytes >= 1 << 20) s << bytes / 1048576.0 << " MB";
+  else s << bytes / 1024.0 << " KB";
+  return s.str();
+}
+}  // namespace
+
+ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
+  if (o.precision != "int8" && o.precision != "float")
+    throw Error("--precision must be int8 or float (got '" + o.precision + "')");
+  if (o.output.empty()) throw Error("no output file given (-o NAME.json)");
+  if (o.precision == "int8" && o.calib_dir.empty())
+    throw Error("int8 conversion needs calibration data: --calib DIR (or --precision float)");
+
+  ImportInfo info;
+  Graph g = import_onnx(o.input, &info);
+  PassStats stats;
+  remove_identities(g, stats);
+  fold_constants(g, stats);
+  infer_shapes(g);
+  fold_batchnorm(g, stats);
+  lower_ops(g, stats);
+  to_channels_last(g, stats);
+  fold_constants(g, stats);
+  fuse_operators(g, stats);
+
+  std::vector<uint8_t> onnx_bytes = io::read_file(o.input);
+  ExportMeta meta;
+  meta.producer = std::string("octet-convert ") + OCTET_VERSION_STRING;
+  meta.source = {{"file", g.source_file}, {"opset", info.opset}, {"producer", info.producer},
+                 {"xxh3_64", hex64(XXH3_64bits(onnx_bytes.data(), onnx_bytes.size()))}};
+  nlohmann::json conversion = {{"precision", o.precision}};
+
+  ConvertReport report;
+  report.onnx_bytes = onnx_bytes.size();
+  if (o.precision == "int8") {
+    ModelWriter float_writer = build_writer(g, meta);
+    auto float_model = load_in_memory(float_writer, g.source_file);
+    CalibrationData data(o.calib_dir, *float_model, o.image, o.calib_samples);
+    CalibrationOptions co = o.calib;
+    co.full_range.insert(g.outputs.begin(), g.outputs.end());
+    CalibrationResult cal = calibrate(float_model, data, co);
+    report.calib_seconds = cal.seconds;
+    QuantizeOptions qo{o.float_ops, o.float_nodes};
+    quantize_static(g, cal.ranges, qo, stats);
+    conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
+    if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;
+  }
+  meta.conversion = conversion;
+  ModelWriter w = build_writer(g, meta);
+  std::string bin_path = w.save(o.output);
+
+  for (const Node& n : g.nodes) (n.precision == "float" ? report.nodes_float : report.nodes_int8)++;
+  std::ifstream jf(o.output, std::ios::binary | std::ios::ate), bf(bin_path, std::ios::binary | std::ios::ate);
+  report.json_bytes = static_cast<size_t>(jf.tellg());
+  report.bin_bytes = static_cast<size_t>(bf.tellg());
+
+  if (!o.quiet) {
+    std::map<std::string, std::map<std::string, int>> by_op;
+    for (const Node& n : g.nodes) by_op[n.precision][n.op]++;
+    log << "converted " << o.input << " (opset " << info.opset << ") -> " << o.output << " + " << bin_path << "\n";
+    for (const auto& [prec, ops] : by_op) {
+      int total = 0;
+      std::string list;
+      for (const auto& [op, c] : ops) total += c, list += (list.empty() ? "" : ", ") + op + " " + std::to_string(c);
+      log << "  " << std::setw(12) << std::left << prec << std::right << std::setw(4) << total << " nodes: " << list << "\n";
+    }
+    if (!stats.counts.empty()) {
+      log << "  rewrites:";
+      for (const auto& [what, c] : stats.counts) log << "\n    " << what << ": " << c;
+      log << "\n";
+    }
+    if (o.precision == "int8")
+      log << "  calibration: " << calib_method_name(o.calib.method) << " on " << conversion["calibration"]["samples"].get<size_t>()
+          << " samples in " << std::fixed << std::setprecision(1) << report.calib_seconds << " s\n";
+    const size_t total = report.json_bytes + report.bin_bytes;
+    log << "  size: ONNX " << human(report.onnx_bytes) << " -> octet " << human(total) << " (json " << human(report.json_bytes)
+        << " + bin " << human(report.bin_bytes) << "), " << std::setprecision(3)
+        << static_cast<double>(total) / static_cast<double>(std::max<size_t>(report.onnx_bytes, 1)) << "x\n";
+  }
+  return report;
+}
+
+}  // namespace octet::conv

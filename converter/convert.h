@@ -1,0 +1,34 @@
+// The converter as a library call: ONNX file in, octet model (JSON + .bin) out.
+#pragma once
+
+#include <ostream>
+#include <set>
+#include <string>
+
+#include "calibrate/calibrate.h"
+#include "io/image.h"
+
+namespace octet::conv {
+
+struct ConvertOptions {
+  std::string input;                 // .onnx
+  std::string output;                // NAME.json (NAME.bin is written beside it)
+  std::string precision = "int8";    // int8 | float
+  std::string calib_dir;             // required for int8
+  size_t calib_samples = 0;          // 0: all files in calib_dir
+  CalibrationOptions calib;
+  io::ImageOptions image;            // for image calibration files
+  std::set<std::string> float_ops, float_nodes;
+  bool quiet = false;                // no summary
+};
+
+struct ConvertReport {
+  size_t onnx_bytes = 0, json_bytes = 0, bin_bytes = 0;
+  int nodes_int8 = 0, nodes_float = 0;
+  double calib_seconds = 0;
+};
+
+// Throws octet::Error with a one-line message on any failure; writes nothing on failure.
+ConvertReport convert(const ConvertOptions& opts, std::ostream& log);
+
+}  // namespace octet::conv

@@ -1,0 +1,180 @@
+// Fills shapes ONNX's shape inference left unknown (it gives up after a Reshape whose target
+// was computed at run time, which fold_constants has since made constant). ONNX semantics, for
+// the ops that matter to later passes; tensors it cannot work out stay unknown.
+#include <algorithm>
+
+#include "passes/passes.h"
+
+namespace octet::conv {
+
+namespace {
+using Dims = std::vector<Dim>;
+
+bool broadcast(const Dims& a, const Dims& b, Dims* out) {
+  size_t r = std::max(a.size(), b.size());
+  Dims o(r);
+  for (size_t i = 0; i < r; ++i) {
+    Dim da = i < r - a.size() ? Dim::fixed(1) : a[i - (r - a.size())];
+    Dim db = i < r - b.size() ? Dim::fixed(1) : b[i - (r - b.size())];
+    if (da == Dim::fixed(1)) o[i] = db;
+    else if (db == Dim::fixed(1) || da == db) o[i] = da;
+    else if (!da.is_fixed() || !db.is_fixed()) o[i] = da.is_fixed() ? da : db;
+    else return false;
+  }
+  *out = o;
+  return true;
+}
+
+int64_t axis_of(int64_t a, size_t rank) { return a < 0 ? a + static_cast<int64_t>(rank) : a; }
+
+bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
+  std::vector<const Tensor*> in;
+  for (const auto& name : n.inputs) in.push_back(name.empty() ? nullptr : &g.tensor(name));
+  auto known = [&](size_t i) { return i < in.size() && in[i] && in[i]->shape_known; };
+  const std::string& op = n.op;
+  static const char* kSame[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Erf",
+                                "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Softmax", "LogSoftmax", "Cast",
+                                "Identity", "Dropout", "BatchNormalization", "LayerNormalization", "QuantizeLinear",
+                                "DequantizeLinear"};
+  if (std::find(std::begin(kSame), std::end(kSame), op) != std::end(kSame)) {
+    if (!known(0)) return false;
+    *out = {in[0]->shape};
+    return true;
+  }
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min" || op == "Where" ||
+      op == "Sum") {
+    Dims acc;
+    bool first = true;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (!known(i)) return false;
+      if (first) acc = in[i]->shape, first = false;
+      else if (!broadcast(acc, in[i]->shape, &acc)) return false;
+    }
+    *out = {acc};
+    return true;
+  }
+  if (op == "Gemm") {
+    if (!known(0) || !known(1) || in[0]->rank() != 2 || in[1]->rank() != 2) return false;
+    Dim m = in[0]->shape[n.attr_int("transA", 0) ? 1 : 0];
+    Dim nn = in[1]->shape[n.attr_int("transB", 0) ? 0 : 1];
+    *out = {{m, nn}};
+    return true;
+  }
+  if (op == "MatMul" || op == "FullyConnected") {
+    if (!known(0) || !known(1) || in[0]->rank() < 1) return false;
+    Dims y = in[0]->shape;
+    if (op == "FullyConnected") y.back() = in[1]->shape[0];
+    else {
+      if (in[1]->rank() < 2 || in[0]->rank() < 2) return false;
+      Dims ab(in[0]->shape.begin(), in[0]->shape.end() - 2), bb(in[1]->shape.begin(), in[1]->shape.end() - 2);
+      if (!broadcast(ab, bb, &y)) return false;
+      y.push_back(in[0]->shape[in[0]->shape.size() - 2]);
+      y.push_back(in[1]->shape.back());
+    }
+    *out = {y};
+    return true;
+  }
+  if (op == "Reshape") {
+    const Constant* s = g.constant(n.has_input(1) ? n.inputs[1] : "");
+    std::vector<int64_t> target = s ? s->ints() : n.attr_ints("shape", {});
+    if (!known(0) || (target.empty() && !s)) return false;
+    Dims y;
+    int64_t known_prod = 1, infer_at = -1;
+    bool all_fixed = true;
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (target[i] == 0 && !n.attr_int("allowzero", 0)) {
+        if (i >= in[0]->shape.size()) return false;
+        y.push_back(in[0]->shape[i]);
+        if (y.back().is_fixed()) known_prod *= y.back().value;
+        else all_fixed = false;
+      } else if (target[i] == -1) {
+        infer_at = static_cast<int64_t>(i);
+        y.push_back(Dim::sym("?"));
+      } else {
+        y.push_back(Dim::fixed(target[i]));
+        known_prod *= target[i];
+      }
+    }
+    if (infer_at >= 0) {
+      auto xs = in[0]->static_shape();
+      if (xs && all_fixed && known_prod) {
+        int64_t total = 1;
+        for (int64_t d : *xs) total *= d;
+        y[infer_at] = Dim::fixed(total / known_prod);
+      } else {
+        // The product of the input's dims that are not copied: often just the batch symbol.
+        std::vector<Dim> rest;
+        for (size_t i = 0; i < in[0]->shape.size(); ++i)
+          if (!(i < target.size() && target[i] == 0)) rest.push_back(in[0]->shape[i]);
+        int64_t fixed_prod = 1;
+        std::vector<Dim> syms;
+        for (const Dim& d : rest) d.is_fixed() ? void(fixed_prod *= d.value) : syms.push_back(d);
+        if (syms.size() == 1 && fixed_prod == known_prod) y[infer_at] = syms[0];
+      }
+    }
+    *out = {y};
+    return true;
+  }
+  if (op == "Flatten") {
+    if (!known(0)) return false;
+    int64_t ax = axis_of(n.attr_int("axis", 1), in[0]->shape.size());
+    auto prod = [&](size_t b, size_t e) {
+      Dim r = Dim::fixed(1);
+      for (size_t i = b; i < e; ++i) {
+        const Dim& d = in[0]->shape[i];
+        if (d.is_fixed() && r.is_fixed()) r.value *= d.value;
+        else if (d == Dim::fixed(1)) continue;
+        else r = r == Dim::fixed(1) ? d : Dim::sym("?");
+      }
+      return r;
+    };
+    *out = {{prod(0, ax), prod(ax, in[0]->shape.size())}};
+    return true;
+  }
+  if (op == "Transpose") {
+    if (!known(0)) return false;
+    auto perm = n.attr_ints("perm", {});
+    Dims y;
+    if (perm.empty()) y.assign(in[0]->shape.rbegin(), in[0]->shape.rend());
+    else for (int64_t p : perm) y.push_back(in[0]->shape.at(p));
+    *out = {y};
+    return true;
+  }
+  if (op == "Concat") {
+    for (size_t i = 0; i < in.size(); ++i) if (!known(i)) return false;
+    Dims y = in[0]->shape;
+    int64_t ax = axis_of(n.attr_int("axis", 0), y.size());
+    for (size_t i = 1; i < in.size(); ++i) {
+      const Dim& d = in[i]->shape[ax];
+      y[ax] = y[ax].is_fixed() && d.is_fixed() ? Dim::fixed(y[ax].value + d.value) : Dim::sym("?");
+    }
+    *out = {y};
+    return true;
+  }
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+    if (!known(0)) return false;
+    Dims y = in[0]->shape;
+    for (size_t i = 2; i < y.size(); ++i) y[i] = Dim::fixed(1);
+    *out = {y};
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+void infer_shapes(Graph& g) {
+  for (const Node& n : g.nodes) {
+    bool missing = false;
+    for (const auto& o : n.outputs) missing = missing || (!o.empty() && !g.tensor(o).shape_known);
+    if (!missing) continue;
+    std::vector<Dims> shapes;
+    if (!infer(g, n, &shapes)) continue;
+    for (size_t i = 0; i < n.outputs.size() && i < shapes.size(); ++i) {
+      if (n.outputs[i].empty()) continue;
+      Tensor& t = g.tensor(n.outputs[i]);
+      if (!t.shape_known) t.shape = shapes[i], t.shape_known = true;
+    }
+  }
+}
+
+}  // namespace octet::conv
