@@ -294,6 +294,236 @@ std::vector<ConvCase> conv_cases() {
   return v;
 }
 
+
+// ---- FullyConnected and MatMul --------------------------------------------------------------
+
+struct FcCase {
+  std::vector<int64_t> xshape;   // [..., K]; dim 0 is the symbolic batch
+  int64_t N = 5;
+  std::string act;
+  DataType xt = DataType::u8;
+  int32_t zpx = 0;
+  DataType yt = DataType::u8;
+  bool bias = true, per_channel = true;
+  std::string str() const {
+    std::ostringstream s;
+    s << "x [";
+    for (auto d : xshape) s << d << ",";
+    s << "] N" << N << " act '" << act << "' x " << dt_str(xt) << " zp " << zpx << " y " << dt_str(yt)
+      << (bias ? " bias" : "") << (per_channel ? " per-channel" : " per-tensor");
+    return s.str();
+  }
+};
+
+GraphBuilder::Dims batch_dims(const std::vector<int64_t>& shape) {
+  GraphBuilder::Dims d{"batch"};
+  for (size_t i = 1; i < shape.size(); ++i) d.push_back(shape[i]);
+  return d;
+}
+
+std::shared_ptr<const Model> fc_model(const FcCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+  const int64_t K = c.xshape.back();
+  std::vector<int64_t> yshape = c.xshape;
+  yshape.back() = c.N;
+  GraphBuilder g;
+  std::vector<std::string> ins{"x", "w"};
+  if (is_float) {
+    const float wmax = static_cast<float>(3.0 * std::sqrt(3.0 / K));
+    g.input("x", DataType::f32, batch_dims(c.xshape));
+    g.constant("w", random_f32({c.N, K}, -wmax, wmax, seed + 1));
+    if (c.bias) g.constant("b", random_f32({c.N}, -0.5f, 0.5f, seed + 2)), ins.push_back("b");
+    g.tensor("y", DataType::f32, batch_dims(yshape));
+    g.node("FullyConnected", ins, {"y"}, json::object(), "float", act_json(c.act));
+    (*in)["x"] = random_f32(c.xshape, -1, 1, seed);
+  } else {
+    const float sx = 0.02f;
+    const double std_acc = std::sqrt(K * code_power(c.xt, c.zpx) * (127.0 * 128.0 / 3.0));
+    const double sw_base = 3.0 / (std_acc * sx);
+    auto jitter = random_floats(c.N, 0.5f, 1.5f, seed + 3);
+    std::vector<float> sws(c.N);
+    for (int64_t n = 0; n < c.N; ++n) sws[n] = static_cast<float>(sw_base * (c.per_channel ? jitter[n] : 1.0));
+    auto [lo, hi] = act_range(c.act, -9, 9);
+    const Q qy = out_quant(c.yt, lo, hi);
+    g.input("x", c.xt, batch_dims(c.xshape), per_tensor(sx, c.zpx));
+    g.constant("w", random_weights({c.N, K}, seed + 1), c.per_channel ? per_channel(sws) : per_tensor(sws[0], 0));
+    if (c.bias) g.constant("b", random_bias(c.N, std_acc, seed + 2)), ins.push_back("b");
+    g.tensor("y", c.yt, batch_dims(yshape), per_tensor(qy.scale, qy.zp));
+    g.node("FullyConnected", ins, {"y"}, json::object(), "int8_static", act_json(c.act));
+    (*in)["x"] = random_codes(c.xt, c.xshape, seed);
+  }
+  g.output("y");
+  return g.build();
+}
+
+struct MatMulCase {
+  std::vector<int64_t> a, b;   // full shapes (no symbols)
+  std::string act;
+  DataType at = DataType::u8;
+  int32_t zpa = 0;
+  int32_t zpb = 0;   // B is s8
+  DataType yt = DataType::u8;
+  std::string str() const {
+    std::ostringstream s;
+    s << "A [";
+    for (auto d : a) s << d << ",";
+    s << "] B [";
+    for (auto d : b) s << d << ",";
+    s << "] act '" << act << "' A " << dt_str(at) << " zp " << zpa << " B s8 zp " << zpb << " y " << dt_str(yt);
+    return s.str();
+  }
+};
+
+std::vector<int64_t> matmul_out(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  const size_t r = std::max(a.size(), b.size());
+  std::vector<int64_t> y(r);
+  for (size_t i = 0; i + 2 < r; ++i) {
+    int64_t da = i + a.size() >= r ? a[i + a.size() - r] : 1, db = i + b.size() >= r ? b[i + b.size() - r] : 1;
+    y[i] = std::max(da, db);
+  }
+  y[r - 2] = a[a.size() - 2];
+  y[r - 1] = b.back();
+  return y;
+}
+
+std::shared_ptr<const Model> matmul_model(const MatMulCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+  const int64_t K = c.a.back();
+  const auto y = matmul_out(c.a, c.b);
+  auto dims = [](const std::vector<int64_t>& v) { return GraphBuilder::Dims(v.begin(), v.end()); };
+  GraphBuilder g;
+  if (is_float) {
+    g.input("a", DataType::f32, dims(c.a));
+    g.input("b", DataType::f32, dims(c.b));
+    g.tensor("y", DataType::f32, dims(y));
+    g.node("MatMul", {"a", "b"}, {"y"}, json::object(), "float", act_json(c.act));
+    const float bmax = static_cast<float>(3.0 * std::sqrt(3.0 / K));
+    (*in)["a"] = random_f32(c.a, -1, 1, seed);
+    (*in)["b"] = random_f32(c.b, -bmax, bmax, seed + 1);
+  } else {
+    const float sa = 0.02f;
+    const double std_acc = std::sqrt(K * code_power(c.at, c.zpa) * code_power(DataType::s8, c.zpb));
+    const float sb = static_cast<float>(3.0 / (std_acc * sa));
+    auto [lo, hi] = act_range(c.act, -9, 9);
+    const Q qy = out_quant(c.yt, lo, hi);
+    g.input("a", c.at, dims(c.a), per_tensor(sa, c.zpa));
+    g.input("b", DataType::s8, dims(c.b), per_tensor(sb, c.zpb));
+    g.tensor("y", c.yt, dims(y), per_tensor(qy.scale, qy.zp));
+    g.node("MatMul", {"a", "b"}, {"y"}, json::object(), "int8_static", act_json(c.act));
+    (*in)["a"] = random_codes(c.at, c.a, seed);
+    (*in)["b"] = random_codes(DataType::s8, c.b, seed + 1);
+  }
+  g.output("y");
+  return g.build();
+}
+
+// ---- pooling ----------------------------------------------------------------------------
+
+struct PoolCase {
+  std::string op = "MaxPool";
+  int64_t N = 1, H = 9, W = 9, C = 17, KH = 3, KW = 3, sh = 2, sw = 2, pt = 1, pl = 1, pb = 1, pr = 1, dil = 1;
+  bool ceil = false, include_pad = false;
+  DataType t = DataType::u8;
+  int32_t zp = 0;
+  std::string str() const {
+    std::ostringstream s;
+    s << op << " N" << N << " " << H << "x" << W << "x" << C << " k" << KH << "x" << KW << " s" << sh << "," << sw << " pads "
+      << pt << "," << pl << "," << pb << "," << pr << " dil " << dil << (ceil ? " ceil" : "") << (include_pad ? " include_pad" : "")
+      << " " << dt_str(t) << " zp " << zp;
+    return s.str();
+  }
+};
+
+int64_t pool_dim(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t dil, bool ceil) {
+  const int64_t span = dil * (k - 1) + 1, padded = in + pb + pe - span;
+  int64_t out = (ceil ? (padded + s - 1) / s : padded / s) + 1;
+  if (ceil && (out - 1) * s >= in + pb) --out;
+  return out;
+}
+
+std::shared_ptr<const Model> pool_model(const PoolCase& c, uint32_t seed, std::map<std::string, Buffer>* in) {
+  int64_t OH = 1, OW = 1;
+  json attrs = json::object();
+  if (c.op != "GlobalAveragePool") {
+    OH = pool_dim(c.H, c.KH, c.sh, c.pt, c.pb, c.dil, c.ceil);
+    OW = pool_dim(c.W, c.KW, c.sw, c.pl, c.pr, c.dil, c.ceil);
+    attrs = {{"kernel_shape", {c.KH, c.KW}}, {"strides", {c.sh, c.sw}}, {"pads", {c.pt, c.pl, c.pb, c.pr}},
+             {"dilations", {c.dil, c.dil}}, {"ceil_mode", c.ceil ? 1 : 0}, {"count_include_pad", c.include_pad ? 1 : 0}};
+  }
+  GraphBuilder g;
+  const QuantInfo q = c.t == DataType::f32 ? QuantInfo{} : per_tensor(0.05f, c.zp);
+  g.input("x", c.t, {"batch", c.H, c.W, c.C}, q);
+  g.tensor("y", c.t, {"batch", OH, OW, c.C}, q);
+  g.output("y");
+  g.node(c.op, {"x"}, {"y"}, attrs, c.t == DataType::f32 ? "float" : "int8_static");
+  (*in)["x"] = c.t == DataType::f32 ? random_f32({c.N, c.H, c.W, c.C}, -3, 3, seed) : random_codes(c.t, {c.N, c.H, c.W, c.C}, seed);
+  return g.build();
+}
+
+// ---- binary -----------------------------------------------------------------------------
+
+struct BinCase {
+  std::string op = "Add";
+  std::vector<int64_t> a, b;   // dim 0 of a full-rank operand is the symbolic batch when > 1 ... (all fixed here)
+  std::string act;
+  Q qa{DataType::u8, 0.03f, 0}, qb{DataType::u8, 0.05f, 0};
+  DataType yt = DataType::u8;
+  std::string str() const {
+    std::ostringstream s;
+    s << op << " A [";
+    for (auto d : a) s << d << ",";
+    s << "] B [";
+    for (auto d : b) s << d << ",";
+    s << "] act '" << act << "' A " << dt_str(qa.dt) << " zp " << qa.zp << " B " << dt_str(qb.dt) << " zp " << qb.zp << " y "
+      << dt_str(yt);
+    return s.str();
+  }
+};
+
+std::vector<int64_t> broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  const size_t r = std::max(a.size(), b.size());
+  std::vector<int64_t> y(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i + a.size() >= r ? a[i + a.size() - r] : 1, db = i + b.size() >= r ? b[i + b.size() - r] : 1;
+    y[i] = std::max(da, db);
+  }
+  return y;
+}
+
+std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+  auto dims = [](const std::vector<int64_t>& v) { return GraphBuilder::Dims(v.begin(), v.end()); };
+  const auto y = broadcast(c.a, c.b);
+  GraphBuilder g;
+  if (is_float) {
+    g.input("a", DataType::f32, dims(c.a));
+    g.input("b", DataType::f32, dims(c.b));
+    g.tensor("y", DataType::f32, dims(y));
+    g.node(c.op, {"a", "b"}, {"y"}, json::object(), "float", act_json(c.act));
+    (*in)["a"] = random_f32(c.a, -3, 3, seed);
+    (*in)["b"] = random_f32(c.b, c.op == "Div" ? 0.5f : -3.f, 3, seed + 1);
+  } else {
+    auto range = [](const Q& q) {
+      return std::make_pair(double(q.scale) * (qmin(q.dt) - q.zp), double(q.scale) * (qmax(q.dt) - q.zp));
+    };
+    auto [alo, ahi] = range(c.qa);
+    auto [blo, bhi] = range(c.qb);
+    double lo, hi;
+    if (c.op == "Add") lo = alo + blo, hi = ahi + bhi;
+    else if (c.op == "Sub") lo = alo - bhi, hi = ahi - blo;
+    else lo = std::min({alo * blo, alo * bhi, ahi * blo, ahi * bhi}) / 3, hi = std::max({alo * blo, alo * bhi, ahi * blo, ahi * bhi}) / 3;
+    // Sums of two uniform variables rarely reach the extremes: use 80% of the range.
+    const double mid = (lo + hi) / 2, half = (hi - lo) / 2 * 0.8;
+    auto [ylo, yhi] = act_range(c.act, mid - half, mid + half);
+    const Q qy = out_quant(c.yt, ylo, yhi);
+    g.input("a", c.qa.dt, dims(c.a), per_tensor(c.qa.scale, c.qa.zp));
+    g.input("b", c.qb.dt, dims(c.b), per_tensor(c.qb.scale, c.qb.zp));
+    g.tensor("y", c.yt, dims(y), per_tensor(qy.scale, qy.zp));
+    g.node(c.op, {"a", "b"}, {"y"}, json::object(), "int8_static", act_json(c.act));
+    (*in)["a"] = random_codes(c.qa.dt, c.a, seed);
+    (*in)["b"] = random_codes(c.qb.dt, c.b, seed + 1);
+  }
+  g.output("y");
+  return g.build();
+}
+
 }  // namespace
 
 TEST_SUITE("onednn") {
@@ -481,6 +711,289 @@ TEST_CASE("conv: impl() names the oneDNN implementation in the dispatch log") {
   const std::string impl = s.dispatch()[0].impl;
   CHECK(!impl.empty());
   CHECK(impl.rfind("ref", 0) != 0);
+}
+
+
+TEST_CASE("fully connected: shapes, zero points, activations, float and int8") {
+  std::vector<FcCase> cases;
+  auto add = [&](auto f) { FcCase c; f(c); cases.push_back(c); };
+  add([](FcCase& c) { c.xshape = {1, 1}, c.N = 3; });
+  add([](FcCase& c) { c.xshape = {3, 17}, c.N = 33, c.zpx = 37, c.act = "Relu"; });
+  add([](FcCase& c) { c.xshape = {3, 33}, c.N = 17, c.zpx = 128, c.act = "Sigmoid", c.yt = DataType::s8; });
+  add([](FcCase& c) { c.xshape = {1, 256}, c.N = 1000, c.zpx = 128, c.act = "Relu6"; });
+  add([](FcCase& c) { c.xshape = {3, 5, 17}, c.N = 3, c.xt = DataType::s8, c.zpx = -9, c.act = "LeakyRelu", c.bias = false; });
+  add([](FcCase& c) { c.xshape = {2, 64}, c.N = 64, c.act = "HardSwish", c.per_channel = false; });
+  add([](FcCase& c) { c.xshape = {2, 3}, c.N = 17, c.act = "HardSigmoid", c.zpx = 200; });
+  add([](FcCase& c) { c.xshape = {3, 33}, c.N = 33, c.act = "Tanh", c.xt = DataType::s8, c.yt = DataType::s8; });
+  add([](FcCase& c) { c.xshape = {1, 17}, c.N = 17, c.act = "Gelu", c.zpx = 37, c.bias = false; });
+  uint32_t seed = 500;
+  for (const FcCase& c : cases) {
+    INFO(c.str());
+    std::map<std::string, Buffer> in8, inf;
+    compare(fc_model(c, false, seed, &in8), in8);
+    compare(fc_model(c, true, seed, &inf), inf);
+    seed += 10;
+  }
+}
+
+TEST_CASE("fully connected: the batch changes between runs of one session") {
+  FcCase c;
+  c.xshape = {1, 33}, c.N = 17, c.zpx = 37, c.act = "Relu";
+  std::map<std::string, Buffer> unused;
+  auto model = fc_model(c, false, 3, &unused);
+  SessionOptions o;
+  o.backend = "onednn";
+  o.allow_fallback = false;
+  Session s(model, o);
+  for (int64_t n : {1, 4, 1, 7, 4}) {
+    INFO("batch " << n);
+    Buffer x = random_codes(c.xt, {n, 33}, 10 + n);
+    s.set_input("x", x.view());
+    s.run();
+    Buffer y = Buffer::from_view(s.output("y"));
+    auto want = run_on(model, "reference", {{"x", x}}).out.at("y");
+    CHECK(max_code_diff(y, want) <= 1);
+    check_not_trivial(want);
+  }
+}
+
+TEST_CASE("matmul: batch broadcasting, zero points, float and int8") {
+  std::vector<MatMulCase> cases;
+  auto add = [&](auto f) { MatMulCase c; f(c); cases.push_back(c); };
+  add([](MatMulCase& c) { c.a = {5, 7}, c.b = {7, 3}; });
+  add([](MatMulCase& c) { c.a = {2, 3, 5, 17}, c.b = {17, 4}, c.zpa = 37, c.act = "Relu"; });
+  add([](MatMulCase& c) { c.a = {1, 5, 33}, c.b = {3, 33, 17}, c.zpa = 128, c.zpb = 5, c.yt = DataType::s8; });
+  add([](MatMulCase& c) { c.a = {3, 9, 16}, c.b = {3, 16, 9}, c.at = DataType::s8, c.zpa = -3, c.act = "Sigmoid"; });
+  add([](MatMulCase& c) { c.a = {4, 64}, c.b = {64, 33}, c.zpb = -2, c.act = "HardSwish"; });
+  uint32_t seed = 700;
+  for (const MatMulCase& c : cases) {
+    INFO(c.str());
+    std::map<std::string, Buffer> in8, inf;
+    compare(matmul_model(c, false, seed, &in8), in8);
+    compare(matmul_model(c, true, seed, &inf), inf);
+    seed += 10;
+  }
+}
+
+TEST_CASE("matmul: int8 with a u8 B operand is refused with a reason") {
+  GraphBuilder g;
+  g.input("a", DataType::u8, {2, 3}, per_tensor(0.1f, 3));
+  g.input("b", DataType::u8, {3, 4}, per_tensor(0.1f, 3));
+  g.tensor("y", DataType::u8, {2, 4}, per_tensor(0.2f, 10));
+  g.output("y");
+  g.node("MatMul", {"a", "b"}, {"y"}, json::object(), "int8_static");
+  Session s(g.build(), {1, "onednn"});
+  CHECK(s.dispatch()[0].backend == "reference");
+  CHECK(s.dispatch()[0].note.find("s8 B operand") != std::string::npos);
+}
+
+TEST_CASE("pooling: max, average (with and without padding counted), global, ceil mode") {
+  std::vector<PoolCase> cases;
+  auto add = [&](auto f) { PoolCase c; f(c); cases.push_back(c); };
+  for (DataType t : {DataType::u8, DataType::s8, DataType::f32}) {
+    const int32_t zp = t == DataType::u8 ? 37 : t == DataType::s8 ? -5 : 0;
+    add([&](PoolCase& c) { c.t = t, c.zp = zp; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.N = 3, c.C = 3, c.ceil = true, c.H = 10, c.W = 8; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.KH = 2, c.KW = 2, c.pt = c.pl = c.pb = c.pr = 0, c.C = 33; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "AveragePool", c.C = 33, c.pt = 0, c.pr = 2; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "AveragePool", c.KH = c.KW = 5, c.sh = c.sw = 1, c.pt = c.pl = c.pb = c.pr = 2, c.ceil = true; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "AveragePool", c.C = 1, c.sh = 1, c.pt = c.pl = c.pb = c.pr = 0; });
+    add([&](PoolCase& c) { c.t = t, c.zp = 0, c.op = "AveragePool", c.include_pad = true, c.C = 17; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "GlobalAveragePool", c.N = 3, c.H = 7, c.W = 7, c.C = 33; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "GlobalAveragePool", c.H = 1, c.W = 5, c.C = 3; });
+  }
+  uint32_t seed = 900;
+  for (const PoolCase& c : cases) {
+    INFO(c.str());
+    std::map<std::string, Buffer> in;
+    compare(pool_model(c, seed++, &in), in);
+  }
+}
+
+TEST_CASE("pooling: oneDNN's gaps fall back to the reference, with the reason") {
+  struct Refused {
+    PoolCase c;
+    const char* why;
+    bool in_supports;   // refused by supports() (else: the kernel runs that shape on the reference)
+  };
+  std::vector<Refused> cases;
+  PoolCase c;
+  c.dil = 2, c.H = c.W = 11;
+  cases.push_back({c, "dilated pooling", true});
+  c = PoolCase();
+  c.op = "AveragePool", c.include_pad = true, c.zp = 37;
+  cases.push_back({c, "non-zero zero point", true});
+  c = PoolCase();
+  c.op = "AveragePool", c.include_pad = true, c.ceil = true, c.H = 10, c.W = 10, c.zp = 0;
+  cases.push_back({c, "ceil_mode with count_include_pad", false});
+  for (const auto& r : cases) {
+    INFO(r.c.str());
+    std::map<std::string, Buffer> in;
+    auto model = pool_model(r.c, 3, &in);
+    auto d = run_on(model, "onednn", in, 1, true);
+    const std::string where = r.in_supports ? d.dispatch[0].note : d.profile[0].impl;
+    CHECK(d.profile[0].backend == (r.in_supports ? "reference" : "onednn"));
+    CHECK(where.find(r.why) != std::string::npos);
+    auto want = run_on(model, "reference", in);
+    CHECK(max_code_diff(d.out.at("y"), want.out.at("y")) == 0);
+  }
+}
+
+TEST_CASE("binary: Add/Sub/Mul int8 and float, broadcasting, operand swap, activations") {
+  std::vector<BinCase> cases;
+  const std::vector<std::string> acts{"", "Relu", "Relu6", "LeakyRelu", "Sigmoid", "HardSwish", "HardSigmoid", "Tanh", "Gelu"};
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes{
+      {{2, 5, 7, 17}, {2, 5, 7, 17}}, {{3, 4, 4, 33}, {1, 1, 1, 33}}, {{3, 4, 4, 33}, {33}},
+      {{2, 3, 3, 17}, {2, 1, 1, 17}}, {{17}, {3, 4, 4, 17}}, {{1, 3, 3, 1}, {2, 3, 3, 3}}};
+  int k = 0;
+  for (const std::string op : {"Add", "Sub", "Mul"})
+    for (const auto& [a, b] : shapes) {
+      if (op == "Sub" && broadcast(a, b) != a) continue;   // B-only full shape: refused for Sub (see below)
+      BinCase c;
+      c.op = op, c.a = a, c.b = b;
+      c.act = acts[k % acts.size()];
+      if (op != "Mul") {
+        c.qa = {k % 2 ? DataType::u8 : DataType::s8, 0.03f, k % 2 ? 128 : -7};
+        c.qb = {k % 3 ? DataType::u8 : DataType::s8, 0.05f, k % 3 ? 37 : 3};
+      } else {
+        c.qa = {k % 2 ? DataType::u8 : DataType::s8, 0.03f, 0};
+        c.qb = {DataType::s8, 0.05f, 0};
+      }
+      c.yt = k % 4 == 3 ? DataType::s8 : DataType::u8;
+      cases.push_back(c);
+      ++k;
+    }
+  // Every activation with an offset (non-zero zero points), which takes the pre-add path.
+  for (const std::string& act : acts) {
+    BinCase c;
+    c.a = {2, 4, 4, 17}, c.b = {1, 1, 1, 17}, c.act = act;
+    c.qa = {DataType::u8, 0.03f, 100}, c.qb = {DataType::u8, 0.02f, 30};
+    cases.push_back(c);
+  }
+  uint32_t seed = 1300;
+  for (const BinCase& c : cases) {
+    INFO(c.str());
+    std::map<std::string, Buffer> in8, inf;
+    // A per-spatial broadcast ([1,H,W,1]) has only oneDNN's reference binary: refused, reported.
+    const bool must = c.a != std::vector<int64_t>{1, 3, 3, 1};
+    compare(binary_model(c, false, seed, &in8), in8, must);
+    compare(binary_model(c, true, seed, &inf), inf, must);
+    seed += 3;
+  }
+  BinCase div;
+  div.op = "Div", div.a = {2, 3, 3, 17}, div.b = {1, 1, 1, 17};
+  std::map<std::string, Buffer> in;
+  compare(binary_model(div, true, 1, &in), in);
+}
+
+TEST_CASE("binary: refusals carry a reason") {
+  auto note_of = [](const BinCase& c, bool is_float) {
+    std::map<std::string, Buffer> in;
+    auto model = binary_model(c, is_float, 1, &in);
+    auto d = run_on(model, "onednn", in, 1, true);
+    auto want = run_on(model, "reference", in);
+    CHECK(max_code_diff(d.out.at("y"), want.out.at("y")) <= 0);
+    CHECK(d.dispatch[0].backend == "reference");
+    return d.dispatch[0].note;
+  };
+  BinCase mul;
+  mul.op = "Mul", mul.a = {2, 3, 3, 4}, mul.b = {2, 3, 3, 4}, mul.qa.zp = 10;
+  CHECK(note_of(mul, false).find("zero point") != std::string::npos);
+  BinCase sub;
+  sub.op = "Sub", sub.a = {4}, sub.b = {2, 3, 3, 4}, sub.qa.zp = 10;
+  CHECK(note_of(sub, false).find("broadcast") != std::string::npos);
+}
+
+TEST_CASE("binary: in place (the planner gives A and Y one buffer)") {
+  // t = a + b dies at the second Add, which then runs in place (t and y share memory).
+  GraphBuilder g;
+  const QuantInfo q = per_tensor(0.05f, 128);
+  g.input("a", DataType::u8, {"batch", 4, 4, 17}, q);
+  g.input("b", DataType::u8, {"batch", 4, 4, 17}, q);
+  g.input("c", DataType::u8, {1, 1, 1, 17}, q);
+  g.tensor("t", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.1f, 128));
+  g.tensor("y", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.15f, 128));
+  g.output("y");
+  g.node("Add", {"a", "b"}, {"t"}, json::object(), "int8_static");
+  g.node("Add", {"t", "c"}, {"y"}, json::object(), "int8_static");
+  auto model = g.build();
+  std::map<std::string, Buffer> in{{"a", random_codes(DataType::u8, {2, 4, 4, 17}, 1)},
+                                   {"b", random_codes(DataType::u8, {2, 4, 4, 17}, 2)},
+                                   {"c", random_codes(DataType::u8, {1, 1, 1, 17}, 3)}};
+  SessionOptions o;
+  o.backend = "onednn";
+  o.allow_fallback = false;
+  Session s(model, o);
+  const void *tp = nullptr, *yp = nullptr;
+  s.set_observer([&](const std::string&, const std::string& tensor, const TensorView& v) {
+    if (tensor == "t") tp = v.data;
+    if (tensor == "y") yp = v.data;
+  });
+  for (const auto& [n, b] : in) s.set_input(n, b.view());
+  s.run();
+  CHECK(tp == yp);
+  Buffer y = Buffer::from_view(s.output("y"));
+  auto want = run_on(model, "reference", in).out.at("y");
+  CHECK(max_code_diff(y, want) <= 1);
+  check_not_trivial(want);
+}
+
+TEST_CASE("concat: float and int8 with shared quantization, any axis; requantizing concat refused") {
+  // Expected values are built by hand (a pure copy), independent of the reference kernel.
+  auto concat = [](const std::vector<Buffer>& xs, int axis) {
+    Buffer y{xs[0].dtype, xs[0].shape, {}};
+    y.shape[axis] = 0;
+    for (const auto& x : xs) y.shape[axis] += x.shape[axis];
+    const size_t es = dtype_size(y.dtype);
+    int64_t outer = 1;
+    for (int d = 0; d < axis; ++d) outer *= y.shape[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (const auto& x : xs) {
+        const size_t chunk = static_cast<size_t>(x.elements() / outer) * es;
+        y.bytes.insert(y.bytes.end(), x.bytes.begin() + o * chunk, x.bytes.begin() + (o + 1) * chunk);
+      }
+    return y;
+  };
+  for (DataType t : {DataType::f32, DataType::u8, DataType::s8})
+    for (int axis : {3, 1, 0, -1}) {
+      INFO(dt_str(t) << " axis " << axis);
+      const std::vector<std::vector<int64_t>> shapes = axis == 3 || axis == -1
+          ? std::vector<std::vector<int64_t>>{{2, 3, 3, 5}, {2, 3, 3, 17}, {2, 3, 3, 1}}
+          : axis == 1 ? std::vector<std::vector<int64_t>>{{2, 1, 4, 3}, {2, 5, 4, 3}}
+                      : std::vector<std::vector<int64_t>>{{1, 2, 2, 3}, {3, 2, 2, 3}};
+      const int ax = axis < 0 ? axis + 4 : axis;
+      GraphBuilder g;
+      const QuantInfo q = t == DataType::f32 ? QuantInfo{} : per_tensor(0.1f, t == DataType::u8 ? 128 : 0);
+      std::vector<std::string> names;
+      std::vector<Buffer> xs;
+      std::map<std::string, Buffer> in;
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        const std::string n = "x" + std::to_string(i);
+        g.input(n, t, GraphBuilder::Dims(shapes[i].begin(), shapes[i].end()), q);
+        names.push_back(n);
+        xs.push_back(t == DataType::f32 ? random_f32(shapes[i], -1, 1, 40 + i) : random_codes(t, shapes[i], 40 + i));
+        in[n] = xs.back();
+      }
+      Buffer want = concat(xs, ax);
+      g.tensor("y", t, GraphBuilder::Dims(want.shape.begin(), want.shape.end()), q);
+      g.output("y");
+      g.node("Concat", names, {"y"}, {{"axis", axis}}, t == DataType::f32 ? "float" : "int8_static");
+      auto d = run_on(g.build(), "onednn", in);
+      CHECK(d.profile[0].backend == "onednn");
+      const Buffer& y = d.out.at("y");
+      REQUIRE(y.shape == want.shape);
+      CHECK(y.bytes == want.bytes);
+    }
+  // Inputs with other quantization than the output: refused (the reference requantizes).
+  GraphBuilder g;
+  g.input("a", DataType::u8, {1, 2, 2, 3}, per_tensor(0.1f, 128));
+  g.input("b", DataType::u8, {1, 2, 2, 3}, per_tensor(0.2f, 128));
+  g.tensor("y", DataType::u8, {1, 2, 2, 6}, per_tensor(0.1f, 128));
+  g.output("y");
+  g.node("Concat", {"a", "b"}, {"y"}, {{"axis", 3}}, "int8_static");
+  Session s(g.build(), {1, "onednn"});
+  CHECK(s.dispatch()[0].backend == "reference");
+  CHECK(s.dispatch()[0].note.find("other quantization") != std::string::npos);
 }
 
 }  // TEST_SUITE
