@@ -110,17 +110,21 @@ SliceDims resolve_slice(const SliceParams& p, const Shape& in, const NodeDef& no
     int64_t s = p.starts[i], e = p.ends[i];
     if (s < 0) s += dim;
     if (e < 0) e += dim;
+    int64_t count = 0;   // written so that no step value overflows, and nothing of an empty dim
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-    } else {
+      if (e > s) count = (e - s - 1) / step + 1;
+    } else if (dim > 0) {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
+      if (s > e) count = 1 - (s - e - 1) / step;
+    } else {
+      s = 0;
     }
-    int64_t count = step > 0 ? (e - s + step - 1) / step : (s - e + (-step) - 1) / (-step);
     d.start[ax] = s;
     d.step[ax] = step;
-    d.count[ax] = std::max<int64_t>(0, count);
+    d.count[ax] = count;
   }
   return d;
 }

@@ -24,6 +24,7 @@ void validate_move(const NodeDef& n, const detail::ModelData& m) {
   if (n.activation.kind != ActKind::None) node_error(n, "cannot carry a fused activation");
   if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
   for (size_t o = 0; o < n.outputs.size(); ++o) {
+    if (n.outputs[o] < 0) continue;   // an omitted optional output (Split)
     expect_same_dtype(n, m, 0, o);
     expect_same_quant(n, m, 0, o);
   }
@@ -161,7 +162,11 @@ void infer_reshape(InferCtx& c) {
 
 void infer_flatten(InferCtx& c) {
   const Shape& x = c.input(0);
-  int64_t ax = normalize_axis(c.node.attrs.get_int("axis", 1), static_cast<int64_t>(x.size()), c.node, true);
+  // ONNX: axis in [-r, r], a negative one counting from the back (-1 is r - 1, not r).
+  const int64_t r = static_cast<int64_t>(x.size());
+  int64_t ax = c.node.attrs.get_int("axis", 1);
+  if (ax < 0) ax += r;
+  if (ax < 0 || ax > r) c.fail("axis " + std::to_string(c.node.attrs.get_int("axis", 1)) + " is out of range for rank " + std::to_string(r));
   int64_t a = 1, b = 1;
   for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) (i < ax ? a : b) *= x[i];
   c.out = {{a, b}};

@@ -1,0 +1,188 @@
+// Reference Resize with ONNX Resize-13 semantics, modes nearest and linear.
+//
+// Along each axis, output index x maps to a real coordinate c in the input
+// (coordinate_transformation_mode):
+//   half_pixel          c = (x + 0.5) / scale - 0.5
+//   pytorch_half_pixel  c = (x + 0.5) / scale - 0.5, or 0 when the output length is 1
+//   align_corners       c = x * (in - 1) / (out - 1), or 0 when the output length is 1
+//   asymmetric          c = x / scale
+// where scale is the attribute `scales` entry, or out / in when `sizes` are given (then x / scale
+// is computed as x * in / out so that exact ratios stay exact).
+//
+// nearest: c is rounded per nearest_mode (round_prefer_floor / round_prefer_ceil round halves
+// down / up, other values to the nearest integer; floor; ceil) and clamped into [0, in - 1]. Whole
+// elements are copied, so any dtype works and 8-bit codes are untouched (same quant).
+//
+// linear: 1-D linear interpolation between floor(c) and floor(c) + 1 with c first clamped to
+// [0, in - 1] (ONNX's edge rule, also PyTorch's), applied separably along every axis whose
+// mapping is not the identity, which equals multilinear interpolation. Computed in double; 8-bit
+// inputs are dequantized first and the result is quantized with the same params (quant/quant.h).
+// With these rules 'linear' + half_pixel matches PyTorch's F.interpolate(mode='bilinear',
+// align_corners=False) and 'nearest' + asymmetric + floor matches mode='nearest'.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ops/op_spec.h"
+#include "ops/params.h"
+#include "quant/quant.h"
+#include "reference/reference_kernels.h"
+
+namespace octet::ref {
+
+namespace {
+
+struct AxisMap {
+  int64_t in = 1, out = 1;
+  double scale = 1;         // attribute scale (used when !from_sizes)
+  bool from_sizes = false;  // scale is out / in
+  double divide(double v) const { return from_sizes ? v * static_cast<double>(in) / static_cast<double>(out) : v / scale; }
+};
+
+double source_coord(const std::string& mode, int64_t x, const AxisMap& m) {
+  const double xd = static_cast<double>(x);
+  if (mode == "asymmetric") return m.divide(xd);
+  if (mode == "align_corners")
+    return m.out == 1 ? 0.0 : xd * static_cast<double>(m.in - 1) / static_cast<double>(m.out - 1);
+  if (mode == "pytorch_half_pixel" && m.out == 1) return 0.0;
+  return m.divide(xd + 0.5) - 0.5;   // half_pixel, pytorch_half_pixel
+}
+
+int64_t round_nearest(double c, const std::string& mode) {
+  const double f = std::floor(c);
+  double r;
+  if (mode == "floor") r = f;
+  else if (mode == "ceil") r = std::ceil(c);
+  else if (c - f == 0.5) r = mode == "round_prefer_ceil" ? f + 1 : f;
+  else r = std::round(c);
+  return static_cast<int64_t>(r);
+}
+
+template <class T>
+void load_real(const void* p, int64_t n, float s, int32_t zp, std::vector<double>* out) {
+  for (int64_t i = 0; i < n; ++i) (*out)[i] = q::dequantize<T>(static_cast<const T*>(p)[i], s, zp);
+}
+
+class ResizeRef final : public Kernel {
+ public:
+  explicit ResizeRef(const KernelContext& ctx) : node_(ctx.node), p_(parse_resize(ctx.node)) {
+    const TensorDef& x = ctx.input(0);
+    if (p_.mode == "linear") {
+      if (x.dtype != DataType::f32 && x.dtype != DataType::u8 && x.dtype != DataType::s8)
+        node_error(node_, "linear resize needs f32 or 8-bit input");
+      if (x.dtype != DataType::f32 && x.quant.scale.size() != 1) node_error(node_, "8-bit input must be quantized per tensor");
+    }
+  }
+
+  void run(const KernelArgs& a) override {
+    const Tensor& x = *a.in[0];
+    Tensor& y = *a.out[0];
+    const size_t r = x.shape.size();
+    if (y.shape.size() != r) node_error(node_, "output rank differs from the input's");
+    std::vector<AxisMap> axes(r);
+    for (size_t d = 0; d < r; ++d) {
+      AxisMap& m = axes[d];
+      m.in = x.shape[d];
+      m.out = y.shape[d];
+      m.from_sizes = p_.scales.empty();
+      m.scale = m.from_sizes ? 1.0 : static_cast<double>(p_.scales[d]);
+      if (m.in == 0 && m.out > 0) node_error(node_, "cannot resize an empty dimension " + std::to_string(d) + " to " + std::to_string(m.out));
+    }
+    if (y.elements() == 0) return;
+    if (p_.mode == "nearest") nearest(x, y, axes);
+    else linear(x, y, axes);
+  }
+
+ private:
+  void nearest(const Tensor& x, Tensor& y, const std::vector<AxisMap>& axes) {
+    const size_t r = axes.size();
+    // src[d][o]: input index along d for output index o; stride[d]: input element stride.
+    std::vector<std::vector<int64_t>> src(r);
+    std::vector<int64_t> stride(r, 1);
+    for (size_t d = r; d-- > 0;) {
+      if (d + 1 < r) stride[d] = stride[d + 1] * axes[d + 1].in;
+      for (int64_t o = 0; o < axes[d].out; ++o)
+        src[d].push_back(std::clamp<int64_t>(round_nearest(source_coord(p_.coord, o, axes[d]), p_.nearest_mode), 0, axes[d].in - 1));
+    }
+    const size_t es = dtype_size(x.dtype);
+    const uint8_t* in = static_cast<const uint8_t*>(x.data);
+    uint8_t* out = static_cast<uint8_t*>(y.data);
+    std::vector<int64_t> idx(r, 0);
+    const int64_t n = y.elements();
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t off = 0;
+      for (size_t d = 0; d < r; ++d) off += src[d][idx[d]] * stride[d];
+      std::memcpy(out + i * es, in + off * es, es);
+      for (size_t d = r; d-- > 0;) {   // next output index, last dimension fastest
+        if (++idx[d] < axes[d].out) break;
+        idx[d] = 0;
+      }
+    }
+  }
+
+  void linear(const Tensor& x, Tensor& y, const std::vector<AxisMap>& axes) {
+    const size_t r = axes.size();
+    std::vector<double> cur(static_cast<size_t>(x.elements()));
+    switch (x.dtype) {
+      case DataType::f32: for (size_t i = 0; i < cur.size(); ++i) cur[i] = x.as<float>()[i]; break;
+      case DataType::u8: load_real<uint8_t>(x.data, x.elements(), x.scale(), x.zero_point(), &cur); break;
+      case DataType::s8: load_real<int8_t>(x.data, x.elements(), x.scale(), x.zero_point(), &cur); break;
+      default: node_error(node_, "linear resize needs f32 or 8-bit input");
+    }
+    Shape shape = x.shape;   // shape of `cur`: resized along the axes done so far
+    for (size_t d = 0; d < r; ++d) {
+      const AxisMap& m = axes[d];
+      // Taps along this axis: out[j] = (1 - w[j]) * in[i0[j]] + w[j] * in[i1[j]].
+      std::vector<int64_t> i0(m.out), i1(m.out);
+      std::vector<double> w(m.out);
+      bool identity = m.in == m.out;
+      for (int64_t j = 0; j < m.out; ++j) {
+        const double c = std::clamp(source_coord(p_.coord, j, m), 0.0, static_cast<double>(m.in - 1));
+        i0[j] = static_cast<int64_t>(std::floor(c));
+        i1[j] = std::min(i0[j] + 1, m.in - 1);
+        w[j] = c - static_cast<double>(i0[j]);
+        identity = identity && i0[j] == j && w[j] == 0;
+      }
+      if (identity) continue;
+      int64_t outer = 1, inner = 1;
+      for (size_t k = 0; k < d; ++k) outer *= shape[k];
+      for (size_t k = d + 1; k < r; ++k) inner *= shape[k];
+      std::vector<double> next(static_cast<size_t>(outer * m.out * inner));
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < m.out; ++j) {
+          const double* a = &cur[(o * m.in + i0[j]) * inner];
+          const double* b = &cur[(o * m.in + i1[j]) * inner];
+          double* dst = &next[(o * m.out + j) * inner];
+          for (int64_t i = 0; i < inner; ++i) dst[i] = (1 - w[j]) * a[i] + w[j] * b[i];
+        }
+      cur.swap(next);
+      shape[d] = m.out;
+    }
+    const int64_t n = y.elements();
+    if (static_cast<int64_t>(cur.size()) != n) node_error(node_, "resized extent differs from the output shape");
+    switch (y.dtype) {
+      case DataType::f32: for (int64_t i = 0; i < n; ++i) y.as<float>()[i] = static_cast<float>(cur[i]); break;
+      case DataType::u8: {
+        const float inv = 1.f / y.scale();
+        for (int64_t i = 0; i < n; ++i) y.as<uint8_t>()[i] = q::quantize<uint8_t>(static_cast<float>(cur[i]), inv, y.zero_point());
+        break;
+      }
+      case DataType::s8: {
+        const float inv = 1.f / y.scale();
+        for (int64_t i = 0; i < n; ++i) y.as<int8_t>()[i] = q::quantize<int8_t>(static_cast<float>(cur[i]), inv, y.zero_point());
+        break;
+      }
+      default: node_error(node_, "linear resize needs f32 or 8-bit output");
+    }
+  }
+
+  const NodeDef& node_;
+  ResizeParams p_;
+};
+}  // namespace
+
+std::unique_ptr<Kernel> make_resize(const KernelContext& ctx) { return std::make_unique<ResizeRef>(ctx); }
+
+}  // namespace octet::ref
