@@ -540,6 +540,23 @@ TEST_CASE("conv: hand-picked cases, int8 and float") {
   for (const ConvCase& c : conv_cases()) check_conv(c, seed += 10);
 }
 
+TEST_CASE("conv: larger blocked shapes with zero points, residual and every activation") {
+  // Sizes that take oneDNN's blocked (AMX/VNNI) kernels with several channel blocks and spatial
+  // tails, where zero-point compensation and post-ops share registers.
+  uint32_t seed = 3000;
+  for (const std::string act : {"", "Relu", "Relu6", "LeakyRelu", "HardSwish", "Sigmoid", "Tanh", "Gelu", "HardSigmoid"}) {
+    ConvCase c;
+    c.N = 2, c.H = 19, c.W = 17, c.C = 64, c.O = 96, c.act = act, c.zpx = 128;
+    c.pt = 1, c.pl = 0, c.pb = 2, c.pr = 1;
+    c.residual = true, c.rt = DataType::u8, c.zpr = 120;
+    check_conv(c, seed += 10);
+    c.KH = c.KW = 1, c.pt = c.pl = c.pb = c.pr = 0, c.sh = c.sw = 2, c.xt = DataType::s8, c.zpx = 11, c.yt = DataType::s8;
+    check_conv(c, seed += 10);
+    c.KH = c.KW = 3, c.pt = c.pl = c.pb = c.pr = 1, c.sh = c.sw = 1, c.group = 64, c.O = 64, c.xt = DataType::u8, c.zpx = 3;
+    check_conv(c, seed += 10);
+  }
+}
+
 TEST_CASE("conv: random sweep of shapes, strides, pads, dilation, groups, activations, types") {
   std::mt19937 rng(1234);
   auto pick = [&](auto const& v) { return v[rng() % v.size()]; };
