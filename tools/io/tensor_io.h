@@ -1,2 +1,13 @@
-// PLACEHOLDER (being written): .npy / .npz / image readers and writers.
+// Everything in octet::io: tensors from and to .npy / .npz files, images, calibration folders.
+//   io/tensor.h  Tensor (owned dtype + shape + bytes)
+//   io/npy.h     read_npy, parse_npy, write_npy
+//   io/npz.h     read_npz, parse_npz, write_npz
+//   io/image.h   read_image, ImageOptions
+//   io/file.h    read_file, AtomicFile, list_files
 #pragma once
+
+#include "io/file.h"
+#include "io/image.h"
+#include "io/npy.h"
+#include "io/npz.h"
+#include "io/tensor.h"

@@ -1,2 +1,0 @@
-// PLACEHOLDER (being written).
-#include "io/tensor_io.h"
