@@ -5,9 +5,9 @@
 // which holds where every tap reads input. A padded convolution with a non-zero zero point
 // therefore copies X into a buffer whose border holds the code zp (real zero, as the reference
 // pads) and runs unpadded. That keeps oneDNN on its fastest kernels: with a runtime source zero
-// point oneDNN 2.6 drops from brgconv to an older jit kernel (~1.5x slower for 3x3 64->64 on
-// 56x56), grouped convs to an im2col gemm, and some shapes (s8 grouped, depthwise multipliers)
-// to its reference code.
+// point oneDNN 2.6 drops from brgconv to an older jit kernel (3x3 64->64 on 56x56, one thread:
+// 0.157 ms, vs 0.135-0.143 ms for copy + brgconv, vs 0.095 ms when zp = 0), grouped convs to an
+// im2col gemm, and some shapes (s8 grouped, depthwise multipliers) to its reference code.
 #include <cstring>
 #include <limits>
 
