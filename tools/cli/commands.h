@@ -14,6 +14,7 @@ Command add_convert(CLI::App& app);   // only when built with the converter
 Command add_run(CLI::App& app);
 Command add_inspect(CLI::App& app);
 Command add_bench(CLI::App& app);
+Command add_eval(CLI::App& app);
 
 // "a,b,c" -> {"a","b","c"} (empty items dropped).
 std::vector<std::string> split_list(const std::string& s);

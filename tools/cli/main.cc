@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   add(add_run);
   add(add_inspect);
   add(add_bench);
+  add(add_eval);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
