@@ -16,7 +16,7 @@ struct GemmPeak {
   double int8_gops = 0, float_gflops = 0;
   bool cached = false;
 };
-// Measures a large GEMM (M=128, K=N=1024) through octet's own FullyConnected on `backend`, or
+// Measures large GEMMs (a FullyConnected and a 1x1 Conv) through octet's own kernels on `backend`, or
 // reads the result cached in ~/.cache/octet/peak.json for this CPU, backend and thread count.
 GemmPeak gemm_peak(const std::string& backend, int threads);
 
