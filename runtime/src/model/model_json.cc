@@ -344,7 +344,9 @@ std::unique_ptr<ModelData> parse_model(const std::string& text, const std::strin
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double (e.g. 1e999) throws out_of_range
+    // (found by tests/unit/test_loader.cc; it used to escape as a non-octet exception).
     c.fail(std::string("not valid JSON: ") + e.what());
   }
   if (!root.is_object()) c.fail("not an octet model (the top level must be an object)");
