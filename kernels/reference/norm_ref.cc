@@ -36,7 +36,11 @@ class SoftmaxRef final : public Kernel {
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t base = o * len * inner + i;   // element k of this line is at base + k * inner
         double mx = -INFINITY;
-        for (int64_t k = 0; k < len; ++k) mx = std::fmax(mx, in[base + k * inner]);
+        // A plain compare (NaN ignored, as fmax would): fmax here crashes aarch64 GCC 12's vectorizer.
+        for (int64_t k = 0; k < len; ++k) {
+          const double v = in[base + k * inner];
+          if (v > mx) mx = v;
+        }
         double sum = 0;
         for (int64_t k = 0; k < len; ++k) sum += e[k] = std::exp(static_cast<double>(in[base + k * inner]) - mx);
         for (int64_t k = 0; k < len; ++k) out[base + k * inner] = static_cast<float>(e[k] / sum);
