@@ -1,0 +1,52 @@
+// The XNNPACK kernels, one file each. `*_supports` answers for one node (with the reason when
+// not); `make_*` creates the kernel (operators created, weights packed) once per session.
+#pragma once
+
+#include <memory>
+
+#include "xnnpack/xnnpack_common.h"
+
+namespace octet::xnn {
+
+Support conv_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx, Pool pool);
+
+Support fc_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_fc(const KernelContext& ctx, Pool pool);
+
+Support pool_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_pool(const KernelContext& ctx, Pool pool);
+
+Support binary_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx, Pool pool);
+
+Support unary_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_unary(const KernelContext& ctx, Pool pool);
+
+// The per-channel int8 convolution shared by Conv and FullyConnected (a 1x1 convolution over
+// [rows, 1, 1, K]): everything about one qc8 operator and the u8 <-> s8 flips around it.
+struct Qc8Geometry {
+  uint32_t pad_t = 0, pad_r = 0, pad_b = 0, pad_l = 0;
+  uint32_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  uint32_t groups = 1;
+  size_t cg = 0, og = 0;   // input / output channels per group
+};
+// Checks the int8 arithmetic XNNPACK can express for this node: weight scales (per tensor or
+// per output channel), requantization scales, the clamp.
+Support qc8_supports(const KernelContext& ctx, int64_t out_channels);
+
+class Qc8Conv {
+ public:
+  Qc8Conv(const KernelContext& ctx, const Qc8Geometry& g);
+  // Runs on input x (NHWC codes of batch n, h x w) into y.
+  void run(const Tensor& x, Tensor& y, size_t n, size_t h, size_t w, pthreadpool_t pool);
+  std::string impl() const;
+
+ private:
+  const NodeDef& node_;
+  Op op_;
+  bool flip_x_ = false, flip_y_ = false, depthwise_ = false;
+  Scratch x_s8_;
+};
+
+}  // namespace octet::xnn

@@ -1,0 +1,820 @@
+// The XNNPACK backend against the reference kernels: every node is built alone (GraphBuilder),
+// run on "xnnpack" (fallback disabled, so a refusal fails the test) and on "reference", and
+// compared:
+//   int8:  codes agree within 1 LSB per element. XNNPACK requantizes with one float multiplier
+//          s_x s_w / s_y (conv/FC) or fixed-point sums (add, average pooling) where the
+//          reference multiplies twice in float, so a value within float error of a rounding tie
+//          can land on the neighbouring code; more than 1 code would be a real error (wrong tap,
+//          bias, zero point, clamp). The reference output must not be trivially constant.
+//   float: max |a - b| / (|b| + 1) <= kFloatTol.
+// Weights are drawn over the full symmetric range [-127, 127] and over [-64, 64] (the
+// converter's default); XNNPACK's qc8 path accumulates exactly in int32 either way.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "test_util.h"
+
+using namespace octet;
+using namespace octet::test;
+using nlohmann::json;
+
+#if defined(OCTET_WITH_XNNPACK)
+
+namespace {
+
+// Float tolerance: float32 sums of up to ~300 products O(1/sqrt(K)) in a different order
+// (random walk ~ sqrt(K) 2^-24 |partials| ~ 5e-6), plus XNNPACK's sigmoid approximation
+// (a few ulp). 3e-5 is far below a real error (>1e-2).
+constexpr double kFloatTol = 3e-5;
+
+struct Q {
+  DataType dt;
+  float scale;
+  int32_t zp;
+};
+
+int32_t qmin(DataType t) { return t == DataType::u8 ? 0 : -128; }
+int32_t qmax(DataType t) { return t == DataType::u8 ? 255 : 127; }
+
+double code_power(DataType t, int32_t zp) {
+  double s = 0;
+  for (int32_t c = qmin(t); c <= qmax(t); ++c) s += double(c - zp) * (c - zp);
+  return s / 256.0;
+}
+
+Q out_quant(DataType t, double lo, double hi) {
+  const double m = 0.05 * (hi - lo);
+  lo -= m, hi += m;
+  const float scale = static_cast<float>((hi - lo) / 255.0);
+  int32_t zp = static_cast<int32_t>(std::lround(qmin(t) - lo / scale));
+  return {t, scale, std::clamp(zp, qmin(t), qmax(t))};
+}
+
+std::pair<double, double> act_range(const std::string& act, double lo, double hi) {
+  if (act == "Relu") return {0, hi};
+  if (act == "Relu6") return {0, std::min(hi, 6.0)};
+  return {lo, hi};
+}
+
+json act_json(const std::string& act) {
+  if (act.empty()) return nullptr;
+  if (act == "Relu6") return {{"op", "Clip"}, {"min", 0}, {"max", 6}};
+  if (act == "LeakyRelu") return {{"op", "LeakyRelu"}, {"alpha", 0.1}};
+  return {{"op", act}};
+}
+
+// s8 weight codes uniform in [-wmax, wmax].
+Buffer random_weights(std::vector<int64_t> shape, int wmax, uint32_t seed) {
+  Buffer b = random_q8(DataType::s8, std::move(shape), seed);
+  for (auto& c : b.bytes) c = static_cast<uint8_t>(static_cast<int8_t>(int(c) % (2 * wmax + 1) - wmax));
+  return b;
+}
+double weight_power(int wmax) { return wmax * (wmax + 1) / 3.0; }
+
+Buffer random_bias(int64_t n, double magnitude, uint32_t seed) {
+  auto f = random_floats(n, -1.f, 1.f, seed);
+  std::vector<int32_t> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(std::lround(f[i] * magnitude));
+  return Buffer::of<int32_t>(DataType::s32, {n}, v);
+}
+
+void check_not_trivial(const Buffer& y) {
+  std::set<int32_t> distinct;
+  int64_t saturated = 0;
+  for (int64_t i = 0; i < y.elements(); ++i) {
+    int32_t c = y.dtype == DataType::u8 ? int32_t(y.as<uint8_t>()[i]) : int32_t(y.as<int8_t>()[i]);
+    distinct.insert(c);
+    if (c == qmin(y.dtype) || c == qmax(y.dtype)) ++saturated;
+  }
+  CHECK_MESSAGE(distinct.size() >= 3, "only " << distinct.size() << " distinct output codes");
+  CHECK_MESSAGE(saturated * 2 < y.elements(), saturated << " of " << y.elements() << " outputs saturated");
+}
+
+struct RunResult {
+  std::map<std::string, Buffer> out;
+  std::vector<DispatchEntry> dispatch;
+  std::vector<NodeProfile> profile;
+};
+
+RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& backend,
+                 const std::map<std::string, Buffer>& inputs, int threads = 1, bool allow_fallback = false) {
+  SessionOptions o;
+  o.backend = backend;
+  o.threads = threads;
+  o.allow_fallback = allow_fallback;
+  Session s(model, o);
+  for (const auto& [name, buf] : inputs) s.set_input(name, buf.view());
+  s.run();
+  RunResult r;
+  for (const auto& info : model->outputs()) r.out[info.name] = Buffer::from_view(s.output(info.name));
+  r.dispatch = s.dispatch();
+  r.profile = s.profile();
+  return r;
+}
+
+void compare_out(const Buffer& a, const Buffer& b) {
+  REQUIRE(a.shape == b.shape);
+  REQUIRE(a.dtype == b.dtype);
+  if (a.dtype == DataType::f32) {
+    CHECK(max_rel_diff(a, b, 1.0) <= kFloatTol);
+  } else {
+    CHECK(max_code_diff(a, b) <= 1);
+    check_not_trivial(b);
+  }
+}
+
+// Every node must run on XNNPACK (no fallback allowed); output "y" compared with the reference.
+void compare(const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& inputs, int threads = 1) {
+  RunResult d = run_on(model, "xnnpack", inputs, threads);
+  RunResult r = run_on(model, "reference", inputs);
+  for (const auto& e : d.dispatch) {
+    CHECK(e.backend == "xnnpack");
+    CHECK(e.impl.rfind("xnnpack:", 0) == 0);
+  }
+  compare_out(d.out.at("y"), r.out.at("y"));
+}
+
+// ---- Conv ---------------------------------------------------------------------------------
+
+struct ConvCase {
+  int64_t N = 1, H = 9, W = 9, C = 3, O = 5, KH = 3, KW = 3;
+  int64_t sh = 1, sw = 1, pt = 1, pl = 1, pb = 1, pr = 1, dh = 1, dw = 1, group = 1;
+  std::string act;
+  DataType xt = DataType::u8, yt = DataType::u8;
+  int32_t zpx = 0;
+  bool bias = true, per_channel = true, residual = false;
+  int wmax = 127;
+
+  int64_t OH() const { return (H + pt + pb - (dh * (KH - 1) + 1)) / sh + 1; }
+  int64_t OW() const { return (W + pl + pr - (dw * (KW - 1) + 1)) / sw + 1; }
+  std::string str() const {
+    std::ostringstream s;
+    s << "N" << N << " " << H << "x" << W << "x" << C << " -> O" << O << " k" << KH << "x" << KW << " s" << sh << "," << sw
+      << " pads " << pt << "," << pl << "," << pb << "," << pr << " dil " << dh << "," << dw << " g" << group << " act '"
+      << act << "' x " << dtype_name(xt) << " zp " << zpx << " y " << dtype_name(yt) << (bias ? " bias" : "")
+      << (per_channel ? " per-channel" : " per-tensor") << " w +-" << wmax << (residual ? " residual" : "");
+    return s.str();
+  }
+};
+
+json conv_attrs(const ConvCase& c) {
+  return {{"strides", {c.sh, c.sw}}, {"pads", {c.pt, c.pl, c.pb, c.pr}}, {"dilations", {c.dh, c.dw}}, {"group", c.group}};
+}
+
+std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, Buffer>* inputs) {
+  const int64_t Cg = c.C / c.group, taps = c.KH * c.KW * Cg;
+  const float sx = 0.02f;
+  const double std_acc = std::sqrt(taps * code_power(c.xt, c.zpx) * weight_power(c.wmax));
+  const double sw_base = 3.0 / (std_acc * sx);   // pre-activation real values ~ N(0, 3)
+  auto jitter = random_floats(c.O, 0.5f, 1.5f, seed + 1);
+  std::vector<float> sws(c.O);
+  for (int64_t o = 0; o < c.O; ++o) sws[o] = static_cast<float>(sw_base * (c.per_channel ? jitter[o] : 1.0));
+  auto [alo, ahi] = act_range(c.act, -9, 9);
+  const Q qy = out_quant(c.yt, alo, ahi);
+  GraphBuilder g;
+  g.input("x", c.xt, {"batch", c.H, c.W, c.C}, per_tensor(sx, c.zpx));
+  g.constant("w", random_weights({c.O, c.KH, c.KW, Cg}, c.wmax, seed + 2), c.per_channel ? per_channel(sws) : per_tensor(sws[0], 0));
+  std::vector<std::string> ins{"x", "w"};
+  if (c.bias) g.constant("b", random_bias(c.O, std_acc, seed + 3)), ins.push_back("b");
+  else if (c.residual) ins.push_back("");
+  if (c.residual) {
+    g.input("r", c.yt, {"batch", c.OH(), c.OW(), c.O}, per_tensor(0.03f, 0));
+    ins.push_back("r");
+    (*inputs)["r"] = random_q8(c.yt, {c.N, c.OH(), c.OW(), c.O}, seed + 4);
+  }
+  g.tensor("y", c.yt, {"batch", c.OH(), c.OW(), c.O}, per_tensor(qy.scale, qy.zp));
+  g.output("y");
+  g.node("Conv", ins, {"y"}, conv_attrs(c), "int8_static", act_json(c.act));
+  (*inputs)["x"] = random_q8(c.xt, {c.N, c.H, c.W, c.C}, seed);
+  return g.build();
+}
+
+std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, Buffer>* inputs) {
+  const int64_t Cg = c.C / c.group, taps = c.KH * c.KW * Cg;
+  const float wmax = static_cast<float>(3.0 * std::sqrt(3.0 / taps));
+  GraphBuilder g;
+  g.input("x", DataType::f32, {"batch", c.H, c.W, c.C});
+  g.constant("w", random_f32({c.O, c.KH, c.KW, Cg}, -wmax, wmax, seed + 2));
+  std::vector<std::string> ins{"x", "w"};
+  if (c.bias) g.constant("b", random_f32({c.O}, -0.5f, 0.5f, seed + 3)), ins.push_back("b");
+  else if (c.residual) ins.push_back("");
+  if (c.residual) {
+    g.input("r", DataType::f32, {"batch", c.OH(), c.OW(), c.O});
+    ins.push_back("r");
+    (*inputs)["r"] = random_f32({c.N, c.OH(), c.OW(), c.O}, -2.f, 2.f, seed + 4);
+  }
+  g.tensor("y", DataType::f32, {"batch", c.OH(), c.OW(), c.O});
+  g.output("y");
+  g.node("Conv", ins, {"y"}, conv_attrs(c), "float", act_json(c.act));
+  (*inputs)["x"] = random_f32({c.N, c.H, c.W, c.C}, -1.f, 1.f, seed);
+  return g.build();
+}
+
+void check_conv(const ConvCase& c, uint32_t seed) {
+  INFO(c.str());
+  std::map<std::string, Buffer> in8, inf;
+  compare(int8_conv_model(c, seed, &in8), in8);
+  compare(float_conv_model(c, seed, &inf), inf);
+}
+
+std::vector<ConvCase> conv_cases() {
+  std::vector<ConvCase> v;
+  auto add = [&](auto f) { ConvCase c; f(c); v.push_back(c); };
+  add([](ConvCase& c) { c.C = 1, c.O = 3, c.act = "Relu"; });
+  add([](ConvCase& c) { c.C = 3, c.O = 17, c.KH = c.KW = 5, c.sh = c.sw = 2, c.pt = 2, c.pl = 1, c.pb = 1, c.pr = 2, c.zpx = 37; });
+  add([](ConvCase& c) { c.C = 17, c.O = 33, c.dh = c.dw = 2, c.pt = c.pl = c.pb = c.pr = 2, c.act = "Relu6", c.zpx = 128; });
+  add([](ConvCase& c) { c.C = 33, c.O = 17, c.KH = c.KW = 1, c.pt = c.pl = c.pb = c.pr = 0, c.xt = DataType::s8, c.zpx = -9; });
+  add([](ConvCase& c) { c.C = 33, c.O = 33, c.group = 33, c.zpx = 128, c.act = "Relu"; });   // depthwise
+  add([](ConvCase& c) { c.C = 34, c.O = 34, c.group = 2, c.sh = c.sw = 2, c.zpx = 37, c.yt = DataType::s8; });
+  add([](ConvCase& c) { c.C = 17, c.O = 17, c.group = 17, c.KH = c.KW = 5, c.sh = c.sw = 2, c.pt = c.pl = c.pb = c.pr = 2, c.act = "Relu6"; });
+  add([](ConvCase& c) { c.C = 17, c.O = 34, c.group = 17, c.zpx = 37, c.act = "Relu"; });   // depthwise, multiplier 2
+  add([](ConvCase& c) { c.C = 33, c.O = 3, c.KH = c.KW = 1, c.sh = c.sw = 2, c.pt = c.pl = c.pb = c.pr = 0, c.zpx = 37; });
+  add([](ConvCase& c) { c.N = 3, c.C = 17, c.O = 17, c.yt = DataType::s8, c.xt = DataType::s8, c.zpx = -20, c.bias = false; });
+  add([](ConvCase& c) { c.N = 3, c.C = 3, c.O = 33, c.per_channel = false, c.act = "Relu"; });
+  add([](ConvCase& c) { c.C = 64, c.O = 64, c.H = c.W = 14, c.zpx = 128, c.act = "Relu"; });
+  add([](ConvCase& c) { c.C = 96, c.O = 96, c.group = 96, c.H = c.W = 14, c.sh = c.sw = 2, c.pt = c.pl = 0, c.zpx = 3, c.act = "Relu6"; });
+  add([](ConvCase& c) { c.C = 256, c.O = 64, c.H = c.W = 7, c.KH = c.KW = 1, c.pt = c.pl = c.pb = c.pr = 0, c.zpx = 128; });
+  add([](ConvCase& c) { c.H = 1, c.W = 13, c.C = 5, c.O = 7, c.KH = 1, c.KW = 3, c.pt = c.pb = 0, c.dw = 3, c.pl = 3, c.pr = 3; });
+  return v;
+}
+
+// ---- FullyConnected ------------------------------------------------------------------------
+
+struct FcCase {
+  std::vector<int64_t> xshape;   // [..., K]; dim 0 is the symbolic batch
+  int64_t N = 5;
+  std::string act;
+  DataType xt = DataType::u8, yt = DataType::u8;
+  int32_t zpx = 0;
+  bool bias = true, per_channel = true;
+  int wmax = 127;
+  std::string str() const {
+    std::ostringstream s;
+    s << "x [";
+    for (auto d : xshape) s << d << ",";
+    s << "] N" << N << " act '" << act << "' x " << dtype_name(xt) << " zp " << zpx << " y " << dtype_name(yt)
+      << (bias ? " bias" : "") << (per_channel ? " per-channel" : " per-tensor") << " w +-" << wmax;
+    return s.str();
+  }
+};
+
+GraphBuilder::Dims batch_dims(const std::vector<int64_t>& shape) {
+  GraphBuilder::Dims d{"batch"};
+  for (size_t i = 1; i < shape.size(); ++i) d.push_back(shape[i]);
+  return d;
+}
+
+std::shared_ptr<const Model> fc_model(const FcCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+  const int64_t K = c.xshape.back();
+  std::vector<int64_t> yshape = c.xshape;
+  yshape.back() = c.N;
+  GraphBuilder g;
+  std::vector<std::string> ins{"x", "w"};
+  if (is_float) {
+    const float wmax = static_cast<float>(3.0 * std::sqrt(3.0 / K));
+    g.input("x", DataType::f32, batch_dims(c.xshape));
+    g.constant("w", random_f32({c.N, K}, -wmax, wmax, seed + 1));
+    if (c.bias) g.constant("b", random_f32({c.N}, -0.5f, 0.5f, seed + 2)), ins.push_back("b");
+    g.tensor("y", DataType::f32, batch_dims(yshape));
+    g.node("FullyConnected", ins, {"y"}, json::object(), "float", act_json(c.act));
+    (*in)["x"] = random_f32(c.xshape, -1, 1, seed);
+  } else {
+    const float sx = 0.02f;
+    const double std_acc = std::sqrt(K * code_power(c.xt, c.zpx) * weight_power(c.wmax));
+    const double sw_base = 3.0 / (std_acc * sx);
+    auto jitter = random_floats(c.N, 0.5f, 1.5f, seed + 3);
+    std::vector<float> sws(c.N);
+    for (int64_t n = 0; n < c.N; ++n) sws[n] = static_cast<float>(sw_base * (c.per_channel ? jitter[n] : 1.0));
+    auto [lo, hi] = act_range(c.act, -9, 9);
+    const Q qy = out_quant(c.yt, lo, hi);
+    g.input("x", c.xt, batch_dims(c.xshape), per_tensor(sx, c.zpx));
+    g.constant("w", random_weights({c.N, K}, c.wmax, seed + 1), c.per_channel ? per_channel(sws) : per_tensor(sws[0], 0));
+    if (c.bias) g.constant("b", random_bias(c.N, std_acc, seed + 2)), ins.push_back("b");
+    g.tensor("y", c.yt, batch_dims(yshape), per_tensor(qy.scale, qy.zp));
+    g.node("FullyConnected", ins, {"y"}, json::object(), "int8_static", act_json(c.act));
+    (*in)["x"] = random_q8(c.xt, c.xshape, seed);
+  }
+  g.output("y");
+  return g.build();
+}
+
+// ---- pooling ----------------------------------------------------------------------------
+
+struct PoolCase {
+  std::string op = "MaxPool";
+  int64_t N = 1, H = 9, W = 9, C = 17, KH = 3, KW = 3, sh = 2, sw = 2, pt = 1, pl = 1, pb = 1, pr = 1, dil = 1;
+  bool ceil = false, include_pad = false;
+  DataType t = DataType::u8;
+  int32_t zp = 0;
+  std::string str() const {
+    std::ostringstream s;
+    s << op << " N" << N << " " << H << "x" << W << "x" << C << " k" << KH << "x" << KW << " s" << sh << "," << sw << " pads "
+      << pt << "," << pl << "," << pb << "," << pr << " dil " << dil << (ceil ? " ceil" : "") << (include_pad ? " include_pad" : "")
+      << " " << dtype_name(t) << " zp " << zp;
+    return s.str();
+  }
+};
+
+int64_t pool_dim(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t dil, bool ceil) {
+  const int64_t span = dil * (k - 1) + 1, padded = in + pb + pe - span;
+  int64_t out = (ceil ? (padded + s - 1) / s : padded / s) + 1;
+  if (ceil && (out - 1) * s >= in + pb) --out;
+  return out;
+}
+
+std::shared_ptr<const Model> pool_model(const PoolCase& c, uint32_t seed, std::map<std::string, Buffer>* in) {
+  int64_t OH = 1, OW = 1;
+  json attrs = json::object();
+  if (c.op != "GlobalAveragePool") {
+    OH = pool_dim(c.H, c.KH, c.sh, c.pt, c.pb, c.dil, c.ceil);
+    OW = pool_dim(c.W, c.KW, c.sw, c.pl, c.pr, c.dil, c.ceil);
+    attrs = {{"kernel_shape", {c.KH, c.KW}}, {"strides", {c.sh, c.sw}}, {"pads", {c.pt, c.pl, c.pb, c.pr}},
+             {"dilations", {c.dil, c.dil}}, {"ceil_mode", c.ceil ? 1 : 0}, {"count_include_pad", c.include_pad ? 1 : 0}};
+  }
+  GraphBuilder g;
+  const QuantInfo q = c.t == DataType::f32 ? QuantInfo{} : per_tensor(0.05f, c.zp);
+  g.input("x", c.t, {"batch", c.H, c.W, c.C}, q);
+  g.tensor("y", c.t, {"batch", OH, OW, c.C}, q);
+  g.output("y");
+  g.node(c.op, {"x"}, {"y"}, attrs, c.t == DataType::f32 ? "float" : "int8_static");
+  (*in)["x"] = c.t == DataType::f32 ? random_f32({c.N, c.H, c.W, c.C}, -3, 3, seed) : random_q8(c.t, {c.N, c.H, c.W, c.C}, seed);
+  return g.build();
+}
+
+// ---- binary -----------------------------------------------------------------------------
+
+std::vector<int64_t> broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  const size_t r = std::max(a.size(), b.size());
+  std::vector<int64_t> y(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i + a.size() >= r ? a[i + a.size() - r] : 1, db = i + b.size() >= r ? b[i + b.size() - r] : 1;
+    y[i] = std::max(da, db);
+  }
+  return y;
+}
+
+struct BinCase {
+  std::string op = "Add";
+  std::vector<int64_t> a, b;
+  std::string act;
+  Q qa{DataType::u8, 0.03f, 0}, qb{DataType::u8, 0.05f, 0};
+  DataType yt = DataType::u8;
+  std::string str() const {
+    std::ostringstream s;
+    s << op << " A [";
+    for (auto d : a) s << d << ",";
+    s << "] B [";
+    for (auto d : b) s << d << ",";
+    s << "] act '" << act << "' A " << dtype_name(qa.dt) << " zp " << qa.zp << " B " << dtype_name(qb.dt) << " zp " << qb.zp
+      << " y " << dtype_name(yt);
+    return s.str();
+  }
+};
+
+std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+  auto dims = [](const std::vector<int64_t>& v) { return GraphBuilder::Dims(v.begin(), v.end()); };
+  const auto y = broadcast(c.a, c.b);
+  GraphBuilder g;
+  if (is_float) {
+    g.input("a", DataType::f32, dims(c.a));
+    g.input("b", DataType::f32, dims(c.b));
+    g.tensor("y", DataType::f32, dims(y));
+    g.node(c.op, {"a", "b"}, {"y"}, json::object(), "float", act_json(c.act));
+    (*in)["a"] = random_f32(c.a, -3, 3, seed);
+    (*in)["b"] = random_f32(c.b, -3, 3, seed + 1);
+  } else {
+    auto range = [](const Q& q) {
+      return std::make_pair(double(q.scale) * (qmin(q.dt) - q.zp), double(q.scale) * (qmax(q.dt) - q.zp));
+    };
+    auto [alo, ahi] = range(c.qa);
+    auto [blo, bhi] = range(c.qb);
+    double lo, hi;
+    if (c.op == "Add") lo = alo + blo, hi = ahi + bhi;
+    else if (c.op == "Sub") lo = alo - bhi, hi = ahi - blo;
+    else lo = std::min({alo * blo, alo * bhi, ahi * blo, ahi * bhi}) / 3, hi = std::max({alo * blo, alo * bhi, ahi * blo, ahi * bhi}) / 3;
+    const double mid = (lo + hi) / 2, half = (hi - lo) / 2 * 0.8;
+    auto [ylo, yhi] = act_range(c.act, mid - half, mid + half);
+    const Q qy = out_quant(c.yt, ylo, yhi);
+    g.input("a", c.qa.dt, dims(c.a), per_tensor(c.qa.scale, c.qa.zp));
+    g.input("b", c.qb.dt, dims(c.b), per_tensor(c.qb.scale, c.qb.zp));
+    g.tensor("y", c.yt, dims(y), per_tensor(qy.scale, qy.zp));
+    g.node(c.op, {"a", "b"}, {"y"}, json::object(), "int8_static", act_json(c.act));
+    (*in)["a"] = random_q8(c.qa.dt, c.a, seed);
+    (*in)["b"] = random_q8(c.qb.dt, c.b, seed + 1);
+  }
+  g.output("y");
+  return g.build();
+}
+
+}  // namespace
+
+TEST_SUITE("xnnpack") {
+
+TEST_CASE("conv: hand-picked cases, int8 (full and converter weight ranges) and float") {
+  uint32_t seed = 100;
+  for (ConvCase c : conv_cases()) {
+    for (int wmax : {127, 64}) {
+      c.wmax = wmax;
+      check_conv(c, seed);
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("conv: random sweep of geometry, groups, types and zero points") {
+  std::mt19937 rng(12345);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo + 1))); };
+  const std::vector<std::string> acts{"", "Relu", "Relu6"};
+  for (int i = 0; i < 40; ++i) {
+    ConvCase c;
+    c.N = pick(1, 3);
+    c.KH = pick(1, 5), c.KW = pick(1, 5);
+    c.sh = pick(1, 3), c.sw = pick(1, 3);
+    c.dh = pick(1, 2), c.dw = pick(1, 2);
+    c.pt = pick(0, c.KH - 1), c.pb = pick(0, c.KH - 1), c.pl = pick(0, c.KW - 1), c.pr = pick(0, c.KW - 1);
+    c.H = pick(static_cast<int>(c.dh * (c.KH - 1) + 1), 13), c.W = pick(static_cast<int>(c.dw * (c.KW - 1) + 1), 13);
+    switch (rng() % 3) {
+      case 0: c.group = 1, c.C = pick(1, 40), c.O = pick(1, 40); break;
+      case 1: c.C = pick(1, 40), c.group = c.C, c.O = c.C * pick(1, 2); break;   // depthwise (+ multiplier)
+      default: c.group = pick(2, 4), c.C = c.group * pick(1, 9), c.O = c.group * pick(1, 9);
+    }
+    c.act = acts[rng() % acts.size()];
+    c.xt = rng() % 2 ? DataType::u8 : DataType::s8;
+    c.yt = rng() % 2 ? DataType::u8 : DataType::s8;
+    c.zpx = static_cast<int32_t>(pick(qmin(c.xt), qmax(c.xt)));
+    c.bias = rng() % 4 != 0;
+    c.per_channel = rng() % 4 != 0;
+    c.wmax = rng() % 2 ? 127 : 64;
+    check_conv(c, 1000 + i);
+  }
+}
+
+TEST_CASE("conv: the batch changes between runs of one session (operators kept)") {
+  ConvCase c;
+  c.C = 17, c.O = 17, c.group = 17, c.zpx = 37, c.act = "Relu6";
+  std::map<std::string, Buffer> unused;
+  for (bool is_float : {false, true}) {
+    auto model = is_float ? float_conv_model(c, 3, &unused) : int8_conv_model(c, 3, &unused);
+    SessionOptions o;
+    o.backend = "xnnpack";
+    o.allow_fallback = false;
+    Session s(model, o);
+    for (int64_t n : {1, 4, 1, 3, 4}) {
+      INFO("float " << is_float << " batch " << n);
+      Buffer x = is_float ? random_f32({n, c.H, c.W, c.C}, -1, 1, 10 + n) : random_q8(DataType::u8, {n, c.H, c.W, c.C}, 10 + n);
+      s.set_input("x", x.view());
+      s.run();
+      compare_out(Buffer::from_view(s.output("y")), run_on(model, "reference", {{"x", x}}).out.at("y"));
+    }
+  }
+}
+
+TEST_CASE("conv: float with a fused residual (conv, then add with the clamp)") {
+  for (const std::string act : {"", "Relu", "Relu6"}) {
+    ConvCase c;
+    c.C = 17, c.O = 17, c.residual = true, c.act = act, c.N = 2;
+    INFO(c.str());
+    std::map<std::string, Buffer> in;
+    compare(float_conv_model(c, 77, &in), in);
+  }
+}
+
+TEST_CASE("conv: two threads give the same result as one") {
+  ConvCase c;
+  c.N = 2, c.C = 32, c.O = 48, c.H = c.W = 14, c.zpx = 128, c.act = "Relu";
+  std::map<std::string, Buffer> in8, inf;
+  auto m8 = int8_conv_model(c, 9, &in8);
+  CHECK(max_code_diff(run_on(m8, "xnnpack", in8, 1).out.at("y"), run_on(m8, "xnnpack", in8, 2).out.at("y")) == 0);
+  compare(m8, in8, 2);
+  auto mf = float_conv_model(c, 9, &inf);
+  compare(mf, inf, 2);
+}
+
+TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reason") {
+  struct Refused {
+    ConvCase c;
+    bool is_float;
+    const char* why;
+  };
+  std::vector<Refused> cases;
+  ConvCase c;
+  c.C = 5, c.O = 7, c.act = "HardSwish";
+  cases.push_back({c, false, "fused HardSwish"});
+  cases.push_back({c, true, "fused HardSwish"});
+  c.act = "LeakyRelu";
+  cases.push_back({c, false, "fused LeakyRelu"});
+  c.act = "Sigmoid";
+  cases.push_back({c, true, "fused Sigmoid"});
+  c.act = "", c.residual = true, c.O = 5;
+  cases.push_back({c, false, "int8 residual"});
+  for (const auto& r : cases) {
+    INFO(r.c.str() << " float " << r.is_float);
+    std::map<std::string, Buffer> in;
+    auto model = r.is_float ? float_conv_model(r.c, 5, &in) : int8_conv_model(r.c, 5, &in);
+    auto d = run_on(model, "xnnpack", in, 1, true);
+    REQUIRE(d.dispatch.size() == 1);
+    CHECK(d.dispatch[0].backend == "reference");
+    CHECK(d.dispatch[0].note.find("xnnpack: ") == 0);
+    CHECK(d.dispatch[0].note.find(r.why) != std::string::npos);
+    // The fallback is the reference kernel itself: identical output.
+    CHECK(d.out.at("y").bytes == run_on(model, "reference", in).out.at("y").bytes);
+    SessionOptions strict;
+    strict.backend = "xnnpack";
+    strict.allow_fallback = false;
+    CHECK_THROWS_WITH_AS(Session(model, strict), doctest::Contains(r.why), Error);
+  }
+  // Dynamic int8 is refused for every op.
+  GraphBuilder g;
+  g.input("x", DataType::f32, {"batch", 5, 5, 3});
+  g.constant("w", random_weights({4, 3, 3, 3}, 127, 1), per_channel(std::vector<float>(4, 0.01f)));
+  g.tensor("y", DataType::f32, {"batch", 3, 3, 4});
+  g.output("y");
+  g.node("Conv", {"x", "w"}, {"y"}, json::object(), "int8_dynamic");
+  Session s(g.build(), {1, "xnnpack"});
+  CHECK(s.dispatch()[0].backend == "reference");
+  CHECK(s.dispatch()[0].note.find("dynamic int8") != std::string::npos);
+}
+
+TEST_CASE("fully connected: shapes, zero points, clamps, weight ranges, float and int8") {
+  std::vector<FcCase> cases;
+  auto add = [&](auto f) { FcCase c; f(c); cases.push_back(c); };
+  add([](FcCase& c) { c.xshape = {5, 1}, c.N = 3; });
+  add([](FcCase& c) { c.xshape = {3, 17}, c.N = 33, c.zpx = 37, c.act = "Relu"; });
+  add([](FcCase& c) { c.xshape = {3, 33}, c.N = 17, c.zpx = 128, c.yt = DataType::s8; });
+  add([](FcCase& c) { c.xshape = {1, 256}, c.N = 1000, c.zpx = 128, c.act = "Relu6"; });
+  add([](FcCase& c) { c.xshape = {3, 5, 17}, c.N = 3, c.xt = DataType::s8, c.zpx = -9, c.bias = false; });
+  add([](FcCase& c) { c.xshape = {2, 64}, c.N = 64, c.per_channel = false; });
+  add([](FcCase& c) { c.xshape = {2, 3}, c.N = 17, c.zpx = 200, c.act = "Relu"; });
+  add([](FcCase& c) { c.xshape = {4, 2, 33}, c.N = 33, c.xt = DataType::s8, c.yt = DataType::s8, c.act = "Relu6"; });
+  uint32_t seed = 500;
+  for (FcCase c : cases) {
+    for (int wmax : {127, 64}) {
+      c.wmax = wmax;
+      INFO(c.str());
+      std::map<std::string, Buffer> in8, inf;
+      compare(fc_model(c, false, seed, &in8), in8);
+      compare(fc_model(c, true, seed, &inf), inf);
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("fully connected: the batch changes between runs; fused Sigmoid refused") {
+  FcCase c;
+  c.xshape = {1, 33}, c.N = 17, c.zpx = 37, c.act = "Relu";
+  std::map<std::string, Buffer> unused;
+  auto model = fc_model(c, false, 3, &unused);
+  SessionOptions o;
+  o.backend = "xnnpack";
+  o.allow_fallback = false;
+  Session s(model, o);
+  for (int64_t n : {1, 4, 1, 7, 4}) {
+    INFO("batch " << n);
+    Buffer x = random_q8(c.xt, {n, 33}, 10 + n);
+    s.set_input("x", x.view());
+    s.run();
+    compare_out(Buffer::from_view(s.output("y")), run_on(model, "reference", {{"x", x}}).out.at("y"));
+  }
+  c.act = "Sigmoid";
+  Session refused(fc_model(c, false, 3, &unused), {1, "xnnpack"});
+  CHECK(refused.dispatch()[0].backend == "reference");
+  CHECK(refused.dispatch()[0].note.find("fused Sigmoid") != std::string::npos);
+}
+
+TEST_CASE("pooling: max (padding, dilation, ceil), average, global; u8, s8, f32") {
+  std::vector<PoolCase> cases;
+  auto add = [&](auto f) { PoolCase c; f(c); cases.push_back(c); };
+  for (DataType t : {DataType::u8, DataType::s8, DataType::f32}) {
+    const int32_t zp = t == DataType::u8 ? 37 : t == DataType::s8 ? -5 : 0;
+    add([&](PoolCase& c) { c.t = t, c.zp = zp; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.N = 3, c.C = 3, c.ceil = true, c.H = 10, c.W = 8; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.KH = 2, c.KW = 2, c.pt = c.pl = c.pb = c.pr = 0, c.C = 33; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.dil = 2, c.H = c.W = 11, c.sh = 1; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "AveragePool", c.C = 33, c.pt = c.pl = c.pb = c.pr = 0, c.N = 2; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "AveragePool", c.C = 1, c.sh = 1, c.pt = c.pl = c.pb = c.pr = 0; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "GlobalAveragePool", c.N = 3, c.H = 7, c.W = 7, c.C = 33; });
+    add([&](PoolCase& c) { c.t = t, c.zp = zp, c.op = "GlobalAveragePool", c.H = 1, c.W = 5, c.C = 3; });
+  }
+  // Padded averages: f32 excludes padding, 8-bit counts it (each side's native semantics).
+  add([](PoolCase& c) { c.t = DataType::f32, c.op = "AveragePool", c.C = 17, c.pt = 0, c.pr = 2; });
+  add([](PoolCase& c) { c.t = DataType::f32, c.op = "AveragePool", c.KH = c.KW = 5, c.sh = c.sw = 1, c.pt = c.pl = c.pb = c.pr = 2, c.ceil = true; });
+  add([](PoolCase& c) { c.t = DataType::u8, c.zp = 37, c.op = "AveragePool", c.include_pad = true, c.C = 17; });
+  add([](PoolCase& c) { c.t = DataType::s8, c.zp = -5, c.op = "AveragePool", c.include_pad = true, c.C = 17, c.N = 2; });
+  uint32_t seed = 900;
+  for (const PoolCase& c : cases) {
+    INFO(c.str());
+    std::map<std::string, Buffer> in;
+    compare(pool_model(c, seed++, &in), in);
+  }
+}
+
+TEST_CASE("pooling: averages XNNPACK counts differently fall back with a reason") {
+  std::vector<std::pair<PoolCase, const char*>> cases;
+  PoolCase c;
+  c.op = "AveragePool", c.t = DataType::f32, c.include_pad = true;
+  cases.push_back({c, "f32 average counting padding"});
+  c.t = DataType::u8, c.include_pad = false, c.zp = 37;
+  cases.push_back({c, "int8 average excluding padding"});
+  c.include_pad = true, c.ceil = true, c.H = c.W = 10;
+  cases.push_back({c, "ceil_mode"});
+  for (const auto& [pc, why] : cases) {
+    INFO(pc.str());
+    std::map<std::string, Buffer> in;
+    auto model = pool_model(pc, 3, &in);
+    auto d = run_on(model, "xnnpack", in, 1, true);
+    CHECK(d.dispatch[0].backend == "reference");
+    CHECK(d.dispatch[0].note.find(why) != std::string::npos);
+  }
+}
+
+TEST_CASE("pooling: ceil-mode max pooling follows spatial changes (operator recreated)") {
+  GraphBuilder g;
+  const QuantInfo q = per_tensor(0.05f, 10);
+  // Symbols are taken as 1 when the model loads: padding 1 keeps a 1x1 input valid.
+  g.input("x", DataType::u8, {"batch", "h", "w", 5}, q);
+  g.tensor("y", DataType::u8, {"batch", "oh", "ow", 5}, q);
+  g.output("y");
+  g.node("MaxPool", {"x"}, {"y"}, {{"kernel_shape", {3, 3}}, {"strides", {2, 2}}, {"pads", {1, 1, 1, 1}}, {"ceil_mode", 1}},
+         "int8_static");
+  auto model = g.build();
+  SessionOptions o;
+  o.backend = "xnnpack";
+  o.allow_fallback = false;
+  Session s(model, o);
+  for (int64_t hw : {9, 10, 7, 10}) {
+    INFO("spatial " << hw);
+    Buffer x = random_q8(DataType::u8, {2, hw, hw + 1, 5}, 50 + hw);
+    s.set_input("x", x.view());
+    s.run();
+    Buffer y = Buffer::from_view(s.output("y"));
+    Buffer want = run_on(model, "reference", {{"x", x}}).out.at("y");
+    REQUIRE(y.shape == want.shape);
+    CHECK(max_code_diff(y, want) == 0);   // max pooling moves codes: exact
+  }
+}
+
+TEST_CASE("binary: Add/Sub/Mul int8 (both signednesses, mixed) and float, broadcasting, clamps") {
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes{
+      {{2, 5, 7, 17}, {2, 5, 7, 17}}, {{3, 4, 4, 33}, {1, 1, 1, 33}}, {{3, 4, 4, 33}, {33}},
+      {{2, 3, 3, 17}, {2, 1, 1, 17}}, {{17}, {3, 4, 4, 17}},          {{1, 3, 3, 1}, {2, 3, 3, 3}}};
+  const std::vector<std::string> acts{"", "Relu", "Relu6"};
+  int k = 0;
+  uint32_t seed = 1300;
+  for (const std::string op : {"Add", "Sub", "Mul"})
+    for (const auto& [a, b] : shapes) {
+      BinCase c;
+      c.op = op, c.a = a, c.b = b, c.act = acts[k % acts.size()];
+      c.qa = {k % 2 ? DataType::u8 : DataType::s8, 0.03f, k % 2 ? 128 : -7};
+      c.qb = {k % 3 ? DataType::u8 : DataType::s8, 0.05f, k % 3 ? 37 : 3};
+      c.yt = k % 4 == 3 ? DataType::s8 : DataType::u8;
+      INFO(c.str());
+      std::map<std::string, Buffer> in8, inf;
+      compare(binary_model(c, false, seed, &in8), in8);
+      compare(binary_model(c, true, seed, &inf), inf);
+      seed += 3, ++k;
+    }
+}
+
+TEST_CASE("binary: in place, refusals with reasons") {
+  // t = a + b dies at the second Add, which then runs in place (t and y share memory).
+  GraphBuilder g;
+  const QuantInfo q = per_tensor(0.05f, 128);
+  g.input("a", DataType::u8, {"batch", 4, 4, 17}, q);
+  g.input("b", DataType::u8, {"batch", 4, 4, 17}, q);
+  g.input("c", DataType::s8, {1, 1, 1, 17}, per_tensor(0.05f, 0));
+  g.tensor("t", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.1f, 128));
+  g.tensor("y", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.15f, 128));
+  g.output("y");
+  g.node("Add", {"a", "b"}, {"t"}, json::object(), "int8_static");
+  g.node("Add", {"t", "c"}, {"y"}, json::object(), "int8_static");
+  auto model = g.build();
+  std::map<std::string, Buffer> in{{"a", random_q8(DataType::u8, {2, 4, 4, 17}, 1)},
+                                   {"b", random_q8(DataType::u8, {2, 4, 4, 17}, 2)},
+                                   {"c", random_q8(DataType::s8, {1, 1, 1, 17}, 3)}};
+  SessionOptions o;
+  o.backend = "xnnpack";
+  o.allow_fallback = false;
+  Session s(model, o);
+  const void *tp = nullptr, *yp = nullptr;
+  s.set_observer([&](const std::string&, const std::string& tensor, const TensorView& v) {
+    if (tensor == "t") tp = v.data;
+    if (tensor == "y") yp = v.data;
+  });
+  for (const auto& [n, b] : in) s.set_input(n, b.view());
+  s.run();
+  CHECK(tp == yp);
+  compare_out(Buffer::from_view(s.output("y")), run_on(model, "reference", in).out.at("y"));
+
+  // Refused: Div (no int8/none here), a fused HardSwish, a scale ratio outside XNNPACK's range.
+  auto note_of = [](const BinCase& c, bool is_float) {
+    std::map<std::string, Buffer> inputs;
+    auto m = binary_model(c, is_float, 1, &inputs);
+    auto d = run_on(m, "xnnpack", inputs, 1, true);
+    CHECK(d.dispatch[0].backend == "reference");
+    return d.dispatch[0].note;
+  };
+  BinCase div;
+  div.op = "Div", div.a = div.b = {2, 3};
+  CHECK(note_of(div, true).find("Div has no XNNPACK kernel") != std::string::npos);
+  BinCase hs;
+  hs.a = hs.b = {2, 3, 3, 4}, hs.act = "HardSwish";
+  CHECK(note_of(hs, false).find("fused HardSwish") != std::string::npos);
+  BinCase tiny;
+  tiny.a = tiny.b = {2, 3, 3, 4}, tiny.qa.scale = 1e-6f;   // s_a / s_y < 2^-10
+  CHECK(note_of(tiny, false).find("XNNPACK refuses these scales") != std::string::npos);
+}
+
+TEST_CASE("unary float ops: Relu, Clip, LeakyRelu, Sigmoid, HardSwish, Abs, Neg, Sqrt; Tanh refused") {
+  struct U {
+    const char* op;
+    json attrs;
+  };
+  const std::vector<U> ops{{"Relu", json::object()}, {"Clip", {{"min", -0.5}, {"max", 1.5}}}, {"LeakyRelu", {{"alpha", 0.2}}},
+                           {"Sigmoid", json::object()}, {"HardSwish", json::object()}, {"Abs", json::object()},
+                           {"Neg", json::object()}, {"Sqrt", json::object()}};
+  for (const auto& u : ops) {
+    INFO(u.op);
+    GraphBuilder g;
+    g.input("x", DataType::f32, {"batch", 5, 7, 3});
+    g.tensor("y", DataType::f32, {"batch", 5, 7, 3});
+    g.output("y");
+    g.node(u.op, {"x"}, {"y"}, u.attrs);
+    const bool positive = std::string(u.op) == "Sqrt";
+    std::map<std::string, Buffer> in{{"x", random_f32({2, 5, 7, 3}, positive ? 0.f : -8.f, 8.f, 7)}};
+    compare(g.build(), in);
+  }
+  GraphBuilder g;
+  g.input("x", DataType::f32, {2, 3});
+  g.tensor("y", DataType::f32, {2, 3});
+  g.output("y");
+  g.node("Tanh", {"x"}, {"y"});
+  Session s(g.build(), {1, "xnnpack"});
+  CHECK(s.dispatch()[0].backend == "reference");
+  CHECK(s.dispatch()[0].note.find("Tanh has no f32 XNNPACK operator") != std::string::npos);
+}
+
+// A MobileNetV2 inverted-residual block (1x1 expand + Relu6, 3x3 depthwise + Relu6, 1x1
+// project), int8 vs float on XNNPACK, timed alternately. Skipped by default; run with
+//   octet_tests -ts=xnnpack -tc='*speed*' --no-skip
+TEST_CASE("speed: MobileNetV2-like block, int8 vs float" * doctest::skip()) {
+  const int64_t H = 56, C = 24, E = 144;
+  auto block = [&](bool is_float) {
+    GraphBuilder g;
+    const DataType t = is_float ? DataType::f32 : DataType::u8;
+    const std::string prec = is_float ? "float" : "int8_static";
+    auto q = [&](float s, int32_t z) { return is_float ? QuantInfo{} : per_tensor(s, z); };
+    g.input("x", t, {"batch", H, H, C}, q(0.02f, 128));
+    auto conv = [&](const std::string& name, const std::string& in, int64_t ci, int64_t co, int64_t k, int64_t group,
+                    const std::string& out, bool relu6) {
+      const int64_t cg = ci / group;
+      if (is_float) {
+        g.constant(name + ".w", random_f32({co, k, k, cg}, -0.3f, 0.3f, 1));
+        g.constant(name + ".b", random_f32({co}, -0.1f, 0.1f, 2));
+      } else {
+        g.constant(name + ".w", random_weights({co, k, k, cg}, 64, 1), per_channel(std::vector<float>(co, 0.002f)));
+        g.constant(name + ".b", random_bias(co, 1000, 2));
+      }
+      g.tensor(out, t, {"batch", H, H, co}, q(0.03f, relu6 ? 0 : 128));
+      const int64_t p = k / 2;
+      g.node("Conv", {in, name + ".w", name + ".b"}, {out},
+             {{"strides", {1, 1}}, {"pads", {p, p, p, p}}, {"dilations", {1, 1}}, {"group", group}}, prec,
+             relu6 ? act_json("Relu6") : json(nullptr));
+    };
+    conv("expand", "x", C, E, 1, 1, "e", true);
+    conv("dw", "e", E, E, 3, E, "d", true);
+    conv("project", "d", E, C, 1, 1, "y", false);
+    g.output("y");
+    return g.build();
+  };
+  for (int threads : {1, 2}) {
+    SessionOptions o;
+    o.backend = "xnnpack";
+    o.allow_fallback = false;
+    o.threads = threads;
+    Session s8(block(false), o), sf(block(true), o);
+    Buffer x8 = random_q8(DataType::u8, {1, H, H, C}, 1), xf = random_f32({1, H, H, C}, -1, 1, 1);
+    s8.set_input("x", x8.view());
+    sf.set_input("x", xf.view());
+    std::vector<double> t8, tf;
+    auto time = [](Session& s) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < 10; ++i) s.run();
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 10;
+    };
+    for (int r = 0; r < 3; ++r) time(s8), time(sf);   // warm-up
+    for (int r = 0; r < 21; ++r) t8.push_back(time(s8)), tf.push_back(time(sf));
+    std::sort(t8.begin(), t8.end());
+    std::sort(tf.begin(), tf.end());
+    MESSAGE("threads " << threads << ": int8 " << t8[10] << " ms, float " << tf[10] << " ms, float/int8 " << tf[10] / t8[10]
+                       << "  (" << s8.dispatch()[0].impl << ")");
+  }
+}
+
+}  // TEST_SUITE
+
+#endif  // OCTET_WITH_XNNPACK
