@@ -29,6 +29,7 @@ class XnnpackBackend final : public Backend {
       case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid: case OpKind::HardSwish:
       case OpKind::Abs: case OpKind::Neg: case OpKind::Sqrt: case OpKind::Tanh:
         return unary_supports(ctx);
+      case OpKind::Concat: return concat_supports(ctx);
       default:
         return Support::no(std::string(op_name(n.op)) + " has no XNNPACK kernel in octet");
     }
@@ -46,6 +47,7 @@ class XnnpackBackend final : public Backend {
       case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid: case OpKind::HardSwish:
       case OpKind::Abs: case OpKind::Neg: case OpKind::Sqrt:
         return make_unary(ctx, pool_);
+      case OpKind::Concat: return make_concat(ctx, pool_);
       default: node_error(ctx.node, "is not supported by the XNNPACK backend");
     }
   }

@@ -23,6 +23,9 @@ std::unique_ptr<Kernel> make_binary(const KernelContext& ctx, Pool pool);
 Support unary_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_unary(const KernelContext& ctx, Pool pool);
 
+Support concat_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_concat(const KernelContext& ctx, Pool pool);
+
 // The per-channel int8 convolution shared by Conv and FullyConnected (a 1x1 convolution over
 // [rows, 1, 1, K]): everything about one qc8 operator and the u8 <-> s8 flips around it.
 struct Qc8Geometry {

@@ -117,6 +117,9 @@ RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& b
   return r;
 }
 
+// Int8 codes compared and how many differed (by 1), reported by the last test case.
+int64_t g_codes = 0, g_codes_off = 0;
+
 void compare_out(const Buffer& a, const Buffer& b) {
   REQUIRE(a.shape == b.shape);
   REQUIRE(a.dtype == b.dtype);
@@ -124,6 +127,8 @@ void compare_out(const Buffer& a, const Buffer& b) {
     CHECK(max_rel_diff(a, b, 1.0) <= kFloatTol);
   } else {
     CHECK(max_code_diff(a, b) <= 1);
+    g_codes += static_cast<int64_t>(a.bytes.size());
+    for (size_t i = 0; i < a.bytes.size(); ++i) g_codes_off += a.bytes[i] != b.bytes[i];
     check_not_trivial(b);
   }
 }
@@ -759,15 +764,17 @@ TEST_CASE("unary float ops: Relu, Clip, LeakyRelu, Sigmoid, HardSwish, Abs, Neg,
 }
 
 // A MobileNetV2 inverted-residual block (1x1 expand + Relu6, 3x3 depthwise + Relu6, 1x1
-// project), int8 vs float on XNNPACK, timed alternately. Skipped by default; run with
-//   octet_tests -ts=xnnpack -tc='*speed*' --no-skip
+// project) on XNNPACK: int8 with u8 activations (sign flips around every conv), int8 with s8
+// activations (none) and float, timed alternately (10 runs per sample, median of 21 samples).
+// Skipped by default; run with  octet_tests -ts=xnnpack -tc='*speed*' --no-skip
 TEST_CASE("speed: MobileNetV2-like block, int8 vs float" * doctest::skip()) {
   const int64_t H = 56, C = 24, E = 144;
-  auto block = [&](bool is_float) {
+  auto block = [&](DataType t) {
     GraphBuilder g;
-    const DataType t = is_float ? DataType::f32 : DataType::u8;
+    const bool is_float = t == DataType::f32;
     const std::string prec = is_float ? "float" : "int8_static";
-    auto q = [&](float s, int32_t z) { return is_float ? QuantInfo{} : per_tensor(s, z); };
+    const int32_t off = t == DataType::s8 ? -128 : 0;
+    auto q = [&](float s, int32_t z) { return is_float ? QuantInfo{} : per_tensor(s, z + off); };
     g.input("x", t, {"batch", H, H, C}, q(0.02f, 128));
     auto conv = [&](const std::string& name, const std::string& in, int64_t ci, int64_t co, int64_t k, int64_t group,
                     const std::string& out, bool relu6) {
@@ -791,28 +798,110 @@ TEST_CASE("speed: MobileNetV2-like block, int8 vs float" * doctest::skip()) {
     g.output("y");
     return g.build();
   };
+  const std::vector<DataType> types{DataType::u8, DataType::s8, DataType::f32};
   for (int threads : {1, 2}) {
     SessionOptions o;
     o.backend = "xnnpack";
     o.allow_fallback = false;
     o.threads = threads;
-    Session s8(block(false), o), sf(block(true), o);
-    Buffer x8 = random_q8(DataType::u8, {1, H, H, C}, 1), xf = random_f32({1, H, H, C}, -1, 1, 1);
-    s8.set_input("x", x8.view());
-    sf.set_input("x", xf.view());
-    std::vector<double> t8, tf;
+    std::vector<std::unique_ptr<Session>> sessions;
+    std::vector<Buffer> inputs;
+    for (DataType t : types) {
+      sessions.push_back(std::make_unique<Session>(block(t), o));
+      inputs.push_back(t == DataType::f32 ? random_f32({1, H, H, C}, -1, 1, 1) : random_q8(t, {1, H, H, C}, 1));
+      sessions.back()->set_input("x", inputs.back().view());
+    }
     auto time = [](Session& s) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int i = 0; i < 10; ++i) s.run();
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 10;
     };
-    for (int r = 0; r < 3; ++r) time(s8), time(sf);   // warm-up
-    for (int r = 0; r < 21; ++r) t8.push_back(time(s8)), tf.push_back(time(sf));
-    std::sort(t8.begin(), t8.end());
-    std::sort(tf.begin(), tf.end());
-    MESSAGE("threads " << threads << ": int8 " << t8[10] << " ms, float " << tf[10] << " ms, float/int8 " << tf[10] / t8[10]
-                       << "  (" << s8.dispatch()[0].impl << ")");
+    std::vector<std::vector<double>> ms(types.size());
+    for (int r = 0; r < 3; ++r)
+      for (auto& s : sessions) time(*s);   // warm-up
+    for (int r = 0; r < 21; ++r)
+      for (size_t i = 0; i < types.size(); ++i) ms[i].push_back(time(*sessions[i]));
+    for (auto& v : ms) std::sort(v.begin(), v.end());
+    MESSAGE("threads " << threads << ": int8 u8 " << ms[0][10] << " ms, int8 s8 " << ms[1][10] << " ms, float " << ms[2][10]
+                       << " ms; float/int8(u8) " << ms[2][10] / ms[0][10] << ", float/int8(s8) " << ms[2][10] / ms[1][10]);
   }
+}
+
+TEST_CASE("concat: float and int8 with shared quantization, any axis, batch change; requantizing concat refused") {
+  // Expected values are built by hand (a pure copy), independent of the reference kernel.
+  auto concat = [](const std::vector<Buffer>& xs, int axis) {
+    Buffer y{xs[0].dtype, xs[0].shape, {}};
+    y.shape[axis] = 0;
+    for (const auto& x : xs) y.shape[axis] += x.shape[axis];
+    const size_t es = dtype_size(y.dtype);
+    int64_t outer = 1;
+    for (int d = 0; d < axis; ++d) outer *= y.shape[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (const auto& x : xs) {
+        const size_t chunk = static_cast<size_t>(x.elements() / outer) * es;
+        y.bytes.insert(y.bytes.end(), x.bytes.begin() + o * chunk, x.bytes.begin() + (o + 1) * chunk);
+      }
+    return y;
+  };
+  for (DataType t : {DataType::f32, DataType::u8, DataType::s8})
+    for (int axis : {3, 1, 0, -1}) {
+      INFO(dtype_name(t) << " axis " << axis);
+      const int ax = axis < 0 ? axis + 4 : axis;
+      // Batch symbolic unless concatenating along it.
+      const std::vector<std::vector<int64_t>> shapes = ax == 3 ? std::vector<std::vector<int64_t>>{{2, 3, 3, 5}, {2, 3, 3, 17}, {2, 3, 3, 1}}
+                                                     : ax == 1 ? std::vector<std::vector<int64_t>>{{2, 1, 4, 3}, {2, 5, 4, 3}}
+                                                               : std::vector<std::vector<int64_t>>{{1, 2, 2, 3}, {3, 2, 2, 3}};
+      GraphBuilder g;
+      const QuantInfo q = t == DataType::f32 ? QuantInfo{} : per_tensor(0.1f, t == DataType::u8 ? 128 : 0);
+      std::vector<std::string> names;
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        names.push_back("x" + std::to_string(i));
+        GraphBuilder::Dims d(shapes[i].begin(), shapes[i].end());
+        if (ax != 0) d[0] = "batch";
+        g.input(names.back(), t, d, q);
+      }
+      std::vector<int64_t> ys = shapes[0];
+      ys[ax] = 0;
+      for (const auto& s : shapes) ys[ax] += s[ax];
+      GraphBuilder::Dims yd(ys.begin(), ys.end());
+      if (ax != 0) yd[0] = "batch";
+      g.tensor("y", t, yd, q);
+      g.output("y");
+      g.node("Concat", names, {"y"}, {{"axis", axis}}, t == DataType::f32 ? "float" : "int8_static");
+      SessionOptions o;
+      o.backend = "xnnpack";
+      o.allow_fallback = false;
+      Session s(g.build(), o);
+      CHECK(s.dispatch()[0].backend == "xnnpack");
+      for (int64_t n : ax == 0 ? std::vector<int64_t>{0} : std::vector<int64_t>{2, 5, 1}) {
+        std::vector<Buffer> xs;
+        for (size_t i = 0; i < shapes.size(); ++i) {
+          std::vector<int64_t> sh = shapes[i];
+          if (ax != 0) sh[0] = n;
+          xs.push_back(t == DataType::f32 ? random_f32(sh, -1, 1, 40 + i) : random_q8(t, sh, 40 + i));
+          s.set_input(names[i], xs.back().view());
+        }
+        s.run();
+        Buffer y = Buffer::from_view(s.output("y"));
+        Buffer want = concat(xs, ax);
+        REQUIRE(y.shape == want.shape);
+        CHECK(y.bytes == want.bytes);
+      }
+    }
+  GraphBuilder g;
+  g.input("a", DataType::u8, {1, 2, 2, 3}, per_tensor(0.1f, 128));
+  g.input("b", DataType::u8, {1, 2, 2, 3}, per_tensor(0.2f, 128));
+  g.tensor("y", DataType::u8, {1, 2, 2, 6}, per_tensor(0.1f, 128));
+  g.output("y");
+  g.node("Concat", {"a", "b"}, {"y"}, {{"axis", 3}}, "int8_static");
+  Session s(g.build(), {1, "xnnpack"});
+  CHECK(s.dispatch()[0].backend == "reference");
+  CHECK(s.dispatch()[0].note.find("other quantization") != std::string::npos);
+}
+
+TEST_CASE("summary: how often int8 codes differ from the reference") {
+  MESSAGE(g_codes_off << " of " << g_codes << " int8 codes compared differ from the reference (by 1)");
+  CHECK(g_codes_off * 100 <= g_codes);   // rare: ties and near-ties only
 }
 
 }  // TEST_SUITE
