@@ -822,6 +822,20 @@ TEST_CASE("speed: MobileNetV2-like block, int8 vs float" * doctest::skip()) {
     for (int r = 0; r < 21; ++r)
       for (size_t i = 0; i < types.size(); ++i) ms[i].push_back(time(*sessions[i]));
     for (auto& v : ms) std::sort(v.begin(), v.end());
+    // Per-node share (profiling adds a clock read per node; taken in a separate pass).
+    std::ostringstream per_node;
+    for (size_t i = 0; i < types.size(); ++i) {
+      SessionOptions po = o;
+      po.profile = true;
+      Session ps(block(types[i]), po);
+      ps.set_input("x", inputs[i].view());
+      for (int r = 0; r < 20; ++r) ps.run();
+      ps.reset_profile();
+      for (int r = 0; r < 50; ++r) ps.run();
+      per_node << " " << dtype_name(types[i]) << ":";
+      for (const auto& p : ps.profile()) per_node << " " << p.node << " " << p.ms / double(p.runs) << " ms";
+    }
+    MESSAGE("threads " << threads << " per node:" << per_node.str());
     MESSAGE("threads " << threads << ": int8 u8 " << ms[0][10] << " ms, int8 s8 " << ms[1][10] << " ms, float " << ms[2][10]
                        << " ms; float/int8(u8) " << ms[2][10] / ms[0][10] << ", float/int8(s8) " << ms[2][10] / ms[1][10]);
   }
