@@ -44,6 +44,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
   if (o.precision != "int8" && o.precision != "float")
     throw Error("--precision must be int8 or float (got '" + o.precision + "')");
   if (o.output.empty()) throw Error("no output file given (-o NAME.json)");
+  if (o.weight_bits != 7 && o.weight_bits != 8) throw Error("--weight-bits must be 7 or 8 (got " + std::to_string(o.weight_bits) + ")");
   if (o.precision == "int8" && o.calib_dir.empty())
     throw Error("int8 conversion needs calibration data: --calib DIR (or --precision float)");
 
@@ -76,8 +77,9 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     co.full_range.insert(g.outputs.begin(), g.outputs.end());
     CalibrationResult cal = calibrate(float_model, data, co);
     report.calib_seconds = cal.seconds;
-    QuantizeOptions qo{o.float_ops, o.float_nodes};
+    QuantizeOptions qo{o.float_ops, o.float_nodes, o.weight_bits};
     quantize_static(g, cal.ranges, qo, stats);
+    conversion["weight_bits"] = o.weight_bits;
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
     if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;
   }
@@ -107,7 +109,10 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     }
     if (o.precision == "int8")
       log << "  calibration: " << calib_method_name(o.calib.method) << " on " << conversion["calibration"]["samples"].get<size_t>()
-          << " samples in " << std::fixed << std::setprecision(1) << report.calib_seconds << " s\n";
+          << " samples in " << std::fixed << std::setprecision(1) << report.calib_seconds << " s\n"
+          << "  weights: s8 in [-" << weight_max(o.weight_bits) << ", " << weight_max(o.weight_bits) << "] ("
+          << (o.weight_bits == 7 ? "7-bit, exact on every x86 ISA" : "8-bit: for VNNI/AMX or ARM; x86 without VNNI runs these nodes on the reference kernel")
+          << ")\n";
     const size_t total = report.json_bytes + report.bin_bytes;
     log << "  size: ONNX " << human(report.onnx_bytes) << " -> octet " << human(total) << " (json " << human(report.json_bytes)
         << " + bin " << human(report.bin_bytes) << "), " << std::setprecision(3)

@@ -19,6 +19,7 @@ struct ConvertOptions {
   CalibrationOptions calib;
   io::ImageOptions image;            // for image calibration files
   std::set<std::string> float_ops, float_nodes;
+  int weight_bits = 7;               // 7: s8 weights in [-64, 64], exact on every x86 ISA; 8: [-127, 127]
   bool quiet = false;                // no summary
 };
 

@@ -15,7 +15,14 @@ using Ranges = std::map<std::string, std::pair<float, float>>;   // tensor -> ca
 struct QuantizeOptions {
   std::set<std::string> float_ops;     // op types kept in float (octet or ONNX names)
   std::set<std::string> float_nodes;   // node names (octet or original ONNX) kept in float
+  int weight_bits = 7;                 // 7: weights in [-64, 64]; 8: [-127, 127] (see weight_max)
 };
+
+// Largest weight code for `bits`. 7 bits ([-64, 64]) keep every adjacent pair |a| + |b| <= 128,
+// so the int16 pair sums of x86 int8 kernels without VNNI (vpmaddubsw: 255 * 128 = 32640) cannot
+// saturate: such files compute exactly on every x86 ISA. 8 bits ([-127, 127]) gain resolution
+// for deployments on VNNI/AMX or ARM only.
+int weight_max(int bits);
 
 void quantize_static(Graph& g, const Ranges& ranges, const QuantizeOptions& opts, PassStats& stats);
 

@@ -8,7 +8,8 @@
 //  - everything else runs in float.
 // Where a tensor crosses between regions a QuantizeLinear or DequantizeLinear is inserted (once
 // per tensor, shared by all consumers). Graph outputs stay float under their ONNX names.
-// Weights become s8 symmetric per output channel, biases s32 in units of s_x * s_w[c],
+// Weights become s8 symmetric per output channel, in [-64, 64] by default (weight_max), biases
+// s32 in units of s_x * s_w[c],
 // activations u8 asymmetric per tensor from their calibrated range; ops that only move codes
 // keep their input's parameters.
 #include "quantize/quantize.h"
@@ -179,15 +180,17 @@ class StaticQuantizer {
     auto v = w.floats();
     const int64_t oc = w.shape[0], per = static_cast<int64_t>(v.size()) / std::max<int64_t>(oc, 1);
     std::vector<float> scales(oc);
+    const int qmax = weight_max(opts_.weight_bits);
+    const float fmax = static_cast<float>(qmax);
     Constant qw{DataType::s8, w.shape, std::vector<uint8_t>(v.size())};
     for (int64_t o = 0; o < oc; ++o) {
       float amax = 0;
       for (int64_t k = 0; k < per; ++k) amax = std::max(amax, std::fabs(v[o * per + k]));
-      scales[o] = q::symmetric_scale(amax);
+      scales[o] = amax > 0 && std::isfinite(amax) ? amax / static_cast<float>(qmax) : 1.f;
       const float inv = 1.f / scales[o];
       for (int64_t k = 0; k < per; ++k) {
         float qv = std::nearbyint(v[o * per + k] * inv);
-        qw.as<int8_t>()[o * per + k] = static_cast<int8_t>(std::clamp(qv, -127.f, 127.f));
+        qw.as<int8_t>()[o * per + k] = static_cast<int8_t>(std::clamp(qv, -fmax, fmax));
       }
     }
     std::string qn = g_.add_constant(n.inputs[1] + "_q", std::move(qw));
@@ -260,6 +263,12 @@ class StaticQuantizer {
   }
 };
 }  // namespace
+
+int weight_max(int bits) {
+  if (bits == 7) return 64;
+  if (bits == 8) return 127;
+  throw Error("weight bits must be 7 or 8 (got " + std::to_string(bits) + ")");
+}
 
 void quantize_static(Graph& g, const Ranges& ranges, const QuantizeOptions& opts, PassStats& stats) {
   StaticQuantizer(g, ranges, opts, stats).run();

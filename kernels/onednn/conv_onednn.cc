@@ -8,6 +8,8 @@
 // point oneDNN 2.6 drops from brgconv to an older jit kernel (3x3 64->64 on 56x56, one thread:
 // 0.157 ms, vs 0.135-0.143 ms for copy + brgconv, vs 0.095 ms when zp = 0), grouped convs to an
 // im2col gemm, and some shapes (s8 grouped, depthwise multipliers) to its reference code.
+// Without VNNI, an s8 X is flipped to u8 the same way (see ConvSetup::flip_sign), and weights must
+// lie in [-64, 64] (onednn_common.h).
 #include <cstring>
 #include <limits>
 
@@ -29,7 +31,12 @@ struct ConvSetup {
   int64_t O = 0, KH = 0, KW = 0, Cg = 0;
   bool has_bias = false, has_res = false;
   DataType xt = DataType::f32, yt = DataType::f32;
-  int32_t zp_x = 0;
+  DataType src_t = DataType::f32;   // the primitive's source type (u8 when flip_sign)
+  int32_t zp_x = 0;                 // the primitive's source zero point
+  // Without VNNI, oneDNN makes an s8 source u8 (+128) and halves the weights so that vpmaddubsw
+  // cannot saturate, rounding odd weights: results off by several LSB. We hand it u8 instead:
+  // x ^ 0x80 = x + 128 with zero point zp + 128, exact, for one copy of X per run.
+  bool flip_sign = false;
   bool fold_zp = false;      // input zero point folded into the bias
   bool explicit_pad = false; // X copied into a zp-filled padded buffer; the primitive is unpadded
   std::string unsupported;   // why the post-op chain cannot be built
@@ -43,13 +50,15 @@ struct ConvSetup {
     O = w.shape[0], KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
     has_bias = ctx.has_input(2);
     has_res = ctx.has_input(3);
-    xt = x.dtype, yt = y.dtype;
+    xt = src_t = x.dtype, yt = y.dtype;
     const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
     if (p.group == 1) user_w_md = dnnl::memory::desc({O, Cg, KH, KW}, wt, tag::ohwi);
     else user_w_md = dnnl::memory::desc({p.group, O / p.group, Cg, KH, KW}, wt, tag::gohwi);
 
     if (prec == Precision::Int8Static) {
-      zp_x = x.quant.zero_point[0];
+      flip_sign = xt == DataType::s8 && !isa_has_vnni();
+      if (flip_sign) src_t = DataType::u8;
+      zp_x = x.quant.zero_point[0] + (flip_sign ? 128 : 0);
       const bool padded = p.pad_t || p.pad_l || p.pad_b || p.pad_r;
       fold_zp = zp_x != 0;
       explicit_pad = zp_x != 0 && padded;
@@ -75,6 +84,9 @@ struct ConvSetup {
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   }
 
+  // X is copied into a buffer before each run (padded and/or sign-flipped).
+  bool copies_input() const { return explicit_pad || flip_sign; }
+
   // The primitive's input: X, or X with its padding made explicit.
   Shape src_shape(const Shape& x) const {
     if (!explicit_pad) return x;
@@ -84,7 +96,7 @@ struct ConvSetup {
   dnnl::convolution_forward::primitive_desc pd(const Shape& x, const Shape& y) const {
     const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
     const Shape xs = src_shape(x);
-    dnnl::memory::desc src({xs[0], xs[3], xs[1], xs[2]}, to_dnnl(xt), tag::nhwc);
+    dnnl::memory::desc src({xs[0], xs[3], xs[1], xs[2]}, to_dnnl(src_t), tag::nhwc);
     dnnl::memory::desc dst({y[0], y[3], y[1], y[2]}, to_dnnl(yt), tag::nhwc);
     dnnl::memory::desc wei(user_w_md.dims(), wt, tag::any);
     const dnnl::memory::dims strides{p.stride_h, p.stride_w}, dil{p.dil_h - 1, p.dil_w - 1};
@@ -141,7 +153,7 @@ class ConvOnednn final : public CachedKernel {
     p.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
     p.args[DNNL_ARG_WEIGHTS] = weights_.get(pd.weights_desc(), stream_);
     if (s_.has_bias || s_.fold_zp) p.args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), eng, bias_data_);
-    if (s_.explicit_pad) padded_.reserve(static_cast<size_t>(shape_elements(s_.src_shape(in[0]))));
+    if (s_.copies_input()) padded_.reserve(static_cast<size_t>(shape_elements(s_.src_shape(in[0]))));
     p.scratchpad = pd.scratchpad_desc().get_size();
     if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
     return p;
@@ -157,28 +169,38 @@ class ConvOnednn final : public CachedKernel {
     }
   }
 
-  // Copies X into the interior of the padded buffer.
+  // Copies X into the interior of the padded buffer (all of it without explicit padding),
+  // flipping the sign bit when the primitive reads s8 codes as u8.
   void pad_input(const Tensor& x) {
     const int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
-    const int64_t Hp = H + s_.p.pad_t + s_.p.pad_b, Wp = W + s_.p.pad_l + s_.p.pad_r;
+    const int64_t pt = s_.explicit_pad ? s_.p.pad_t : 0, pl = s_.explicit_pad ? s_.p.pad_l : 0;
+    const int64_t Hp = s_.src_shape(x.shape)[1], Wp = s_.src_shape(x.shape)[2];
     const uint8_t* src = static_cast<const uint8_t*>(x.data);
     uint8_t* dst = static_cast<uint8_t*>(padded_.data());
-    const size_t row = static_cast<size_t>(W * C);
+    const int64_t row = W * C;
+    const bool flip = s_.flip_sign;
 #pragma omp parallel for collapse(2) if (N * H * W * C > (1 << 16))
     for (int64_t n = 0; n < N; ++n)
-      for (int64_t h = 0; h < H; ++h)
-        std::memcpy(dst + ((n * Hp + h + s_.p.pad_t) * Wp + s_.p.pad_l) * C, src + (n * H + h) * W * C, row);
+      for (int64_t h = 0; h < H; ++h) {
+        uint8_t* d = dst + ((n * Hp + h + pt) * Wp + pl) * C;
+        const uint8_t* r = src + (n * H + h) * row;
+        if (flip) {
+          for (int64_t i = 0; i < row; ++i) d[i] = r[i] ^ 0x80;
+        } else {
+          std::memcpy(d, r, static_cast<size_t>(row));
+        }
+      }
   }
 
   void before(const KernelArgs& a) override {
-    if (s_.explicit_pad) pad_input(*a.in[0]);
+    if (s_.copies_input()) pad_input(*a.in[0]);
     // The residual is accumulated into Y by the sum post-op: Y must hold R first, unless the
     // planner already placed them in the same memory.
     if (s_.has_res && a.in[3]->data != a.out[0]->data) std::memcpy(a.out[0]->data, a.in[3]->data, a.out[0]->bytes());
   }
 
   void bind(Prim& p, const KernelArgs& a) override {
-    p.args[DNNL_ARG_SRC].set_data_handle(s_.explicit_pad ? padded_.data() : a.in[0]->data);
+    p.args[DNNL_ARG_SRC].set_data_handle(s_.copies_input() ? padded_.data() : a.in[0]->data);
     p.args[DNNL_ARG_DST].set_data_handle(a.out[0]->data);
   }
 
@@ -186,7 +208,7 @@ class ConvOnednn final : public CachedKernel {
   PackedWeights weights_;
   void* bias_data_ = nullptr;
   std::vector<int32_t> folded_bias_;
-  Buffer padded_;   // X with explicit zero-point padding (explicit_pad only)
+  Buffer padded_;   // X with explicit zero-point padding and/or flipped sign (copies_input only)
 };
 
 }  // namespace
@@ -197,6 +219,10 @@ Support conv_supports(const KernelContext& ctx) {
   if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
+  if (n.precision == Precision::Int8Static) {
+    const std::string unsafe = int8_weights_unsafe(ctx.input(1));
+    if (!unsafe.empty()) return Support::no(unsafe);
+  }
   ConvSetup s(ctx);
   if (!s.unsupported.empty()) return Support::no(s.unsupported);
   return probe(ctx, "convolution", [&](const std::vector<Shape>& in, const std::vector<Shape>& out) {

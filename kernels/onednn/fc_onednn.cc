@@ -122,6 +122,12 @@ Support fc_supports(const KernelContext& ctx) {
   if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
+  if (n.precision == Precision::Int8Static) {
+    // An s8 X needs no care here: oneDNN's matmul adds 128 to it and compensates, without
+    // touching the weights, so [-64, 64] weights stay exact (onednn_common.h).
+    const std::string unsafe = int8_weights_unsafe(ctx.input(1));
+    if (!unsafe.empty()) return Support::no(unsafe);
+  }
   FcSetup s(ctx);
   if (!s.unsupported.empty()) return Support::no(s.unsupported);
   return probe(ctx, "fully-connected matmul", [&](const std::vector<Shape>& in, const std::vector<Shape>&) {

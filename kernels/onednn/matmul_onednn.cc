@@ -99,6 +99,15 @@ Support matmul_supports(const KernelContext& ctx) {
     return Support::no("oneDNN's int8 matmul needs an s8 B operand (B is " + std::string(dtype_name(ctx.input(1).dtype)) + ")");
   if (ctx.input(0).shape.size() > DNNL_MAX_NDIMS || ctx.input(1).shape.size() > DNNL_MAX_NDIMS)
     return Support::no("rank above oneDNN's limit of " + std::to_string(DNNL_MAX_NDIMS));
+  if (n.precision == Precision::Int8Static) {
+    // Without VNNI only a constant B within [-64, 64] is exact (onednn_common.h); activation x
+    // activation int8 MatMul then runs on the reference kernel. A B zero point is conservatively
+    // refused too: whether oneDNN subtracts it before or after the int16 pair sums is not ours to rely on.
+    std::string unsafe = int8_weights_unsafe(ctx.input(1));
+    if (unsafe.empty() && !isa_has_vnni() && ctx.input(1).quant.zero_point[0] != 0)
+      unsafe = "int8 B with a non-zero zero point may exceed the 7-bit range that oneDNN's AVX2 (non-VNNI) kernels compute exactly";
+    if (!unsafe.empty()) return Support::no(unsafe);
+  }
   MatMulSetup s(ctx);
   if (!s.unsupported.empty()) return Support::no(s.unsupported);
   return probe(ctx, "matmul", [&](const std::vector<Shape>& in, const std::vector<Shape>& out) {

@@ -1,5 +1,6 @@
 #include "onednn/onednn_common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <cstdlib>
@@ -56,6 +57,27 @@ ThreadScope::~ThreadScope() {
 #ifdef _OPENMP
   omp_set_num_threads(saved_);
 #endif
+}
+
+// ---- int8 exactness without VNNI ------------------------------------------------------------
+
+bool isa_has_vnni() {
+  using isa = dnnl::cpu_isa;
+  const isa i = dnnl::get_effective_cpu_isa();   // honours ONEDNN_MAX_CPU_ISA
+  return i == isa::avx512_core_vnni || i == isa::avx512_core_bf16 || i == isa::avx512_core_amx || i == isa::avx2_vnni;
+}
+
+std::string int8_weights_unsafe(const TensorDef& w) {
+  if (isa_has_vnni()) return "";
+  if (!w.is_constant())
+    return "int8 weights that change at run time may exceed the 7-bit range that oneDNN's AVX2 (non-VNNI) kernels "
+           "compute exactly";
+  const int8_t* p = reinterpret_cast<const int8_t*>(w.data);
+  int amax = 0;
+  for (size_t i = 0; i < w.data_bytes; ++i) amax = std::max(amax, std::abs(static_cast<int>(p[i])));
+  if (amax <= kSafeWeightMax) return "";
+  return "int8 weights exceed the 7-bit range that oneDNN's AVX2 (non-VNNI) kernels compute exactly (max |w| = " +
+         std::to_string(amax) + " > " + std::to_string(kSafeWeightMax) + "); reconvert with --weight-bits 7";
 }
 
 // ---- activations --------------------------------------------------------------------------

@@ -84,6 +84,24 @@ struct QuantChain {
 };
 QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float offset, const SumSpec* sum, int dst_rank);
 
+// --- int8 exactness without VNNI ------------------------------------------------------------
+
+// oneDNN's int8 kernels on ISAs without VNNI (AVX2; AVX-512 before DL Boost) multiply u8 x s8 with
+// vpmaddubsw, which adds two adjacent products into an int16 and saturates: with u8 codes up to
+// 255, weight pairs with |a| + |b| > 128 can overflow (255 * 254 = 64770 > 32767), and results
+// then differ from the reference by dozens of LSB (75 observed). Weights within [-64, 64] never
+// saturate (255 * 128 = 32640), which is what the converter writes by default (--weight-bits 7).
+// We check max |w| rather than oneDNN's actual pairing (which depends on its blocked layout): it
+// is exact for what the converter writes and conservative for anything else.
+constexpr int kSafeWeightMax = 64;
+
+// Whether oneDNN's effective ISA has VNNI (vpdpbusd: exact 32-bit accumulation of u8 x s8).
+bool isa_has_vnni();
+
+// Empty when oneDNN computes int8 products with these s8 weights exactly on this machine;
+// otherwise the reason to refuse (weights beyond [-64, 64], or not constant, without VNNI).
+std::string int8_weights_unsafe(const TensorDef& w);
+
 // --- small buffers -----------------------------------------------------------------------
 
 // A 64-byte aligned buffer that only grows.

@@ -53,6 +53,10 @@ Command add_convert(CLI::App& app) {
   img->add_option("--scale", o->image.scale, "pixel scale applied before mean/std")->capture_default_str();
   img->add_option("--layout", *layout, "tensor layout of the model input")->check(CLI::IsMember({"nchw", "nhwc"}))->capture_default_str();
   img->add_flag("--grayscale", *grayscale, "decode images as one channel");
+  cmd->add_option("--weight-bits", o->weight_bits,
+                  "int8 weight range: 7 = [-64, 64], exact on every x86 ISA (oneDNN's AVX2 kernels saturate beyond it); "
+                  "8 = [-127, 127], for VNNI/AMX or ARM only")
+      ->check(CLI::IsMember({7, 8}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no summary");
   return [=]() {
     if (!conv::parse_calib_method(*method, &o->calib.method)) throw Error("unknown --calib-method " + *method);
