@@ -8,14 +8,7 @@ namespace {
 class ReferenceBackend final : public Backend {
  public:
   const char* name() const override { return "reference"; }
-  Support supports(const KernelContext& ctx) const override {
-    switch (ctx.node.op) {
-      case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN:
-        return Support::no("recurrent ops are not implemented");
-      default:
-        return Support::yes();
-    }
-  }
+  Support supports(const KernelContext&) const override { return Support::yes(); }
   std::unique_ptr<Kernel> create(const KernelContext& ctx) override {
     using namespace ref;
     switch (ctx.node.op) {
@@ -38,6 +31,7 @@ class ReferenceBackend final : public Backend {
       case OpKind::ReduceMean: case OpKind::ReduceSum: case OpKind::ReduceMax: return make_reduce(ctx);
       case OpKind::Softmax: return make_softmax(ctx);
       case OpKind::LayerNormalization: return make_layernorm(ctx);
+      case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN: return make_rnn(ctx);
       default:
         node_error(ctx.node, "has no reference kernel");
     }

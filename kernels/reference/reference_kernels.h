@@ -20,5 +20,6 @@ std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Conca
 std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean, ReduceSum, ReduceMax
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);              // LSTM, GRU, RNN
 
 }  // namespace octet::ref
