@@ -12,7 +12,9 @@ class OnednnBackend final : public Backend {
   Support supports(const KernelContext& ctx) const override {
     using namespace onednn;
     const NodeDef& n = ctx.node;
-    // Checked first for every op so the reason is uniform.
+    // Recurrent ops run float and int8_dynamic on their own kernel.
+    if (n.op == OpKind::LSTM || n.op == OpKind::GRU || n.op == OpKind::RNN) return rnn_supports(ctx);
+    // Checked first for every other op so the reason is uniform.
     if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
     switch (n.op) {
       case OpKind::Conv: case OpKind::ConvTranspose: return conv_supports(ctx);
@@ -37,6 +39,7 @@ class OnednnBackend final : public Backend {
       case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return make_pool(ctx);
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: return make_binary(ctx);
       case OpKind::Concat: return make_concat(ctx);
+      case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN: return make_rnn(ctx);
       default: node_error(ctx.node, "is not supported by the oneDNN backend");
     }
   }

@@ -23,6 +23,10 @@ std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);
 Support binary_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);
 
+// LSTM, GRU, RNN (float and int8_dynamic; rnn_onednn.cc).
+Support rnn_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);
+
 Support concat_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_concat(const KernelContext& ctx);
 

@@ -334,3 +334,62 @@ TEST_CASE("rnn: bad attributes and peepholes are refused at load") {
   c.attrs["direction"] = "sideways";
   CHECK_THROWS_WITH_AS(run_rnn(c), doctest::Contains("direction"), Error);
 }
+
+// Optimized backends against the reference. Float: max |diff| <= 1e-5 x max |y| (float sums in
+// another order and the sigmoid/tanh polynomials differ in rounding only; element-wise relative
+// error is larger only for outputs near 0). int8_dynamic: the integer products are
+// identical and the float steps are in the same order, but the gate polynomials differ from
+// std::exp/std::tanh by ~1e-7, which now and then moves a hidden-state code by one step; stated
+// bound: max |diff| <= 2e-3 and cosine >= 0.99999 against the reference int8_dynamic kernel.
+TEST_CASE("rnn: optimized backends match the reference") {
+  for (const std::string& be : optimized_backends()) {
+    for (std::string op : {"LSTM", "GRU", "RNN"}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        SUBCASE((be + " " + op + " variant " + std::to_string(variant)).c_str()) {
+          // 0: forward; 1: bidirectional + sequence_lens; 2: reverse, layout 1, clip; 3: GRU lbr 0 / Relu RNN
+          RnnCase c = random_case(op, 9, 3, 40, 48, variant == 1 ? 2 : 1, 91 + variant);
+          if (op == "GRU") c.attrs["linear_before_reset"] = variant == 3 ? 0 : 1;
+          if (variant == 1) c.lens = {9, 4, 0};
+          if (variant == 2) {
+            c.attrs["direction"] = "reverse", c.attrs["layout"] = 1, c.attrs["clip"] = 1.5;
+          }
+          if (variant == 3 && op == "RNN") c.attrs["activations"] = {"Relu"};
+          for (std::string prec : {"float", "int8_dynamic"}) {
+            INFO(prec);
+            auto want = run_rnn(c, "reference", prec), got = run_rnn(c, be, prec);
+            for (size_t i = 0; i < want.size(); ++i) {
+              INFO("output " << i);
+              double maxd = 0, maxw = 0;
+              for (int64_t k = 0; k < want[i].elements(); ++k) {
+                maxd = std::max(maxd, static_cast<double>(std::fabs(got[i].as<float>()[k] - want[i].as<float>()[k])));
+                maxw = std::max(maxw, static_cast<double>(std::fabs(want[i].as<float>()[k])));
+              }
+              if (prec == "float") {
+                INFO("max diff " << maxd << " max |y| " << maxw);
+                CHECK(maxd <= 1e-5 * maxw);
+              } else {
+                INFO("max diff " << maxd << " cosine " << cosine(got[i], want[i]));
+                CHECK(maxd <= 2e-3);
+                CHECK(cosine(got[i], want[i]) >= 0.99999);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("rnn: optimized int8_dynamic is close to float at realistic size (cosine >= 0.999)") {
+  for (const std::string& be : optimized_backends()) {
+    for (std::string op : {"LSTM", "GRU"}) {
+      SUBCASE((be + " " + op).c_str()) {
+        RnnCase c = random_case(op, 50, 1, 256, 512, 1, 7);
+        if (op == "GRU") c.attrs["linear_before_reset"] = 1;
+        auto f = run_rnn(c, be, "float"), q = run_rnn(c, be, "int8_dynamic");
+        INFO("cosine " << cosine(q[0], f[0]));
+        CHECK(cosine(q[0], f[0]) >= 0.999);
+      }
+    }
+  }
+}

@@ -1,0 +1,363 @@
+// LSTM, GRU, RNN on x86: oneDNN matmuls for the products, octet's own vectorized gate loops.
+// Per run, the input projection of every time step is one GEMM per direction ([S*B, I] x W^T);
+// per step, the recurrent product is one small GEMM on the hidden state. int8_dynamic quantizes
+// X once and h every step (u8, per tensor, dynamic_quant.h) and runs u8 x s8 -> s32 matmuls
+// without any oneDNN scale or zero-point attributes: the zero point is compensated with
+// precomputed weight row sums and the scales applied in the gate loop, so primitives depend only
+// on shapes (created in reshape(), never per call) and the float arithmetic is exactly the
+// reference's (docs/format.md, "Recurrent ops"). All buffers are sized in reshape().
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "onednn/onednn_common.h"
+#include "onednn/onednn_kernels.h"
+#include "onednn/rnn_math.h"
+#include "ops/op_spec.h"
+#include "ops/rnn_params.h"
+#include "quant/dynamic_quant.h"
+
+namespace octet::onednn {
+
+namespace {
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+OCTET_RNN_SIMD void activate(RnnAct a, float* v, int64_t n) {
+  switch (a) {
+    case RnnAct::Sigmoid: for (int64_t i = 0; i < n; ++i) v[i] = rnnmath::sigmoid(v[i]); break;
+    case RnnAct::Tanh: for (int64_t i = 0; i < n; ++i) v[i] = rnnmath::tanh_approx(v[i]); break;
+    case RnnAct::Relu: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : 0.f; break;
+  }
+}
+// Same form as the reference's std::min(std::max()) so NaN passes through.
+OCTET_RNN_SIMD void clip(float c, float* v, int64_t n) {
+  if (c <= 0) return;
+  for (int64_t i = 0; i < n; ++i) {
+    const float m = v[i] < -c ? -c : v[i];
+    v[i] = c < m ? c : m;
+  }
+}
+// out[n] = base[n] + dequantized (or float) recurrent product.
+OCTET_RNN_SIMD void add_product(const float* base, const void* acc, bool int8, int32_t zp, float s, const int32_t* rowsum,
+                                const float* wscale, bool bad, float* out, int64_t n) {
+  if (!int8) {
+    const float* a = static_cast<const float*>(acc);
+    for (int64_t i = 0; i < n; ++i) out[i] = base[i] + a[i];
+    return;
+  }
+  const int32_t* a = static_cast<const int32_t*>(acc);
+  for (int64_t i = 0; i < n; ++i) out[i] = base[i] + (bad ? kNaN : static_cast<float>(a[i] - zp * rowsum[i]) * (s * wscale[i]));
+}
+
+template <class T> T* grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+class RnnOnednn final : public Kernel {
+ public:
+  explicit RnnOnednn(const KernelContext& ctx)
+      : node_(ctx.node), threads_(ctx.threads), p_(parse_rnn(ctx.node, ctx.input(kRnnR).shape.back())) {
+    int8_ = node_.precision == Precision::Int8Dynamic;
+    const TensorDef& w = ctx.input(kRnnW);
+    const TensorDef& r = ctx.input(kRnnR);
+    I_ = w.shape.back(), H_ = p_.hidden, G_ = p_.gates, GH_ = G_ * H_, D_ = p_.dirs;
+    const size_t esz = int8_ ? 1 : 4;
+    const float* b = ctx.has_input(kRnnB) ? reinterpret_cast<const float*>(ctx.input(kRnnB).data) : nullptr;
+    dirs_.resize(D_);
+    for (int64_t d = 0; d < D_; ++d) {
+      Dir& dir = dirs_[d];
+      dir.w = w.data + d * GH_ * I_ * esz;
+      dir.r = r.data + d * GH_ * H_ * esz;
+      const float* wb = b ? b + d * 2 * GH_ : nullptr;
+      const float* rb = wb ? wb + GH_ : nullptr;
+      dir.bias_x.resize(GH_), dir.rb_h.assign(H_, 0.f);
+      for (int64_t n = 0; n < GH_; ++n) {
+        const bool gru_h_lbr = G_ == 3 && n >= 2 * H_ && p_.linear_before_reset;
+        dir.bias_x[n] = (wb ? wb[n] : 0.f) + (!gru_h_lbr && rb ? rb[n] : 0.f);
+        if (gru_h_lbr && rb) dir.rb_h[n - 2 * H_] = rb[n];
+      }
+      if (int8_) {
+        row_info(w, d, I_, &dir.sw, &dir.cw);
+        row_info(r, d, H_, &dir.sr, &dir.cr);
+      }
+    }
+  }
+
+  void reshape(const KernelArgs& a) override {
+    const Shape& x = a.in[kRnnX]->shape;
+    S_ = p_.layout == 0 ? x[0] : x[1], B_ = p_.layout == 0 ? x[1] : x[0];
+    if (S_ * B_ == 0) return;
+    ThreadScope ts(threads_);
+    const dt src = int8_ ? dt::u8 : dt::f32, wt = int8_ ? dt::s8 : dt::f32, acc = int8_ ? dt::s32 : dt::f32;
+    auto make = [&](int64_t M, int64_t K, int64_t N, dnnl::memory::desc* wmd) {
+      // Weights are the model's rows [N, K] row-major, read in place as a K x N matrix.
+      *wmd = dnnl::memory::desc({K, N}, wt, dnnl::memory::dims{1, K});
+      dnnl::memory::desc s({M, K}, src, tag::ab), y({M, N}, acc, tag::ab);
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, *wmd, y), engine());
+      impl_ = pd.impl_info_str();
+      return std::make_pair(dnnl::matmul(pd), std::make_pair(s, y));
+    };
+    const bool gru0 = G_ == 3 && !p_.linear_before_reset;
+    auto pj = make(S_ * B_, I_, GH_, &proj_w_md_);
+    proj_ = pj.first, proj_src_md_ = pj.second.first, proj_dst_md_ = pj.second.second;
+    auto rc = make(B_, H_, gru0 ? 2 * H_ : GH_, &rec_w_md_);
+    rec_ = rc.first, rec_src_md_ = rc.second.first, rec_dst_md_ = rc.second.second;
+    if (gru0) {
+      auto rh = make(B_, H_, H_, &rech_w_md_);
+      rech_ = rh.first, rech_dst_md_ = rh.second.second;
+    }
+    const size_t M = static_cast<size_t>(S_ * B_), BH = static_cast<size_t>(B_ * H_);
+    grow(xq_, M * I_), grow(xw_, D_ * M * GH_), grow(xbad_, M);
+    grow(hq_, BH), grow(hacc_, B_ * GH_), grow(hbad_, B_), grow(gates_, GH_);
+    grow(h_, BH), grow(c_, BH), grow(hn_, BH), grow(cn_, BH), grow(rh_, BH), grow(rhacc_, BH);
+  }
+
+  void run(const KernelArgs& a) override {
+    auto in = [&](size_t i) { return i < a.in.size() ? a.in[i] : nullptr; };
+    auto out = [&](size_t i) { return i < a.out.size() ? a.out[i] : nullptr; };
+    const Tensor& X = *a.in[kRnnX];
+    const Tensor *lens_t = in(kRnnSeqLens), *h0 = in(kRnnInitH), *c0 = in(kRnnInitC);
+    Tensor *Y = out(kRnnY), *Yh = out(kRnnYh), *Yc = out(kRnnYc);
+    const int64_t S = S_, B = B_, H = H_, GH = GH_, M = S * B;
+    lens_.assign(B, S);
+    bool all_full = true;
+    for (int64_t b = 0; lens_t && b < B; ++b) {
+      lens_[b] = lens_t->dtype == DataType::s32 ? lens_t->as<int32_t>()[b] : lens_t->as<int64_t>()[b];
+      if (lens_[b] < 0 || lens_[b] > S)
+        node_error(node_, "sequence_lens[" + std::to_string(b) + "] = " + std::to_string(lens_[b]) +
+                              " is outside the sequence length " + std::to_string(S));
+      all_full = all_full && lens_[b] == S;
+    }
+    if (Y && !all_full) std::fill(Y->as<float>(), Y->as<float>() + Y->elements(), 0.f);
+    auto sidx = [&](int64_t d, int64_t b) { return p_.layout == 0 ? (d * B + b) * H : (b * D_ + d) * H; };
+    if (M == 0) {
+      for (int64_t d = 0; d < D_; ++d)
+        for (int64_t b = 0; b < B; ++b)
+          for (Tensor* t : {Yh, Yc})
+            if (t) {
+              const Tensor* init = t == Yh ? h0 : c0;
+              for (int64_t j = 0; j < H; ++j) t->as<float>()[sidx(d, b) + j] = init ? init->as<float>()[sidx(d, b) + j] : 0.f;
+            }
+      return;
+    }
+    ThreadScope ts(threads_);
+
+    // Input projection of all steps, one GEMM per direction, then bias (and scales) folded in.
+    const void* xsrc = X.data;
+    q::Params xp{1.f, 0};
+    if (int8_) {
+      xp = q::dynamic_params_u8(X.as<float>(), static_cast<size_t>(M * I_));
+      q::quantize_u8(X.as<float>(), static_cast<size_t>(M * I_), xp, xq_.data());
+      for (int64_t m = 0; m < M; ++m) {
+        bool bad = false;
+        for (int64_t k = 0; k < I_; ++k) bad |= !std::isfinite(X.as<float>()[m * I_ + k]);
+        xbad_[m] = bad;
+      }
+      xsrc = xq_.data();
+    }
+    for (int64_t d = 0; d < D_; ++d) {
+      float* xw = xw_.data() + d * M * GH;
+      exec(proj_, proj_src_md_, xsrc, proj_w_md_, dirs_[d].w, proj_dst_md_, xw);
+      const Dir& dir = dirs_[d];
+      for (int64_t m = 0; m < M; ++m) fold_bias(xw + m * GH, dir, xp, m);
+    }
+
+    const bool lstm = G_ == 4, gru = G_ == 3, gru0 = gru && !p_.linear_before_reset;
+    const int64_t NR = gru0 ? 2 * H : GH;
+    for (int64_t d = 0; d < D_; ++d) {
+      const Dir& dir = dirs_[d];
+      const bool rev = p_.reverse || d == 1;
+      float *h = h_.data(), *c = c_.data(), *hn = hn_.data(), *cn = cn_.data();
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t j = 0; j < H; ++j) {
+          h[b * H + j] = h0 ? h0->as<float>()[sidx(d, b) + j] : 0.f;
+          c[b * H + j] = c0 ? c0->as<float>()[sidx(d, b) + j] : 0.f;
+        }
+      for (int64_t s = 0; s < S; ++s) {
+        q::Params hp = recurrent_product(h, B * H, rec_, rec_dst_md_, rec_w_md_, dir.r, hacc_.data());
+        std::copy(h, h + B * H, hn);
+        if (lstm) std::copy(c, c + B * H, cn);
+        for (int64_t b = 0; b < B; ++b) {
+          if (s >= lens_[b]) continue;
+          const int64_t t = rev ? lens_[b] - 1 - s : s;
+          const int64_t xr = p_.layout == 0 ? t * B + b : b * S + t;
+          const float* xw = xw_.data() + (d * M + xr) * GH;
+          float* g = gates_.data();
+          add_product(xw, hacc_.data() + b * NR, int8_, hp.zero_point, hp.scale, dir.cr.data(), dir.sr.data(), hbad_[b], g, NR);
+          float* hb = hn + b * H;
+          if (lstm) {
+            clip(p_.clip, g, GH);
+            activate(p_.act(d, 0), g, 3 * H);
+            activate(p_.act(d, 1), g + 3 * H, H);
+            float* cb = cn + b * H;
+            const float* cp = c + b * H;
+            lstm_cell(g, cp, cb, H);
+            std::copy(cb, cb + H, hb);
+            activate(p_.act(d, 2), hb, H);
+            for (int64_t j = 0; j < H; ++j) hb[j] = g[H + j] * hb[j];
+          } else if (!gru) {
+            clip(p_.clip, g, H);
+            activate(p_.act(d, 0), g, H);
+            std::copy(g, g + H, hb);
+          } else {
+            clip(p_.clip, g, 2 * H);
+            activate(p_.act(d, 0), g + H, H);   // r
+            float* hg = g + 2 * H;
+            if (p_.linear_before_reset) {
+              // hw (this row's h-gate product) + Rb, times r, onto x's part.
+              const int32_t* acc = reinterpret_cast<const int32_t*>(hacc_.data() + b * NR + 2 * H);
+              const float* accf = hacc_.data() + b * NR + 2 * H;
+              for (int64_t j = 0; j < H; ++j) {
+                const float hw = (int8_ ? (hbad_[b] ? kNaN : static_cast<float>(acc[j] - hp.zero_point * dir.cr[2 * H + j]) * (hp.scale * dir.sr[2 * H + j]))
+                                        : accf[j]) + dir.rb_h[j];
+                hg[j] = xw[2 * H + j] + g[H + j] * hw;
+              }
+              gru_finish(d, g, h + b * H, hb);
+            } else {
+              // r * h waits for every row's r: finished below.
+              for (int64_t j = 0; j < H; ++j) rh_[b * H + j] = g[H + j] * h[b * H + j];
+              std::copy(g, g + H, hn + b * H);   // park z's pre-activation in hn until then
+            }
+          }
+        }
+        if (gru0) gru0_finish(d, s, dir, h, hn);
+        for (int64_t b = 0; Y && b < B; ++b) {
+          if (s >= lens_[b]) continue;
+          const int64_t t = rev ? lens_[b] - 1 - s : s;
+          const int64_t yi = p_.layout == 0 ? ((t * D_ + d) * B + b) * H : ((b * S + t) * D_ + d) * H;
+          std::copy(hn + b * H, hn + (b + 1) * H, Y->as<float>() + yi);
+        }
+        std::swap(h_, hn_), std::swap(c_, cn_);
+        h = h_.data(), c = c_.data(), hn = hn_.data(), cn = cn_.data();
+      }
+      for (int64_t b = 0; b < B; ++b) {
+        if (Yh) std::copy(h + b * H, h + (b + 1) * H, Yh->as<float>() + sidx(d, b));
+        if (Yc) std::copy(c + b * H, c + (b + 1) * H, Yc->as<float>() + sidx(d, b));
+      }
+    }
+  }
+
+  std::string impl() const override { return std::string(int8_ ? "rnn u8s8 " : "rnn f32 ") + impl_; }
+
+ private:
+  struct Dir {
+    const uint8_t* w = nullptr;
+    const uint8_t* r = nullptr;
+    std::vector<float> sw, sr, bias_x, rb_h;
+    std::vector<int32_t> cw, cr;
+  };
+
+  // Per-row scales and code sums (for the activation zero point) of direction d's rows.
+  void row_info(const TensorDef& t, int64_t d, int64_t K, std::vector<float>* scale, std::vector<int32_t>* sum) const {
+    const int8_t* w = reinterpret_cast<const int8_t*>(t.data);
+    scale->resize(GH_), sum->resize(GH_);
+    for (int64_t n = 0; n < GH_; ++n) {
+      const int64_t row = d * GH_ + n;
+      (*scale)[n] = t.quant.axis < 0 ? t.quant.scale[0] : t.quant.scale[row];
+      int32_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += w[row * K + k];
+      (*sum)[n] = acc;
+    }
+  }
+
+  OCTET_RNN_SIMD static void lstm_cell(const float* g, const float* cp, float* cn, int64_t H) {
+    for (int64_t j = 0; j < H; ++j) cn[j] = g[2 * H + j] * cp[j] + g[j] * g[3 * H + j];
+  }
+
+  OCTET_RNN_SIMD void gru_finish(int64_t d, float* g, const float* hp, float* hb) const {
+    clip(p_.clip, g + 2 * H_, H_);
+    activate(p_.act(d, 0), g, H_);
+    activate(p_.act(d, 1), g + 2 * H_, H_);
+    for (int64_t j = 0; j < H_; ++j) hb[j] = (1.f - g[j]) * g[2 * H_ + j] + g[j] * hp[j];
+  }
+
+  void gru0_finish(int64_t d, int64_t s, const Dir& dir, const float* h, float* hn) {
+    const int64_t B = B_, H = H_, M = S_ * B_;
+    const bool rev = p_.reverse || d == 1;
+    for (int64_t b = 0; b < B; ++b)
+      if (s >= lens_[b]) std::fill(rh_.begin() + b * H, rh_.begin() + (b + 1) * H, 0.f);
+    q::Params rp = recurrent_product(rh_.data(), B * H, rech_, rech_dst_md_, rech_w_md_, dir.r + 2 * H * H * (int8_ ? 1 : 4), rhacc_.data());
+    for (int64_t b = 0; b < B; ++b) {
+      if (s >= lens_[b]) continue;
+      const int64_t t = rev ? lens_[b] - 1 - s : s;
+      const int64_t xr = p_.layout == 0 ? t * B + b : b * S_ + t;
+      const float* xw = xw_.data() + (d * M + xr) * GH_;
+      float* g = gates_.data();
+      std::copy(hn + b * H, hn + (b + 1) * H, g);   // z's pre-activation, parked
+      add_product(xw + 2 * H, rhacc_.data() + b * H, int8_, rp.zero_point, rp.scale, dir.cr.data() + 2 * H,
+                  dir.sr.data() + 2 * H, hbad_[b], g + 2 * H, H);
+      gru_finish(d, g, h + b * H, hn + b * H);
+    }
+  }
+
+  // Quantizes (int8) `n` floats of state and multiplies them by weight rows; acc gets s32 or f32.
+  q::Params recurrent_product(const float* state, int64_t n, dnnl::matmul& prim, const dnnl::memory::desc& dst_md,
+                              const dnnl::memory::desc& w_md, const uint8_t* w, float* acc) {
+    q::Params p{1.f, 0};
+    const void* src = state;
+    if (int8_) {
+      p = q::dynamic_params_u8(state, static_cast<size_t>(n));
+      q::quantize_u8(state, static_cast<size_t>(n), p, hq_.data());
+      for (int64_t b = 0; b < B_; ++b) {
+        bool bad = false;
+        for (int64_t j = 0; j < H_; ++j) bad |= !std::isfinite(state[b * H_ + j]);
+        hbad_[b] = bad;
+      }
+      src = hq_.data();
+    }
+    exec(prim, rec_src_md_, src, w_md, w, dst_md, acc);
+    return p;
+  }
+
+  void exec(dnnl::matmul& prim, const dnnl::memory::desc& smd, const void* src, const dnnl::memory::desc& wmd,
+            const void* w, const dnnl::memory::desc& dmd, void* dst) {
+    auto& eng = engine();
+    dnnl::memory sm(smd, eng, const_cast<void*>(src)), wm(wmd, eng, const_cast<void*>(w)), dm(dmd, eng, dst);
+    prim.execute(stream_, {{DNNL_ARG_SRC, sm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, dm}});
+  }
+
+  OCTET_RNN_SIMD void fold_bias(float* row, const Dir& dir, q::Params xp, int64_t m) const {
+    if (!int8_) {
+      for (int64_t n = 0; n < GH_; ++n) row[n] = row[n] + dir.bias_x[n];
+      return;
+    }
+    int32_t* acc = reinterpret_cast<int32_t*>(row);
+    const bool bad = xbad_[m];
+    for (int64_t n = 0; n < GH_; ++n) {
+      const float xw = bad ? kNaN : static_cast<float>(acc[n] - xp.zero_point * dir.cw[n]) * (xp.scale * dir.sw[n]);
+      row[n] = xw + dir.bias_x[n];
+    }
+  }
+
+  const NodeDef& node_;
+  int threads_;
+  RnnParams p_;
+  bool int8_ = false;
+  int64_t I_ = 0, H_ = 0, G_ = 0, GH_ = 0, D_ = 0, S_ = 0, B_ = 0;
+  std::vector<Dir> dirs_;
+  dnnl::stream stream_{engine()};
+  dnnl::matmul proj_, rec_, rech_;
+  dnnl::memory::desc proj_src_md_, proj_dst_md_, proj_w_md_, rec_src_md_, rec_dst_md_, rec_w_md_, rech_dst_md_, rech_w_md_;
+  std::string impl_;
+  std::vector<uint8_t> xq_, hq_;
+  std::vector<float> xw_, hacc_, gates_, h_, c_, hn_, cn_, rh_, rhacc_;
+  std::vector<uint8_t> xbad_, hbad_;   // row holds a non-finite value
+  std::vector<int64_t> lens_;
+};
+}  // namespace
+
+Support rnn_supports(const KernelContext& ctx) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return Support::no("needs AVX2 and FMA");
+  if (ctx.node.precision == Precision::Int8Dynamic) {
+    for (size_t i : {size_t(kRnnW), size_t(kRnnR)}) {
+      const std::string unsafe = int8_weights_unsafe(ctx.input(i));
+      if (!unsafe.empty()) return Support::no(unsafe);
+    }
+  }
+  return Support::yes();
+}
+
+std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx) { return std::make_unique<RnnOnednn>(ctx); }
+
+}  // namespace octet::onednn
