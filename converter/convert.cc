@@ -44,6 +44,8 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
   if (o.precision != "int8" && o.precision != "float")
     throw Error("--precision must be int8 or float (got '" + o.precision + "')");
   if (o.output.empty()) throw Error("no output file given (-o NAME.json)");
+  if (o.dynamic != "auto" && o.dynamic != "all" && o.dynamic != "none")
+    throw Error("--dynamic must be auto, all or none (got '" + o.dynamic + "')");
   if (o.weight_bits != 7 && o.weight_bits != 8) throw Error("--weight-bits must be 7 or 8 (got " + std::to_string(o.weight_bits) + ")");
   if (o.precision == "int8" && o.calib_dir.empty())
     throw Error("int8 conversion needs calibration data: --calib DIR (or --precision float)");
@@ -79,6 +81,9 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     report.calib_seconds = cal.seconds;
     QuantizeOptions qo{o.float_ops, o.float_nodes, o.weight_bits};
     quantize_static(g, cal.ranges, qo, stats);
+    // Recurrent nodes are dynamic under --dynamic auto (the default) and all.
+    if (o.dynamic != "none") quantize_dynamic_recurrent(g, qo, stats);
+    conversion["dynamic"] = o.dynamic;
     conversion["weight_bits"] = o.weight_bits;
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
     if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;

@@ -86,6 +86,30 @@ class Lowerer {
     out.push_back(std::move(n));
   }
 
+  // ONNX LSTM/GRU/RNN map one to one (docs/format.md, "Recurrent ops"): weights keep their
+  // layout; octet always has Y, so an omitted one gets a name nobody reads.
+  void lower_rnn(Node& n, std::vector<Node>& out) {
+    using J = nlohmann::json;
+    if (n.has_input(7)) fail(n, "peephole weights (input P) are not supported");
+    for (size_t i : {1, 2, 3})
+      if (n.has_input(i) && !g_.is_constant(n.inputs[i])) fail(n, "W, R and B must be constants");
+    J a = J::object();
+    for (const char* k : {"direction", "hidden_size", "layout", "linear_before_reset", "clip", "activations",
+                          "activation_alpha", "activation_beta", "input_forget"})
+      if (n.attrs.contains(k)) a[k] = n.attrs.at(k);
+    if (n.outputs.empty() || n.outputs[0].empty()) {
+      Tensor y;
+      y.name = g_.unique_name(n.name + "_Y_unused");
+      if (n.outputs.empty()) n.outputs.push_back(y.name);
+      else n.outputs[0] = y.name;
+      g_.add_tensor(std::move(y));
+    }
+    while (n.inputs.size() > 3 && n.inputs.back().empty()) n.inputs.pop_back();
+    while (n.outputs.size() > 1 && n.outputs.back().empty()) n.outputs.pop_back();
+    stats_.add(n.op + " kept (ONNX semantics)");
+    keep(n, out, a);
+  }
+
   void lower(Node& n, std::vector<Node>& out) {
     const std::string& op = n.op;
     const int opset = g_.opset;
@@ -274,6 +298,7 @@ class Lowerer {
       out.push_back(std::move(n));
       return;
     }
+    if (op == "LSTM" || op == "GRU" || op == "RNN") return lower_rnn(n, out);
     if (op == "Shape" || op == "Size") fail(n, "computes shapes at run time; octet needs them foldable (see fold_constants)");
     fail(n, "op '" + op + "' is not supported by octet (the supported ops are listed in docs/format.md)");
   }

@@ -25,5 +25,7 @@ struct QuantizeOptions {
 int weight_max(int bits);
 
 void quantize_static(Graph& g, const Ranges& ranges, const QuantizeOptions& opts, PassStats& stats);
+// LSTM/GRU/RNN -> int8_dynamic (quantize_dynamic.cc); other nodes untouched.
+void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats& stats);
 
 }  // namespace octet::conv

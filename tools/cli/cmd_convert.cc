@@ -57,6 +57,9 @@ Command add_convert(CLI::App& app) {
                   "int8 weight range: 7 = [-64, 64], exact on every x86 ISA (oneDNN's AVX2 kernels saturate beyond it); "
                   "8 = [-127, 127], for VNNI/AMX or ARM only")
       ->check(CLI::IsMember({7, 8}))->capture_default_str();
+  cmd->add_option("--dynamic", o->dynamic,
+                  "dynamic int8 (weights s8, activations quantized at run time): auto = LSTM/GRU/RNN; all; none")
+      ->check(CLI::IsMember({"auto", "all", "none"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no summary");
   return [=]() {
     if (!conv::parse_calib_method(*method, &o->calib.method)) throw Error("unknown --calib-method " + *method);
