@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 
 echo "== convert: float (the same fused graph, unquantized) and int8 (calibrated on 200 training samples)"
 "$OCTET" convert examples/digits/digits.onnx -o "$OUT/digits_float.json" --precision float
-"$OCTET" convert examples/digits/digits.onnx -o "$OUT/digits_int8.json" --calib examples/digits/calib --calib-method entropy
+"$OCTET" convert examples/digits/digits.onnx -o "$OUT/digits_int8.json" --calib examples/digits/calib
 
 echo
 echo "== evaluate on the 360 held-out digits (batch 1, 1 thread; latency alternates the two models)"

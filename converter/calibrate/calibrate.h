@@ -13,7 +13,7 @@
 namespace octet::conv {
 
 struct CalibrationOptions {
-  CalibMethod method = CalibMethod::Entropy;
+  CalibMethod method = CalibMethod::Mse;
   double percentile = 99.99;
   int threads = 1;
   std::string backend = "auto";
