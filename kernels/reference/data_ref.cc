@@ -55,6 +55,13 @@ void copy_bytes(void* dst, const void* src, size_t n) {
 // The general gather-by-index copy behind Slice, Transpose, Expand and Pad. Output element
 // (o_0, ..., o_{r-1}) of y is input element sum_d src[d][o_d] * stride[d] of x, or `fill` (one
 // element's bytes) when some src[d][o_d] is negative.
+// One output row (the last dimension) at a time: the outer offset is computed once per row, and
+// the inner loop is a typed copy, so a 224x224x3 input transpose takes microseconds, not ms.
+template <size_t ES>   // element size: fixed-size memcpy compiles to one move, without aliasing questions
+void copy_row(Bytes* out, const Bytes* in, int64_t base, const int64_t* src, int64_t stride, int64_t n, const Bytes* fill) {
+  for (int64_t j = 0; j < n; ++j) std::memcpy(out + j * ES, src[j] < 0 ? fill : in + (base + src[j] * stride) * ES, ES);
+}
+
 void copy_indexed(const Tensor& x, Tensor& y, const std::vector<std::vector<int64_t>>& src,
                   const std::vector<int64_t>& stride, const Bytes* fill = nullptr) {
   const size_t es = dtype_size(y.dtype);
@@ -62,17 +69,36 @@ void copy_indexed(const Tensor& x, Tensor& y, const std::vector<std::vector<int6
   const size_t r = y.shape.size();
   const Bytes* in = static_cast<const Bytes*>(x.data);
   Bytes* out = static_cast<Bytes*>(y.data);
-  std::vector<int64_t> idx(r, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t off = 0;
+  if (n == 0) return;
+  if (r == 0) {
+    std::memcpy(out, in, es);
+    return;
+  }
+  const int64_t inner = y.shape[r - 1];
+  const int64_t* isrc = src[r - 1].data();
+  std::vector<Bytes> zero(es, 0);
+  const Bytes* f = fill ? fill : zero.data();
+  std::vector<int64_t> idx(r - 1, 0);
+  for (int64_t row = 0; row * inner < n; ++row) {
+    int64_t base = 0;
     bool padded = false;
-    for (size_t d = 0; d < r; ++d) {
+    for (size_t d = 0; d + 1 < r; ++d) {
       const int64_t s = src[d][idx[d]];
       if (s < 0) padded = true;
-      else off += s * stride[d];
+      else base += s * stride[d];
     }
-    std::memcpy(out + i * es, padded ? fill : in + off * es, es);
-    for (size_t d = r; d-- > 0;) {   // next output index, last dimension fastest
+    Bytes* o = out + row * inner * es;
+    if (padded) {
+      for (int64_t j = 0; j < inner; ++j) std::memcpy(o + j * es, f, es);
+    } else {
+      switch (es) {
+        case 1: copy_row<1>(o, in, base, isrc, stride[r - 1], inner, f); break;
+        case 4: copy_row<4>(o, in, base, isrc, stride[r - 1], inner, f); break;
+        case 8: copy_row<8>(o, in, base, isrc, stride[r - 1], inner, f); break;
+        default: throw Error("copy of " + std::to_string(es) + "-byte elements");
+      }
+    }
+    for (size_t d = r - 1; d-- > 0;) {   // next row, second-to-last dimension fastest
       if (++idx[d] < y.shape[d]) break;
       idx[d] = 0;
     }

@@ -17,7 +17,12 @@ class QuantizeRef final : public Kernel {
     if (node_.op == OpKind::QuantizeLinear) {
       const float inv = 1.f / y.scale();
       const float zp = static_cast<float>(y.zero_point());
-      for (int64_t i = 0; i < n; ++i) store_q(y.dtype, y.data, i, x.as<float>()[i] * inv + zp);
+      const float* in = x.as<float>();
+      if (y.dtype == DataType::u8) {
+        for (int64_t i = 0; i < n; ++i) y.as<uint8_t>()[i] = q::saturate_round<uint8_t>(in[i] * inv + zp);
+      } else {
+        for (int64_t i = 0; i < n; ++i) y.as<int8_t>()[i] = q::saturate_round<int8_t>(in[i] * inv + zp);
+      }
       return;
     }
     const QuantInfo& qi = x.quant();
