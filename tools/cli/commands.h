@@ -11,6 +11,7 @@ namespace octet::cli {
 using Command = std::function<int()>;
 
 Command add_convert(CLI::App& app);   // only when built with the converter
+Command add_export_qdq(CLI::App& app);   // only when built with the converter
 Command add_run(CLI::App& app);
 Command add_inspect(CLI::App& app);
 Command add_bench(CLI::App& app);

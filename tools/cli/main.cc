@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   };
 #ifdef OCTET_WITH_CONVERTER
   add(add_convert);
+  add(add_export_qdq);
 #endif
   add(add_run);
   add(add_inspect);
