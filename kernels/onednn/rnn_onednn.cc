@@ -1,15 +1,19 @@
-// LSTM, GRU, RNN on x86: oneDNN matmuls for the products, octet's own vectorized gate loops.
+// LSTM, GRU, RNN on x86: matrix products on oneDNN (float) or octet's packed AVX2 u8 x s8 kernel
+// (int8_dynamic, gemm_u8s8.h), octet's own vectorized gate loops.
 // Per run, the input projection of every time step is one GEMM per direction ([S*B, I] x W^T);
 // per step, the recurrent product is one small GEMM on the hidden state. int8_dynamic quantizes
-// X once and h every step (u8, per tensor, dynamic_quant.h) and runs u8 x s8 -> s32 matmuls
-// without any oneDNN scale or zero-point attributes: the zero point is compensated with
-// precomputed weight row sums and the scales applied in the gate loop, so primitives depend only
-// on shapes (created in reshape(), never per call) and the float arithmetic is exactly the
-// reference's (docs/format.md, "Recurrent ops"). All buffers are sized in reshape().
+// X once and h every step (u8, per tensor, dynamic_quant.h) and runs u8 x s8 -> s32 products
+// on weights packed once at load: the zero point is compensated with precomputed weight row sums
+// and the scales applied in the gate loop, so the float arithmetic is exactly the reference's
+// (docs/format.md, "Recurrent ops"). oneDNN 2.6's gemm:jit re-packed the plain weights on every
+// call (int8 was no faster than float) and offers no pre-packed layout for it. Float primitives
+// depend only on shapes (created in reshape(), never per call). All buffers are sized in reshape().
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
+#include "onednn/gemm_u8s8.h"
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "onednn/rnn_math.h"
@@ -23,9 +27,16 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 OCTET_RNN_SIMD void activate(RnnAct a, float* v, int64_t n) {
+  int64_t i = 0;
   switch (a) {
-    case RnnAct::Sigmoid: for (int64_t i = 0; i < n; ++i) v[i] = rnnmath::sigmoid(v[i]); break;
-    case RnnAct::Tanh: for (int64_t i = 0; i < n; ++i) v[i] = rnnmath::tanh_approx(v[i]); break;
+    case RnnAct::Sigmoid:
+      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, rnnmath::sigmoid8(_mm256_loadu_ps(v + i)));
+      for (; i < n; ++i) v[i] = rnnmath::sigmoid(v[i]);
+      break;
+    case RnnAct::Tanh:
+      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, rnnmath::tanh8(_mm256_loadu_ps(v + i)));
+      for (; i < n; ++i) v[i] = rnnmath::tanh_approx(v[i]);
+      break;
     case RnnAct::Relu: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : 0.f; break;
   }
 }
@@ -67,8 +78,16 @@ class RnnOnednn final : public Kernel {
     dirs_.resize(D_);
     for (int64_t d = 0; d < D_; ++d) {
       Dir& dir = dirs_[d];
+      const bool gru0 = G_ == 3 && !p_.linear_before_reset;
       dir.w = w.data + d * GH_ * I_ * esz;
       dir.r = r.data + d * GH_ * H_ * esz;
+      dir.rh = dir.r + 2 * H_ * H_ * esz;
+      if (int8_) {   // packed once for octet's u8 x s8 kernel (gemm_u8s8.h)
+        auto s8 = [](const uint8_t* p) { return reinterpret_cast<const int8_t*>(p); };
+        dir.qw = PackedU8S8(s8(dir.w), GH_, I_, I_);
+        dir.qr = PackedU8S8(s8(dir.r), gru0 ? 2 * H_ : GH_, H_, H_);
+        if (gru0) dir.qrh = PackedU8S8(s8(dir.rh), H_, H_, H_);
+      }
       const float* wb = b ? b + d * 2 * GH_ : nullptr;
       const float* rb = wb ? wb + GH_ : nullptr;
       dir.bias_x.resize(GH_), dir.rb_h.assign(H_, 0.f);
@@ -90,26 +109,28 @@ class RnnOnednn final : public Kernel {
     if (S_ * B_ == 0) return;
     ThreadScope ts(threads_);
     const dt src = int8_ ? dt::u8 : dt::f32, wt = int8_ ? dt::s8 : dt::f32, acc = int8_ ? dt::s32 : dt::f32;
-    auto make = [&](int64_t M, int64_t K, int64_t N, dnnl::memory::desc* wmd) {
-      // Weights are the model's rows [N, K] row-major, read in place as a K x N matrix.
-      *wmd = dnnl::memory::desc({K, N}, wt, dnnl::memory::dims{1, K});
-      dnnl::memory::desc s({M, K}, src, tag::ab), y({M, N}, acc, tag::ab);
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, *wmd, y), engine());
+    // int8: octet's own packed u8 x s8 kernel (no primitive). Float: oneDNN matmuls reading the
+    // model's rows [N, K] in place as K x N matrices with strides (1, K) (asking for its
+    // preferred layout instead measured slower: gemm:jit has no packed-weights format).
+    auto make = [&](int64_t M, int64_t K, int64_t N, Gemm* g, const uint8_t* Dir::*wp, PackedU8S8 Dir::*q) {
+      g->M = M, g->q = q;
+      if (int8_) return;
+      dnnl::memory::desc s({M, K}, src, tag::ab), y({M, N}, acc, tag::ab), w({K, N}, wt, dnnl::memory::dims{1, K});
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, y), engine());
       impl_ = pd.impl_info_str();
-      return std::make_pair(dnnl::matmul(pd), std::make_pair(s, y));
+      g->prim = dnnl::matmul(pd);
+      g->src = dnnl::memory(s, engine(), DNNL_MEMORY_NONE);
+      g->dst = dnnl::memory(y, engine(), DNNL_MEMORY_NONE);
+      g->w.clear();
+      for (Dir& dir : dirs_) g->w.emplace_back(w, engine(), const_cast<uint8_t*>(dir.*wp));
     };
     const bool gru0 = G_ == 3 && !p_.linear_before_reset;
-    auto pj = make(S_ * B_, I_, GH_, &proj_w_md_);
-    proj_ = pj.first, proj_src_md_ = pj.second.first, proj_dst_md_ = pj.second.second;
-    auto rc = make(B_, H_, gru0 ? 2 * H_ : GH_, &rec_w_md_);
-    rec_ = rc.first, rec_src_md_ = rc.second.first, rec_dst_md_ = rc.second.second;
-    if (gru0) {
-      auto rh = make(B_, H_, H_, &rech_w_md_);
-      rech_ = rh.first, rech_dst_md_ = rh.second.second;
-    }
+    make(S_ * B_, I_, GH_, &proj_, &Dir::w, &Dir::qw);
+    make(B_, H_, gru0 ? 2 * H_ : GH_, &rec_, &Dir::r, &Dir::qr);
+    if (gru0) make(B_, H_, H_, &rech_, &Dir::rh, &Dir::qrh);
     const size_t M = static_cast<size_t>(S_ * B_), BH = static_cast<size_t>(B_ * H_);
-    grow(xq_, M * I_), grow(xw_, D_ * M * GH_), grow(xbad_, M);
-    grow(hq_, BH), grow(hacc_, B_ * GH_), grow(hbad_, B_), grow(gates_, GH_);
+    grow(xq_, M * I_ + 4), grow(xw_, D_ * M * GH_), grow(xbad_, M);   // + 4: the u8 kernel's slack
+    grow(hq_, BH + 4), grow(hacc_, B_ * GH_), grow(hbad_, B_), grow(gates_, GH_);
     grow(h_, BH), grow(c_, BH), grow(hn_, BH), grow(cn_, BH), grow(rh_, BH), grow(rhacc_, BH);
   }
 
@@ -158,7 +179,7 @@ class RnnOnednn final : public Kernel {
     }
     for (int64_t d = 0; d < D_; ++d) {
       float* xw = xw_.data() + d * M * GH;
-      exec(proj_, proj_src_md_, xsrc, proj_w_md_, dirs_[d].w, proj_dst_md_, xw);
+      exec(proj_, d, xsrc, xw);
       const Dir& dir = dirs_[d];
       for (int64_t m = 0; m < M; ++m) fold_bias(xw + m * GH, dir, xp, m);
     }
@@ -175,7 +196,7 @@ class RnnOnednn final : public Kernel {
           c[b * H + j] = c0 ? c0->as<float>()[sidx(d, b) + j] : 0.f;
         }
       for (int64_t s = 0; s < S; ++s) {
-        q::Params hp = recurrent_product(h, B * H, rec_, rec_dst_md_, rec_w_md_, dir.r, hacc_.data());
+        q::Params hp = recurrent_product(h, B * H, rec_, d, hacc_.data());
         std::copy(h, h + B * H, hn);
         if (lstm) std::copy(c, c + B * H, cn);
         for (int64_t b = 0; b < B; ++b) {
@@ -238,14 +259,22 @@ class RnnOnednn final : public Kernel {
     }
   }
 
-  std::string impl() const override { return std::string(int8_ ? "rnn u8s8 " : "rnn f32 ") + impl_; }
+  std::string impl() const override { return int8_ ? "rnn u8s8 octet avx2" : "rnn f32 " + impl_; }
 
  private:
   struct Dir {
-    const uint8_t* w = nullptr;
-    const uint8_t* r = nullptr;
+    // W; R (GRU without linear_before_reset: only its z and r rows); R's h rows (that GRU only)
+    const uint8_t *w = nullptr, *r = nullptr, *rh = nullptr;
+    PackedU8S8 qw, qr, qrh;   // int8: the same, packed
     std::vector<float> sw, sr, bias_x, rb_h;
     std::vector<int32_t> cw, cr;
+  };
+  struct Gemm {
+    dnnl::matmul prim;
+    dnnl::memory src, dst;
+    std::vector<dnnl::memory> w;   // float: per direction
+    int64_t M = 0;
+    PackedU8S8 Dir::*q = nullptr;   // int8: the direction's packed weights
   };
 
   // Per-row scales and code sums (for the activation zero point) of direction d's rows.
@@ -277,7 +306,7 @@ class RnnOnednn final : public Kernel {
     const bool rev = p_.reverse || d == 1;
     for (int64_t b = 0; b < B; ++b)
       if (s >= lens_[b]) std::fill(rh_.begin() + b * H, rh_.begin() + (b + 1) * H, 0.f);
-    q::Params rp = recurrent_product(rh_.data(), B * H, rech_, rech_dst_md_, rech_w_md_, dir.r + 2 * H * H * (int8_ ? 1 : 4), rhacc_.data());
+    q::Params rp = recurrent_product(rh_.data(), B * H, rech_, d, rhacc_.data());
     for (int64_t b = 0; b < B; ++b) {
       if (s >= lens_[b]) continue;
       const int64_t t = rev ? lens_[b] - 1 - s : s;
@@ -292,8 +321,7 @@ class RnnOnednn final : public Kernel {
   }
 
   // Quantizes (int8) `n` floats of state and multiplies them by weight rows; acc gets s32 or f32.
-  q::Params recurrent_product(const float* state, int64_t n, dnnl::matmul& prim, const dnnl::memory::desc& dst_md,
-                              const dnnl::memory::desc& w_md, const uint8_t* w, float* acc) {
+  q::Params recurrent_product(const float* state, int64_t n, Gemm& g, int64_t d, float* acc) {
     q::Params p{1.f, 0};
     const void* src = state;
     if (int8_) {
@@ -306,15 +334,19 @@ class RnnOnednn final : public Kernel {
       }
       src = hq_.data();
     }
-    exec(prim, rec_src_md_, src, w_md, w, dst_md, acc);
+    exec(g, d, src, acc);
     return p;
   }
 
-  void exec(dnnl::matmul& prim, const dnnl::memory::desc& smd, const void* src, const dnnl::memory::desc& wmd,
-            const void* w, const dnnl::memory::desc& dmd, void* dst) {
-    auto& eng = engine();
-    dnnl::memory sm(smd, eng, const_cast<void*>(src)), wm(wmd, eng, const_cast<void*>(w)), dm(dmd, eng, dst);
-    prim.execute(stream_, {{DNNL_ARG_SRC, sm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, dm}});
+  void exec(Gemm& g, int64_t d, const void* src, void* dst) {
+    if (int8_) {
+      const PackedU8S8& q = dirs_[d].*g.q;
+      q.gemm(static_cast<const uint8_t*>(src), g.M, q.K(), static_cast<int32_t*>(dst), q.N(), threads_);
+      return;
+    }
+    g.src.set_data_handle(const_cast<void*>(src));
+    g.dst.set_data_handle(dst);
+    g.prim.execute(stream_, {{DNNL_ARG_SRC, g.src}, {DNNL_ARG_WEIGHTS, g.w[d]}, {DNNL_ARG_DST, g.dst}});
   }
 
   OCTET_RNN_SIMD void fold_bias(float* row, const Dir& dir, q::Params xp, int64_t m) const {
@@ -337,8 +369,7 @@ class RnnOnednn final : public Kernel {
   int64_t I_ = 0, H_ = 0, G_ = 0, GH_ = 0, D_ = 0, S_ = 0, B_ = 0;
   std::vector<Dir> dirs_;
   dnnl::stream stream_{engine()};
-  dnnl::matmul proj_, rec_, rech_;
-  dnnl::memory::desc proj_src_md_, proj_dst_md_, proj_w_md_, rec_src_md_, rec_dst_md_, rec_w_md_, rech_dst_md_, rech_w_md_;
+  Gemm proj_, rec_, rech_;
   std::string impl_;
   std::vector<uint8_t> xq_, hq_;
   std::vector<float> xw_, hacc_, gates_, h_, c_, hn_, cn_, rh_, rhacc_;

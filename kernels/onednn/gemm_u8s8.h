@@ -1,0 +1,40 @@
+// octet's own AVX2 u8 x s8 -> s32 GEMM for small M (dynamic int8: recurrent steps at M = batch,
+// input projections, FullyConnected/MatMul with constant weights). Weights are packed once:
+// blocks of 8 output rows, K in groups of 4 (one 32-byte load = 4 k of 8 rows), so each x quad
+// is broadcast and multiplied with vpmaddubsw (u8 x s8 pairs into s16) and vpmaddwd (pairs into
+// s32). vpmaddubsw saturates an s16 pair sum: exact only when |w| <= 64 (255 * 64 * 2 = 32640),
+// which the caller checks (int8_weights_unsafe); 8-bit weights need VNNI and go elsewhere.
+// At M = 1 (GEMV) the product is bound by weight bandwidth, so 4x smaller weights than f32 pay
+// directly; oneDNN 2.6's gemm:jit there re-packs plain weights on every call.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace octet::onednn {
+
+class PackedU8S8 {
+ public:
+  PackedU8S8() = default;
+  // w: N rows of K s8 codes, row stride ldw (>= K).
+  PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
+  int64_t N() const { return N_; }
+  int64_t K() const { return K_; }
+  // Per output row, the sum of its codes (for an activation zero point: sum((x - zp) w)).
+  const std::vector<int32_t>& row_sums() const { return sums_; }
+
+  // y[m, n] = sum_k x[m, k] w[n, k] for m < M; x rows of stride ldx, y rows of stride ldy.
+  // x may be read up to 3 bytes past K in each row (the padding weights are zero): callers keep
+  // 4 bytes of slack after the last row. threads > 1 splits N with OpenMP.
+  void gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int threads = 1) const;
+
+ private:
+  int64_t N_ = 0, K_ = 0, KG_ = 0, NB_ = 0;   // KG_ k quads, NB_ blocks of 8 rows
+  std::vector<int8_t, std::allocator<int8_t>> data_;
+  std::vector<int32_t> sums_;
+  void run_blocks(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t b0, int64_t b1) const;
+};
+
+bool u8s8_gemm_supported();   // AVX2 on this CPU
+
+}  // namespace octet::onednn
