@@ -204,13 +204,18 @@ TEST_CASE("allow_fallback=false refuses a node the backend cannot run") {
     CAPTURE(b);
     SessionOptions o;
     o.backend = b;
-    o.allow_fallback = false;
-    check_error([&] { Session s(model, o); }, {"'the_softmax'", "Softmax", b});
     o.allow_fallback = true;
     Session s(model, o);
     REQUIRE(s.dispatch().size() == 1);
+    if (s.dispatch()[0].backend == b) {
+      // Should a backend gain a Softmax kernel, this test needs another op it cannot run.
+      MESSAGE(b << " runs Softmax itself; allow_fallback=false not exercised on it");
+      continue;
+    }
     CHECK(s.dispatch()[0].backend == "reference");
     CHECK(!s.dispatch()[0].note.empty());
+    o.allow_fallback = false;
+    check_error([&] { Session s2(model, o); }, {"'the_softmax'", "Softmax", b});
     std::vector<float> x(10, 0.f);
     s.set_input("x", TensorView::of(x.data(), {1, 10}));
     s.run();
