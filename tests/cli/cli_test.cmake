@@ -12,12 +12,13 @@ foreach(v OCTET MODE WORK)
   endif()
 endforeach()
 get_filename_component(OCTET "${OCTET}" ABSOLUTE)
+string(REPLACE "|" ";" EMULATOR "${EMULATOR}")   # empty for native builds
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
 # Runs the octet binary with ARGN; sets rc, out, err in the caller.
 function(octet_run)
-  execute_process(COMMAND "${OCTET}" ${ARGN} WORKING_DIRECTORY "${WORK}"
+  execute_process(COMMAND ${EMULATOR} "${OCTET}" ${ARGN} WORKING_DIRECTORY "${WORK}"
                   RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
   set(rc "${_rc}" PARENT_SCOPE)
   set(out "${_out}" PARENT_SCOPE)
