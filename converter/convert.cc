@@ -80,10 +80,17 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     CalibrationResult cal = calibrate(float_model, data, co);
     report.calib_seconds = cal.seconds;
     QuantizeOptions qo{o.float_ops, o.float_nodes, o.weight_bits};
-    quantize_static(g, cal.ranges, qo, stats);
+    // Dynamic FullyConnected nodes are kept out of the static plan (float there), then converted.
+    std::string why;
+    const std::set<std::string> dyn_fc = plan_dynamic_fc(g, o.dynamic, &why);
+    QuantizeOptions qs = qo;
+    qs.float_nodes.insert(dyn_fc.begin(), dyn_fc.end());
+    quantize_static(g, cal.ranges, qs, stats);
     // Recurrent nodes are dynamic under --dynamic auto (the default) and all.
     if (o.dynamic != "none") quantize_dynamic_recurrent(g, qo, stats);
+    quantize_dynamic_fc(g, dyn_fc, qo, stats);
     conversion["dynamic"] = o.dynamic;
+    if (!dyn_fc.empty()) conversion["dynamic_fully_connected"] = why;
     conversion["weight_bits"] = o.weight_bits;
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
     if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;

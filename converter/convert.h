@@ -20,8 +20,9 @@ struct ConvertOptions {
   io::ImageOptions image;            // for image calibration files
   std::set<std::string> float_ops, float_nodes;
   int weight_bits = 7;               // 7: s8 weights in [-64, 64], exact on every x86 ISA; 8: [-127, 127]
-  // auto: dynamic int8 for LSTM/GRU/RNN (MatMul/Gemm in recurrent/attention models: not yet);
-  // all: the same for now; none: recurrent nodes stay float.
+  // auto: dynamic int8 for LSTM/GRU/RNN, and for FullyConnected (MatMul/Gemm with constant
+  // weights) in models with recurrent or attention structure; all: also every FullyConnected;
+  // none: recurrent nodes stay float and FullyConnected static.
   std::string dynamic = "auto";
   bool quiet = false;                // no summary
 };

@@ -27,5 +27,10 @@ int weight_max(int bits);
 void quantize_static(Graph& g, const Ranges& ranges, const QuantizeOptions& opts, PassStats& stats);
 // LSTM/GRU/RNN -> int8_dynamic (quantize_dynamic.cc); other nodes untouched.
 void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats& stats);
+// FullyConnected nodes to make int8_dynamic under --dynamic `mode` (auto: all of them in models
+// with recurrent or attention structure; all: every one; none: none). *why names the reason.
+std::set<std::string> plan_dynamic_fc(const Graph& g, const std::string& mode, std::string* why);
+// Those nodes -> int8_dynamic: s8 weights per output row (user float choices win), float bias.
+void quantize_dynamic_fc(Graph& g, const std::set<std::string>& names, const QuantizeOptions& opts, PassStats& stats);
 
 }  // namespace octet::conv

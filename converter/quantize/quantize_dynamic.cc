@@ -2,6 +2,11 @@
 // per gate row, reshaped to [D*G*H, K] so the per-row scales lie along axis 0 (the bytes keep
 // ONNX's layout; docs/format.md, "Recurrent ops"). Activations stay float and are quantized by
 // the kernel at run time, so no calibration range is needed for these nodes.
+// FullyConnected (MatMul/Gemm with constant weights) becomes dynamic too under --dynamic all, and
+// under auto in models with recurrent or attention structure (a Softmax fed, through scaling,
+// masking and reshaping ops, by an activation x activation MatMul): s8 weights per output row,
+// float bias. Convolutions stay static.
+#include <algorithm>
 #include <cmath>
 
 #include "quantize/quantize.h"
@@ -46,6 +51,63 @@ void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats
     n.inputs[2] = quantize_rows(g, n.inputs[2], qmax);
     n.precision = "int8_dynamic";
     stats.add(n.op + " -> int8_dynamic (s8 per gate row)");
+  }
+  g.remove_dead();
+}
+
+}  // namespace octet::conv
+
+namespace octet::conv {
+
+namespace {
+bool is_attention_softmax(const Graph& g, const Node& sm) {
+  static const std::set<std::string> kPass = {"Div", "Mul", "Add", "Sub", "Where", "Cast", "Reshape", "Transpose",
+                                              "Squeeze", "Unsqueeze", "Identity", "Clip"};
+  std::vector<std::string> frontier{sm.inputs.empty() ? std::string() : sm.inputs[0]};
+  for (int depth = 0; depth < 8 && !frontier.empty(); ++depth) {
+    std::vector<std::string> next;
+    for (const std::string& t : frontier) {
+      if (t.empty() || g.is_constant(t)) continue;
+      const int p = g.producer(t);
+      if (p < 0) continue;
+      const Node& n = g.nodes[static_cast<size_t>(p)];
+      if (n.op == "MatMul") return true;
+      if (kPass.count(n.op))
+        for (const std::string& i : n.inputs) next.push_back(i);
+    }
+    frontier = std::move(next);
+  }
+  return false;
+}
+}  // namespace
+
+std::set<std::string> plan_dynamic_fc(const Graph& g, const std::string& mode, std::string* why) {
+  std::set<std::string> out;
+  if (mode == "none") return out;
+  bool sequence = mode == "all";
+  for (const Node& n : g.nodes) {
+    if (sequence) break;
+    if (n.op == "LSTM" || n.op == "GRU" || n.op == "RNN") sequence = true, *why = "recurrent";
+    else if (n.op == "Softmax" && is_attention_softmax(g, n)) sequence = true, *why = "attention";
+  }
+  if (mode == "all") *why = "--dynamic all";
+  if (!sequence) return out;
+  for (const Node& n : g.nodes)
+    if (n.op == "FullyConnected" && g.is_constant(n.inputs[1])) out.insert(n.name);
+  return out;
+}
+
+void quantize_dynamic_fc(Graph& g, const std::set<std::string>& names, const QuantizeOptions& opts, PassStats& stats) {
+  const int qmax = weight_max(opts.weight_bits);
+  for (Node& n : g.nodes) {
+    if (n.op != "FullyConnected" || !names.count(n.name)) continue;
+    if (opts.float_ops.count(n.op) || opts.float_nodes.count(n.name)) continue;
+    bool user_float = false;
+    for (const auto& o : n.origin) user_float = user_float || opts.float_nodes.count(o);
+    if (user_float) continue;
+    n.inputs[1] = quantize_rows(g, n.inputs[1], qmax);
+    n.precision = "int8_dynamic";
+    stats.add("FullyConnected -> int8_dynamic (s8 per output row)");
   }
   g.remove_dead();
 }

@@ -2,11 +2,17 @@
 // K x N matrix with strides (1, K) and reordered once into the layout oneDNN chose. Static int8:
 // the input zero point is always folded into an s32 bias (an FC has no padding), so oneDNN runs
 // without zero-point attributes: acc' = sum(x w) + bias - zp_x sum(w) = sum((x - zp_x) w) + bias.
+#include <immintrin.h>
+
+#include <cmath>
 #include <limits>
 
+#include "onednn/gemm_u8s8.h"
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
+#include "quant/activation.h"
+#include "quant/dynamic_quant.h"
 #include "reference/reference_kernels.h"
 
 namespace octet::onednn {
@@ -115,11 +121,78 @@ class FcOnednn final : public CachedKernel {
   std::vector<int32_t> folded_bias_;
 };
 
+
+// int8_dynamic FullyConnected (docs/format.md; reference: gemm_ref.cc): X quantized per tensor
+// to u8 at run time, u8 x s8 -> s32 on octet's packed AVX2 kernel (weights packed once here),
+// then y = float(acc - zp_x sum(w)) * (s_x s_w[n]) + b[n] and the fused activation, in the
+// reference's order. The s32 products are written into Y's own memory and converted in place.
+class FcDynamic final : public Kernel {
+ public:
+  explicit FcDynamic(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads) {
+    const TensorDef& w = ctx.input(1);
+    N_ = w.shape[0], K_ = w.shape[1];
+    packed_ = PackedU8S8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);
+    sw_.resize(N_), scale_.resize(N_);
+    for (int64_t n = 0; n < N_; ++n) sw_[n] = w.quant.axis < 0 ? w.quant.scale[0] : w.quant.scale[n];
+    bias_.assign(N_, 0.f);
+    if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const float*>(ctx.input(2).data), N_, bias_.begin());
+  }
+
+  void run(const KernelArgs& a) override {
+    const Tensor& x = *a.in[0];
+    Tensor& y = *a.out[0];
+    const int64_t rows = x.elements() / std::max<int64_t>(K_, 1), n = rows * K_;
+    if (rows == 0) return;
+    if (xq_.size() < static_cast<size_t>(n + 4)) xq_.resize(static_cast<size_t>(n + 4));
+    const q::Params p = q::dynamic_params_u8(x.as<float>(), static_cast<size_t>(n));
+    q::quantize_u8(x.as<float>(), static_cast<size_t>(n), p, xq_.data());
+    int32_t* acc = reinterpret_cast<int32_t*>(y.data);
+    packed_.gemm(xq_.data(), rows, K_, acc, N_, threads_);
+    for (int64_t n = 0; n < N_; ++n) scale_[n] = p.scale * sw_[n];
+    epilogue(acc, rows, p.zero_point);
+  }
+
+  std::string impl() const override { return "fc u8s8 dynamic octet avx2"; }
+
+ private:
+  __attribute__((target("avx2,fma"))) void epilogue(int32_t* acc, int64_t rows, int32_t zp) {
+    const std::vector<int32_t>& sums = packed_.row_sums();
+    float* y = reinterpret_cast<float*>(acc);
+    const bool act = node_.activation.kind != ActKind::None;
+    for (int64_t r = 0; r < rows; ++r) {
+      int32_t* ar = acc + r * N_;
+      float* yr = y + r * N_;
+      int64_t n = 0;
+      const __m256i vz = _mm256_set1_epi32(zp);
+      for (; n + 8 <= N_; n += 8) {
+        const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums.data() + n));
+        const __m256i v = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + n)), _mm256_mullo_epi32(vz, s));
+        const __m256 real = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_loadu_ps(scale_.data() + n));
+        _mm256_storeu_ps(yr + n, _mm256_add_ps(real, _mm256_loadu_ps(bias_.data() + n)));
+      }
+      for (; n < N_; ++n) yr[n] = static_cast<float>(ar[n] - zp * sums[n]) * scale_[n] + bias_[n];
+      if (act)
+        for (n = 0; n < N_; ++n) yr[n] = apply_activation(node_.activation, yr[n]);
+    }
+  }
+
+  const NodeDef& node_;
+  int threads_;
+  int64_t N_ = 0, K_ = 0;
+  PackedU8S8 packed_;
+  std::vector<float> sw_, bias_, scale_;
+  std::vector<uint8_t> xq_;
+};
+
 }  // namespace
 
 Support fc_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
+  if (n.precision == Precision::Int8Dynamic) {
+    if (!u8s8_gemm_supported()) return Support::no("dynamic int8 needs AVX2");
+    const std::string unsafe = int8_weights_unsafe(ctx.input(1));   // vpmaddubsw: |w| <= 64 (gemm_u8s8.h)
+    return unsafe.empty() ? Support::yes() : Support::no(unsafe);
+  }
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
   if (n.precision == Precision::Int8Static) {
@@ -135,6 +208,9 @@ Support fc_supports(const KernelContext& ctx) {
   });
 }
 
-std::unique_ptr<Kernel> make_fc(const KernelContext& ctx) { return std::make_unique<FcOnednn>(ctx); }
+std::unique_ptr<Kernel> make_fc(const KernelContext& ctx) {
+  if (ctx.node.precision == Precision::Int8Dynamic) return std::make_unique<FcDynamic>(ctx);
+  return std::make_unique<FcOnednn>(ctx);
+}
 
 }  // namespace octet::onednn

@@ -58,7 +58,7 @@ Command add_convert(CLI::App& app) {
                   "8 = [-127, 127], for VNNI/AMX or ARM only")
       ->check(CLI::IsMember({7, 8}))->capture_default_str();
   cmd->add_option("--dynamic", o->dynamic,
-                  "dynamic int8 (weights s8, activations quantized at run time): auto = LSTM/GRU/RNN; all; none")
+                  "dynamic int8 (weights s8, activations quantized at run time): auto = LSTM/GRU/RNN, and FullyConnected (MatMul/Gemm with constant weights) in recurrent or attention models; all = also every FullyConnected; none")
       ->check(CLI::IsMember({"auto", "all", "none"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no summary");
   return [=]() {
