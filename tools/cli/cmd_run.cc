@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -84,7 +85,9 @@ Command add_run(CLI::App& app) {
     }
     session.run();
     if (!o->out_dir.empty()) {
-      if (::mkdir(o->out_dir.c_str(), 0777) != 0 && errno != EEXIST) throw Error(o->out_dir + ": cannot create directory");
+      std::error_code ec;   // parents too, like mkdir -p
+      std::filesystem::create_directories(o->out_dir, ec);
+      if (ec) throw Error(o->out_dir + ": cannot create directory (" + ec.message() + ")");
     }
     for (const auto& info : model->outputs()) {
       TensorView v = session.output(info.name);
