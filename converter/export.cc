@@ -79,7 +79,10 @@ std::vector<Shape> bind(const detail::ModelData& m, const std::vector<int64_t>& 
     for (size_t k = 0; k < m.tensor(i).shape.size(); ++k)
       if (m.tensor(i).shape[k] < 0) symbols.insert(m.tensor(i).dim_names[k]);
   size_t j = 0;
-  for (const auto& s : symbols) (*binding)[s] = values[j++ % values.size()] + static_cast<int64_t>(j / values.size()) * 101;
+  for (const auto& s : symbols) {
+    (*binding)[s] = values[j % values.size()] + static_cast<int64_t>(j / values.size()) * 101;
+    ++j;
+  }
   std::vector<Shape> shapes;
   for (int i : m.inputs) {
     Shape s = m.tensor(i).shape;
