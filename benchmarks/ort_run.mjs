@@ -25,7 +25,7 @@ try {
 }
 
 const ORT_VERSION = (() => {
-  try { return JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('onnxruntime-node')), '..', '..', 'package.json'))).version; }
+  try { return JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'package.json'))).version; }
   catch { return 'unknown'; }
 })();
 

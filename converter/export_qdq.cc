@@ -636,7 +636,7 @@ class Exporter {
         std::string cq = op1("QuantizeLinear", {o, s_init, z_init}, T(y).name + "_pre_add_q");
         o = op1("DequantizeLinear", {cq, s_init, z_init}, T(y).name + "_pre_add_dq");
         note("fused residual Add: ONNX Runtime's int8 form quantizes the conv output before the Add (range derived from octet's, "
-             "never clipping; a step of up to ~2x the output's), octet adds in float: expect ~1 LSB differences there");
+             "never clipping; a step of up to ~2x the output's), octet adds in float: about a step of difference there, which later layers can amplify");
       }
       o = op1("Add", {o, fin(r, true)}, T(y).name + "_add");
     }
