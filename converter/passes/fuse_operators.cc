@@ -150,6 +150,7 @@ void fuse_residual(Graph& g, PassStats& stats) {
 
 void fuse_operators(Graph& g, PassStats& stats) {
   fuse_hardswish(g, stats);
+  fuse_transformer(g, stats);
   fuse_bias(g, stats);
   fuse_activations(g, stats);   // Add+Relu first, so the residual fusion carries the Relu along
   fuse_residual(g, stats);

@@ -33,5 +33,8 @@ void to_channels_last(Graph& g, PassStats& stats);
 // Bias Add into FullyConnected; activations into Conv/ConvTranspose/FullyConnected/MatMul/Add;
 // residual Add (+ activation) into the Conv producing one of its operands.
 void fuse_operators(Graph& g, PassStats& stats);
+// Decomposed LayerNorm and GELU (torch opset 13-14 exports) -> LayerNormalization, Gelu
+// (fuse_transformer.cc); run by fuse_operators before activations are fused.
+void fuse_transformer(Graph& g, PassStats& stats);
 
 }  // namespace octet::conv

@@ -9,6 +9,7 @@
 
 #include "onednn/gemm_u8s8.h"
 #include "onednn/onednn_common.h"
+#include "onednn/rnn_math.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
 #include "quant/activation.h"
@@ -158,7 +159,7 @@ class FcDynamic final : public Kernel {
   __attribute__((target("avx2,fma"))) void epilogue(int32_t* acc, int64_t rows, int32_t zp) {
     const std::vector<int32_t>& sums = packed_.row_sums();
     float* y = reinterpret_cast<float*>(acc);
-    const bool act = node_.activation.kind != ActKind::None;
+    const bool gelu = node_.activation.kind == ActKind::Gelu, act = node_.activation.kind != ActKind::None;
     for (int64_t r = 0; r < rows; ++r) {
       int32_t* ar = acc + r * N_;
       float* yr = y + r * N_;
@@ -171,8 +172,12 @@ class FcDynamic final : public Kernel {
         _mm256_storeu_ps(yr + n, _mm256_add_ps(real, _mm256_loadu_ps(bias_.data() + n)));
       }
       for (; n < N_; ++n) yr[n] = static_cast<float>(ar[n] - zp * sums[n]) * scale_[n] + bias_[n];
-      if (act)
+      if (gelu) {
+        for (n = 0; n + 8 <= N_; n += 8) _mm256_storeu_ps(yr + n, rnnmath::gelu8(_mm256_loadu_ps(yr + n)));
+        for (; n < N_; ++n) yr[n] = gelu_erf(yr[n]);
+      } else if (act) {
         for (n = 0; n < N_; ++n) yr[n] = apply_activation(node_.activation, yr[n]);
+      }
     }
   }
 

@@ -27,6 +27,7 @@ class OnednnBackend final : public Backend {
       case OpKind::Min:
         return binary_supports(ctx);
       case OpKind::Concat: return concat_supports(ctx);
+      case OpKind::LayerNormalization: case OpKind::Softmax: return norm_supports(ctx);
       default:
         return Support::no(std::string(op_name(n.op)) + " has no oneDNN kernel in octet");
     }
@@ -37,6 +38,7 @@ class OnednnBackend final : public Backend {
     switch (ctx.node.op) {
       case OpKind::Conv: return make_conv(ctx);
       case OpKind::FullyConnected: return make_fc(ctx);
+      case OpKind::LayerNormalization: case OpKind::Softmax: return make_norm(ctx);
       case OpKind::MatMul: return make_matmul(ctx);
       case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return make_pool(ctx);
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: return make_binary(ctx);

@@ -28,6 +28,9 @@ Support rnn_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);
 
 Support concat_supports(const KernelContext& ctx);
+// LayerNormalization and Softmax over the last axis (float; norm_onednn.cc, own AVX2 loops).
+Support norm_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_norm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_concat(const KernelContext& ctx);
 
 }  // namespace octet::onednn

@@ -107,6 +107,38 @@ TEST_CASE("dynamic: int8_dynamic FullyConnected matches the reference") {
 }
 #endif
 
+#if defined(OCTET_WITH_ONEDNN)
+// LayerNormalization and Softmax over the last axis on the optimized backend vs the reference
+// (double accumulation there, float over 8 lanes here): max |diff| / (|ref| + 1) < 1e-5.
+TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference") {
+  using octet::test::Buffer;
+  for (int64_t len : {5, 32, 100, 768}) {
+    for (const char* op : {"LayerNormalization", "Softmax"}) {
+      INFO(op << " len " << len);
+      octet::test::GraphBuilder g;
+      g.input("x", octet::DataType::f32, {3, 4, len});
+      std::vector<std::string> ins{"x"};
+      nlohmann::json attrs = {{"axis", -1}};
+      if (std::string(op) == "LayerNormalization") {
+        g.constant("s", octet::test::random_f32({len}, 0.5f, 1.5f, 3));
+        g.constant("b", octet::test::random_f32({len}, -1, 1, 4));
+        ins = {"x", "s", "b"};
+        attrs["epsilon"] = 1e-5;
+      }
+      g.tensor("y", octet::DataType::f32, {3, 4, len});
+      g.node(op, ins, {"y"}, attrs);
+      g.output("y");
+      auto m = g.build();
+      std::map<std::string, Buffer> in{{"x", octet::test::random_f32({3, 4, len}, -4, 6, 9)}};
+      for (int threads : {1, 2}) {
+        auto want = octet::test::run(m, "reference", in, threads)["y"], got = octet::test::run(m, "onednn", in, threads)["y"];
+        CHECK(octet::test::max_rel_diff(got, want, 1.0) < 1e-5);
+      }
+    }
+  }
+}
+#endif
+
 #if defined(OCTET_WITH_CONVERTER)
 #include <filesystem>
 #include <sstream>
@@ -156,6 +188,16 @@ TEST_CASE("dynamic: converter makes an attention encoder's FullyConnected nodes 
     }
   }
   CHECK(fc == 8);
+  // Fusion: 4 decomposed LayerNorms -> LayerNormalization, 2 GELUs -> Gelu fused into their FC.
+  int ln = 0, gelu_fc = 0;
+  for (const auto& n : m->nodes()) {
+    CHECK_MESSAGE(n.op != "Erf", n.name);
+    CHECK_MESSAGE(n.op != "ReduceMean", n.name);
+    ln += n.op == "LayerNormalization";
+    gelu_fc += n.op == "FullyConnected" && n.activation == "Gelu";
+  }
+  CHECK(ln == 4);
+  CHECK(gelu_fc == 2);
   const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : {std::string("reference"), std::string("auto")}) {
     auto out = octet::test::run(m, be, {{"input", in}});
