@@ -195,8 +195,8 @@ Support fc_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
   if (n.precision == Precision::Int8Dynamic) {
     if (!u8s8_gemm_supported()) return Support::no("dynamic int8 needs AVX2");
-    const std::string unsafe = int8_weights_unsafe(ctx.input(1));   // vpmaddubsw: |w| <= 64 (gemm_u8s8.h)
-    return unsafe.empty() ? Support::yes() : Support::no(unsafe);
+    // Any s8 weights are exact in PackedU8S8 (gemm_u8s8.h); they must be constant to be packed.
+    return ctx.input(1).data ? Support::yes() : Support::no("dynamic int8 weights must be constant");
   }
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);

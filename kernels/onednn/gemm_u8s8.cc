@@ -17,13 +17,14 @@ bool u8s8_gemm_supported() { return __builtin_cpu_supports("avx2") && __builtin_
 PackedU8S8::PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw) : N_(N), K_(K) {
   KG_ = (K + 3) / 4, NB_ = (N + 7) / 8;
   data_.assign(static_cast<size_t>(NB_ * KG_ * 32), 0);
+  // Layout: per block of 8 rows, per pair of k: 16 bytes, row r's two codes at 2r, 2r + 1.
   sums_.assign(static_cast<size_t>(N), 0);
   for (int64_t n = 0; n < N; ++n) {
     const int64_t b = n / 8, r = n % 8;
     int32_t s = 0;
     for (int64_t k = 0; k < K; ++k) {
       const int8_t v = w[n * ldw + k];
-      data_[static_cast<size_t>((b * KG_ + k / 4) * 32 + r * 4 + k % 4)] = v;
+      data_[static_cast<size_t>(b * KG_ * 32 + (k / 2) * 16 + r * 2 + k % 2)] = v;
       s += v;
     }
     sums_[n] = s;
@@ -36,19 +37,21 @@ namespace {
 // bytes apart). Results for rows n0 .. n0 + 8 NBR, of which `valid` exist.
 template <int MR, int NBR>
 OCTET_AVX2 void micro(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
+  // x here is the caller's row widened to u16 (x16: ldx u16 elements per row, 2 KG pairs).
+  const uint16_t* x16 = reinterpret_cast<const uint16_t*>(x);
   __m256i acc[MR][NBR];
   for (int m = 0; m < MR; ++m)
     for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_setzero_si256();
-  const __m256i ones = _mm256_set1_epi16(1);
-  const int64_t bstride = KG * 32;
-  for (int64_t g = 0; g < KG; ++g) {
+  const int64_t bstride = KG * 32, pairs = 2 * KG;
+  for (int64_t g = 0; g < pairs; ++g) {
     __m256i wv[NBR];
-    for (int b = 0; b < NBR; ++b) wv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * bstride + g * 32));
+    for (int b = 0; b < NBR; ++b)
+      wv[b] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + b * bstride + g * 16)));
     for (int m = 0; m < MR; ++m) {
       int32_t q;
-      std::memcpy(&q, x + m * ldx + g * 4, 4);
+      std::memcpy(&q, x16 + m * ldx + g * 2, 4);
       const __m256i xb = _mm256_set1_epi32(q);
-      for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_add_epi32(acc[m][b], _mm256_madd_epi16(_mm256_maddubs_epi16(xb, wv[b]), ones));
+      for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_add_epi32(acc[m][b], _mm256_madd_epi16(xb, wv[b]));
     }
   }
   for (int m = 0; m < MR; ++m) {
@@ -62,16 +65,24 @@ OCTET_AVX2 void micro(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx
   }
 }
 
+// x: rows of u16 (ldx elements apart), passed on as bytes.
 template <int NBR>
 void rows(const int8_t* w, int64_t KG, const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
   int64_t m = 0;
-  for (; m + 4 <= M; m += 4) micro<4, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid);
+  for (; m + 4 <= M; m += 4) micro<4, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid);
   switch (M - m) {
-    case 3: micro<3, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid); break;
-    case 2: micro<2, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid); break;
-    case 1: micro<1, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 3: micro<3, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 2: micro<2, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 1: micro<1, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid); break;
     default: break;
   }
+}
+
+OCTET_AVX2 void widen(const uint8_t* x, int64_t n, uint16_t* d) {
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + k), _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + k))));
+  for (; k < n; ++k) d[k] = x[k];
 }
 
 }  // namespace
@@ -100,6 +111,17 @@ void PackedU8S8::gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int6
     for (int64_t m = 0; m < M; ++m) std::fill(y + m * ldy, y + m * ldy + N_, 0);
     return;
   }
+  // x widened to u16 once per call, rows padded with zeros to 4 KG (the kernel reads pairs).
+  static thread_local std::vector<uint16_t> wide;
+  const int64_t ld16 = 4 * KG_;
+  if (wide.size() < static_cast<size_t>(M * ld16)) wide.resize(static_cast<size_t>(M * ld16));
+  for (int64_t m = 0; m < M; ++m) {
+    uint16_t* d = wide.data() + m * ld16;
+    widen(x + m * ldx, K_, d);
+    std::fill(d + K_, d + ld16, uint16_t(0));
+  }
+  x = reinterpret_cast<const uint8_t*>(wide.data());
+  ldx = ld16;
   const int64_t work = M * N_ * K_;
   if (threads <= 1 || work < (int64_t(1) << 17) || NB_ < 8) {
     run_blocks(x, M, ldx, y, ldy, 0, NB_);

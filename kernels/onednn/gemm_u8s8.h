@@ -1,9 +1,10 @@
 // octet's own AVX2 u8 x s8 -> s32 GEMM for small M (dynamic int8: recurrent steps at M = batch,
-// input projections, FullyConnected/MatMul with constant weights). Weights are packed once:
-// blocks of 8 output rows, K in groups of 4 (one 32-byte load = 4 k of 8 rows), so each x quad
-// is broadcast and multiplied with vpmaddubsw (u8 x s8 pairs into s16) and vpmaddwd (pairs into
-// s32). vpmaddubsw saturates an s16 pair sum: exact only when |w| <= 64 (255 * 64 * 2 = 32640),
-// which the caller checks (int8_weights_unsafe); 8-bit weights need VNNI and go elsewhere.
+// input projections, FullyConnected with constant weights). Weights are packed once: blocks of 8
+// output rows, k in pairs (16 bytes = 2 k of 8 rows), sign-extended to s16 on load
+// (vpmovsxbw) and multiplied with the u8 activations widened to u16 by vpmaddwd, which adds the
+// two s16 x s16 products of each pair into s32 exactly. So any s8 weights (8-bit, [-127, 127])
+// are exact on AVX2 without VNNI, at the same multiply count per MAC as vpmaddubsw + vpmaddwd
+// (measured equal), whose saturating s16 pair sums forced 7-bit weights.
 // At M = 1 (GEMV) the product is bound by weight bandwidth, so 4x smaller weights than f32 pay
 // directly; oneDNN 2.6's gemm:jit there re-packs plain weights on every call.
 #pragma once
@@ -24,8 +25,7 @@ class PackedU8S8 {
   const std::vector<int32_t>& row_sums() const { return sums_; }
 
   // y[m, n] = sum_k x[m, k] w[n, k] for m < M; x rows of stride ldx, y rows of stride ldy.
-  // x may be read up to 3 bytes past K in each row (the padding weights are zero): callers keep
-  // 4 bytes of slack after the last row. threads > 1 splits N with OpenMP.
+  // threads > 1 splits N with OpenMP.
   void gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int threads = 1) const;
 
  private:
