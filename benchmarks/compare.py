@@ -279,6 +279,7 @@ class dead:
 
 # ---- measuring ---------------------------------------------------------------------------------
 def measure(args, m, threads):
+    load_before = os.getloadavg()[0]
     peers = start_peers(args, m, threads)
     live = [r for r in RUNTIMES if not peers[r].error]
     res = {r: {"error": peers[r].error} if peers[r].error else {"p50": [], "p90": []} for r in RUNTIMES}
@@ -302,6 +303,7 @@ def measure(args, m, threads):
             except Exception as e:
                 res[r] = {"error": str(e)[:200]}
                 live.remove(r)
+    res["_load"] = (load_before, os.getloadavg()[0])
     for r in RUNTIMES:
         if "p50" in res[r] and res[r]["p50"]:
             res[r]["median_ms"] = statistics.median(res[r]["p50"])
@@ -356,7 +358,8 @@ def write_report(args, models, results, path_md, path_svg, started, versions):
     lines.append(f"- Machine: {cpu_model()}, {os.cpu_count()} logical CPUs, flags: {' '.join(cpu_flags())}; "
                  f"{platform.system()} {platform.release()}")
     lines.append(f"- Versions: {versions}")
-    lines.append(f"- Command: `benchmarks/compare.sh {' '.join(args.argv)}` ({(time.time() - started) / 60:.1f} min)")
+    env = " ".join(f"{k}={os.environ[k]}" for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS") if k in os.environ)
+    lines.append(f"- Command: `{env + ' ' if env else ''}benchmarks/compare.sh {' '.join(args.argv)}` ({(time.time() - started) / 60:.1f} min)")
     lines.append(f"- Method: batch 1; per model and thread count, {args.rounds} rounds; in each round every runtime runs a "
                  "short batch (~%d ms of work, %d-%d iterations), runtimes alternating in rotating order. "
                  "\"median\" = median over rounds of each batch's median, \"p90\" = median over rounds of each batch's "
@@ -378,6 +381,11 @@ def write_report(args, models, results, path_md, path_svg, started, versions):
                 continue
             lines.append(f"## {m.name}, {t} thread{'s' if t > 1 else ''}")
             lines.append("")
+            if "_load" in res:
+                lines.append(f"Load average (1 min) before / after: {res['_load'][0]:.1f} / {res['_load'][1]:.1f} on "
+                             f"{os.cpu_count()} CPUs" + (" (oversubscribed: OpenMP runtimes suffer most)"
+                                                         if max(res["_load"]) > os.cpu_count() + 0.5 else "") + ".")
+                lines.append("")
             lines.append("| runtime | median ms | p90 ms | octet int8 speedup | size MB | cosine vs float |")
             lines.append("| --- | ---: | ---: | ---: | ---: | --- |")
             base = res["octet int8"].get("median_ms")

@@ -52,4 +52,8 @@ if [[ -z "$BLAS_DIR" && "$(uname -m)" == x86_64 ]] && command -v apt-get >/dev/n
 fi
 [[ -z "$BLAS_DIR" ]] && echo "compare.sh: no OpenBLAS: PyTorch float uses the reference BLAS (slow Linear/LSTM)" >&2
 
+# OpenMP runtimes (octet, PyTorch) spin-wait by default; on shared or oversubscribed cores that
+# collapses their multi-threaded latency (seen here: 50x). Passive waiting unless the caller says.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+
 exec /usr/bin/python3 "$HERE/compare.py" --octet "$OCTET" --blas-dir "$BLAS_DIR" "$@"
