@@ -12,7 +12,11 @@ function(run)
   set(last_out "${out}" PARENT_SCOPE)
 endfunction()
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${app} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
+set(flags)
+if(SANITIZE)   # an ASan-instrumented library needs an instrumented application (ASan first in the link)
+  set(flags -DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined)
+endif()
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${app} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} ${flags})
 run(${CMAKE_COMMAND} --build ${app})
 # The application must not need the converter's libraries (ONNX, protobuf).
 file(GET_RUNTIME_DEPENDENCIES EXECUTABLES ${app}/octet_embed RESOLVED_DEPENDENCIES_VAR deps
