@@ -59,6 +59,11 @@ class GraphBuilder {
 // Runs `model` once on `backend` with the given inputs; returns every graph output by name.
 std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
                                   const std::map<std::string, Buffer>& inputs, int threads = 1);
+// The same, but every node must run on `backend` itself (no fallback to the reference kernel):
+// for tests comparing an optimized kernel with the reference, which would otherwise pass
+// trivially if the node silently fell back.
+std::map<std::string, Buffer> run_strict(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                         const std::map<std::string, Buffer>& inputs, int threads = 1);
 
 // Deterministic random data.
 std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed);
