@@ -1,5 +1,8 @@
 #include "test_util.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -152,6 +155,26 @@ std::vector<std::string> optimized_backends() {
   std::vector<std::string> out;
   for (const auto& b : available_backends())
     if (b != "reference") out.push_back(b);
+  return out;
+}
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path = std::filesystem::temp_directory_path() /
+         ("octet_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+std::vector<std::string> TempDir::files() const {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(path))
+    if (e.is_regular_file()) out.push_back(e.path().string());
   return out;
 }
 

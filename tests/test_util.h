@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
@@ -75,6 +76,18 @@ int64_t max_code_diff(const Buffer& a, const Buffer& b);
 // Largest |a - b| / (|b| + atol) over two float buffers.
 double max_rel_diff(const Buffer& a, const Buffer& b, double atol);
 double cosine(const Buffer& a, const Buffer& b);
+
+// A fresh, uniquely named directory under the system temp dir, removed with its files on
+// destruction.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+  std::vector<std::string> files() const;   // every regular file below it (recursively)
+};
 
 // Backends compiled into this build that are worth comparing against the reference.
 std::vector<std::string> optimized_backends();

@@ -40,29 +40,6 @@ const std::string kExamples = OCTET_EXAMPLES_DIR;    // examples
 const std::vector<std::string> kAllModels = {"tiny_resnet", "tiny_mobilenet", "ops_zoo",     "train_mode_bn", "tiny_opset9",
                                              "tiny_opset11", "tiny_opset13",  "tiny_opset17", "mlp"};
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("octet_test_converter_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  // Every regular file below the directory (recursively).
-  std::vector<std::string> files() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(path))
-      if (e.is_regular_file()) out.push_back(e.path().string());
-    return out;
-  }
-};
-
 std::vector<uint8_t> read_bytes(const std::string& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};

@@ -15,6 +15,7 @@
 #include "convert.h"
 #include "export_qdq.h"
 #include "octet/octet.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace octet;
@@ -23,21 +24,7 @@ namespace {
 
 const std::string kModelsDir = OCTET_TEST_MODELS;
 
-struct QdqTempDir {
-  fs::path path;
-  QdqTempDir() {
-    path = fs::temp_directory_path() / ("octet_test_export_qdq_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~QdqTempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& n) const { return (path / n).string(); }
-};
-
-std::string convert_model(const QdqTempDir& dir, const std::string& model, const std::string& precision) {
+std::string convert_model(const octet::test::TempDir& dir, const std::string& model, const std::string& precision) {
   conv::ConvertOptions o;
   o.input = kModelsDir + "/" + model + "/model.onnx";
   o.output = dir.file(model + "." + precision + ".json");
@@ -66,7 +53,7 @@ size_t count_of(const std::string& hay, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("export-qdq: int8 CNN and MLP pass onnx::checker in QDQ form") {
-  QdqTempDir dir;
+  octet::test::TempDir dir;
   for (const std::string model : {"tiny_resnet", "mlp", "tiny_mobilenet"}) {
     CAPTURE(model);
     std::string json = convert_model(dir, model, "int8");
@@ -85,7 +72,7 @@ TEST_CASE("export-qdq: int8 CNN and MLP pass onnx::checker in QDQ form") {
 }
 
 TEST_CASE("export-qdq: float models and dynamic recurrent models") {
-  QdqTempDir dir;
+  octet::test::TempDir dir;
   {
     std::string json = convert_model(dir, "tiny_resnet", "float");
     std::string out = dir.file("tiny_resnet.float.onnx");
@@ -113,7 +100,7 @@ TEST_CASE("export-qdq: float models and dynamic recurrent models") {
 }
 
 TEST_CASE("export-qdq: an untranslatable node is refused by name and nothing is written") {
-  QdqTempDir dir;
+  octet::test::TempDir dir;
   std::string json = convert_model(dir, "ops_zoo", "int8");   // has a ConvTranspose
   std::string out = dir.file("ops_zoo.qdq.onnx");
   std::string msg;

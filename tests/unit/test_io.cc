@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "io/tensor_io.h"
 
 #define STB_IMAGE_WRITE_STATIC
@@ -49,18 +50,7 @@ void check_error(F f, const std::vector<std::string>& parts) {
   for (const std::string& p : parts) CHECK_MESSAGE(message.find(p) != std::string::npos, "missing '" << p << "'");
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("octet_io_test_" + std::to_string(::getpid()) + "_" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+struct TempDir : octet::test::TempDir {
   // Names of the files left in the directory that look like temporaries.
   std::vector<std::string> temporaries() const {
     std::vector<std::string> out;
