@@ -63,30 +63,30 @@ std::shared_ptr<const Model> GraphBuilder::build() {
   return Model::from_memory(json, std::move(bin), "test");
 }
 
-namespace {
-std::map<std::string, Buffer> run_with(const std::shared_ptr<const Model>& model, const std::string& backend,
-                                       const std::map<std::string, Buffer>& inputs, int threads, bool fallback) {
+RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& backend,
+                 const std::map<std::string, Buffer>& inputs, int threads, bool allow_fallback) {
   SessionOptions o;
   o.backend = backend;
   o.threads = threads;
-  o.allow_fallback = fallback;
+  o.allow_fallback = allow_fallback;
   Session s(model, o);
   for (const auto& [name, buf] : inputs) s.set_input(name, buf.view());
   s.run();
-  std::map<std::string, Buffer> out;
-  for (const auto& info : model->outputs()) out[info.name] = Buffer::from_view(s.output(info.name));
-  return out;
+  RunResult r;
+  for (const auto& info : model->outputs()) r.out[info.name] = Buffer::from_view(s.output(info.name));
+  r.dispatch = s.dispatch();
+  r.profile = s.profile();
+  return r;
 }
-}  // namespace
 
 std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
                                   const std::map<std::string, Buffer>& inputs, int threads) {
-  return run_with(model, backend, inputs, threads, true);
+  return run_on(model, backend, inputs, threads, true).out;
 }
 
 std::map<std::string, Buffer> run_strict(const std::shared_ptr<const Model>& model, const std::string& backend,
                                          const std::map<std::string, Buffer>& inputs, int threads) {
-  return run_with(model, backend, inputs, threads, false);
+  return run_on(model, backend, inputs, threads, false).out;
 }
 
 std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed) {

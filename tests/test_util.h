@@ -57,6 +57,15 @@ class GraphBuilder {
   int count_ = 0;
 };
 
+// One run of `model` on `backend`: every graph output by name, and where each node ran.
+struct RunResult {
+  std::map<std::string, Buffer> out;
+  std::vector<DispatchEntry> dispatch;
+  std::vector<NodeProfile> profile;
+};
+RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& backend,
+                 const std::map<std::string, Buffer>& inputs, int threads = 1, bool allow_fallback = false);
+
 // Runs `model` once on `backend` with the given inputs; returns every graph output by name.
 std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
                                   const std::map<std::string, Buffer>& inputs, int threads = 1);

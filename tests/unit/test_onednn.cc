@@ -121,28 +121,6 @@ void check_not_trivial(const Buffer& y) {
   CHECK_MESSAGE(saturated * 2 < y.elements(), saturated << " of " << y.elements() << " outputs saturated");
 }
 
-struct RunResult {
-  std::map<std::string, Buffer> out;
-  std::vector<DispatchEntry> dispatch;
-  std::vector<NodeProfile> profile;
-};
-
-RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& backend,
-                 const std::map<std::string, Buffer>& inputs, int threads = 1, bool allow_fallback = false) {
-  SessionOptions o;
-  o.backend = backend;
-  o.threads = threads;
-  o.allow_fallback = allow_fallback;
-  Session s(model, o);
-  for (const auto& [name, buf] : inputs) s.set_input(name, buf.view());
-  s.run();
-  RunResult r;
-  for (const auto& info : model->outputs()) r.out[info.name] = Buffer::from_view(s.output(info.name));
-  r.dispatch = s.dispatch();
-  r.profile = s.profile();
-  return r;
-}
-
 // Whether oneDNN's effective ISA has VNNI (asked independently of the kernels' own check).
 bool onednn_has_vnni() {
   using isa = dnnl::cpu_isa;
