@@ -35,7 +35,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CNN = ["resnet18", "resnet50", "mobilenet_v2"]
-SEQ = ["lstm2", "gru2"]
+SEQ = ["lstm2", "gru2", "encoder"]
+DEMO = ["digits"]   # the README demo model (examples/digits); it exists only as ONNX, so no PyTorch columns
 RUNTIMES = ["octet int8", "octet float", "ORT float", "ORT int8", "PyTorch float", "PyTorch int8"]
 
 
@@ -87,8 +88,22 @@ def pct(xs, p):
 class Model:
     def __init__(self, name, mdir, work):
         self.name = name
-        self.kind = "cnn" if name in CNN else "seq"
-        if self.kind == "cnn":
+        self.kind = "cnn" if name in CNN else "demo" if name in DEMO else "seq"
+        if self.kind == "demo":
+            d = os.path.join(ROOT, "examples", "digits")
+            self.onnx = os.path.join(d, "digits.onnx")
+            self.calib = os.path.join(d, "calib")
+            # Held-out digits as one .npy per sample; the float reference comes from ORT float.
+            x = np.load(os.path.join(d, "heldout.npz"))["x"]
+            hd = os.path.join(work, "digits_heldout")
+            os.makedirs(hd, exist_ok=True)
+            self.inputs = []
+            for i in range(8):
+                f = os.path.join(hd, f"sample_{i}.npy")
+                np.save(f, x[i:i + 1])
+                self.inputs.append(f)
+            self.refs = []
+        elif self.kind == "cnn":
             self.onnx = os.path.join(mdir, name + ".onnx")
             self.calib = os.path.join(mdir, name, "calib")
             self.inputs = sorted(glob.glob(os.path.join(mdir, name, "heldout", "*.npy")))
@@ -113,7 +128,10 @@ def prepare(args, names):
         subprocess.run(["/usr/bin/python3", os.path.join(HERE, "export_zoo.py"), "--out", mdir, "--models", ",".join(need_cnn)],
                        check=True)
     need_seq = [n for n in names if n in SEQ and not os.path.exists(os.path.join(mdir, n, "model.onnx"))]
-    if need_seq:
+    if "encoder" in need_seq:
+        log("exporting the encoder with benchmarks/export_encoder.py")
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "export_encoder.py")], check=True)
+    if [n for n in need_seq if n != "encoder"]:
         script = os.path.join(HERE, "export_sequence_models.py")
         if os.path.exists(script):
             log("exporting the sequence models with benchmarks/export_sequence_models.py")
@@ -260,6 +278,9 @@ def start_peers(args, m, threads):
         if args.no_torch:
             peers[label] = dead("skipped (--no-torch)")
             continue
+        if m.kind == "demo":
+            peers[label] = dead("n/a (ONNX only)")
+            continue
         log(f"{m.name}: starting {label} ({threads} thread(s))")
         peers[label] = ServedPeer(["/usr/bin/python3", os.path.join(HERE, "drivers", "torch_driver.py"), "--model", m.name,
                                    "--mode", mode, "--threads", str(threads), "--models-dir", args.models_dir, "--input", inp],
@@ -315,6 +336,20 @@ def measure(args, m, threads):
         m.outputs = {}
         tmp = os.path.join(args.models_dir, "compare", "out")
         os.makedirs(tmp, exist_ok=True)
+        if not m.refs:   # no PyTorch reference (the demo model): the float ONNX model in ORT, else octet float
+            for r in ("ORT float", "octet float"):
+                if peers[r].error:
+                    continue
+                try:
+                    for i, x in enumerate(m.inputs[:args.fidelity_samples]):
+                        f = os.path.join(tmp, f"{m.name}.ref.{i}.npy")
+                        peers[r].output(x, f)
+                        m.refs.append(np.load(f))
+                    m.ref_label = r
+                    break
+                except Exception as e:
+                    log(f"{m.name}: {r} reference output failed: {e}")
+                    m.refs = []
         for r in RUNTIMES:
             if peers[r].error or not m.refs:
                 continue
@@ -385,6 +420,9 @@ def write_report(args, models, results, path_md, path_svg, started, versions):
                 lines.append(f"Load average (1 min) before / after: {res['_load'][0]:.1f} / {res['_load'][1]:.1f} on "
                              f"{os.cpu_count()} CPUs" + (" (oversubscribed: OpenMP runtimes suffer most)"
                                                          if max(res["_load"]) > os.cpu_count() + 0.5 else "") + ".")
+                lines.append("")
+            if getattr(m, "ref_label", None):
+                lines.append(f"No PyTorch model for {m.name}: fidelity is cosine vs {m.ref_label} on the float ONNX model.")
                 lines.append("")
             lines.append("| runtime | median ms | p90 ms | octet int8 speedup | size MB | cosine vs float |")
             lines.append("| --- | ---: | ---: | ---: | ---: | --- |")
@@ -464,7 +502,7 @@ def chart(models, results, args, path_svg):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default=",".join(CNN + SEQ))
+    ap.add_argument("--models", default=",".join(CNN + SEQ + DEMO))
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--batch-ms", type=int, default=400, help="work per runtime per round (sets the iteration count)")
@@ -486,8 +524,8 @@ def main():
     args.threads = [int(t) for t in args.threads.split(",") if t]
     names = [n for n in args.models.split(",") if n]
     for n in names:
-        if n not in CNN + SEQ:
-            ap.error(f"unknown model {n}; known: {CNN + SEQ}")
+        if n not in CNN + SEQ + DEMO:
+            ap.error(f"unknown model {n}; known: {CNN + SEQ + DEMO}")
     started = time.time()
     models = prepare(args, names)
     results = {}

@@ -8,7 +8,9 @@ CNNs (export_zoo.py models): the same seeded torchvision model export_zoo.py exp
 is cached as <models-dir>/<name>/torch_state.pt after the first build); int8 = FX static
 quantization (prepare_fx/convert_fx, get_default_qconfig_mapping("onednn"), engine onednn)
 calibrated on <name>/calib. Sequence models (export_sequence_models.py): the seeded Net;
-int8 = quantize_dynamic({LSTM, GRU, Linear}, qint8).
+int8 = quantize_dynamic({LSTM, GRU, Linear}, qint8). The encoder (export_encoder.py): the seeded
+Encoder; int8 = quantize_dynamic({Linear}, qint8), which quantizes the FFN and attention input
+projections (PyTorch keeps MultiheadAttention's out_proj in float).
 
 Protocol on stdin, one command a line, one JSON line answered on stdout:
     run N            -> {"times_ms": [...]}
@@ -43,6 +45,15 @@ def say(obj):
 
 def build(args, torch):
     name = args.model
+    if name == "encoder":
+        import export_encoder as ee
+        torch.manual_seed(0)   # as export_encoder.export() does before building the full-size model
+        net = ee.Encoder(768, 12, 3072, 4).eval()
+        if args.mode == "float":
+            return net, "float"
+        torch.backends.quantized.engine = "onednn" if "onednn" in torch.backends.quantized.supported_engines else "qnnpack"
+        net = torch.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+        return net, "quantize_dynamic qint8 (engine %s)" % torch.backends.quantized.engine
     if name in SEQ:
         import export_sequence_models as esm
         kind, inp, hid, layers, bidir = SEQ[name]
