@@ -46,6 +46,8 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
   if (o.output.empty()) throw Error("no output file given (-o NAME.json)");
   if (o.dynamic != "auto" && o.dynamic != "all" && o.dynamic != "none")
     throw Error("--dynamic must be auto, all or none (got '" + o.dynamic + "')");
+  if (o.attention_matmul != "float" && o.attention_matmul != "int8")
+    throw Error("--attention-matmul must be float or int8 (got '" + o.attention_matmul + "')");
   if (o.weight_bits != 7 && o.weight_bits != 8) throw Error("--weight-bits must be 7 or 8 (got " + std::to_string(o.weight_bits) + ")");
   if (o.precision == "int8" && o.calib_dir.empty())
     throw Error("int8 conversion needs calibration data: --calib DIR (or --precision float)");
@@ -89,7 +91,9 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     // Recurrent nodes are dynamic under --dynamic auto (the default) and all.
     if (o.dynamic != "none") quantize_dynamic_recurrent(g, qo, stats);
     quantize_dynamic_fc(g, dyn_fc, qo, stats);
+    if (o.attention_matmul == "int8") quantize_attention_matmul(g, qo, stats);
     conversion["dynamic"] = o.dynamic;
+    conversion["attention_matmul"] = o.attention_matmul;
     if (!dyn_fc.empty()) conversion["dynamic_fully_connected"] = why;
     conversion["weight_bits"] = o.weight_bits;
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};

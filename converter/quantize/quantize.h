@@ -32,5 +32,7 @@ void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats
 std::set<std::string> plan_dynamic_fc(const Graph& g, const std::string& mode, std::string* why);
 // Those nodes -> int8_dynamic: s8 weights per output row (user float choices win), float bias.
 void quantize_dynamic_fc(Graph& g, const std::set<std::string>& names, const QuantizeOptions& opts, PassStats& stats);
+// --attention-matmul int8: float activation x activation MatMuls of attention models -> int8_dynamic.
+void quantize_attention_matmul(Graph& g, const QuantizeOptions& opts, PassStats& stats);
 
 }  // namespace octet::conv

@@ -118,4 +118,23 @@ void quantize_dynamic_fc(Graph& g, const std::set<std::string>& names, const Qua
   g.remove_dead();
 }
 
+// --attention-matmul int8: the activation x activation MatMuls (Q x K^T, scores x V) of a model
+// with attention structure become int8_dynamic: A u8 per tensor, B s8 symmetric per tensor, both
+// at run time (gemm_ref.cc). Nothing to do in models without attention.
+void quantize_attention_matmul(Graph& g, const QuantizeOptions& opts, PassStats& stats) {
+  bool attention = false;
+  for (const Node& n : g.nodes) attention = attention || (n.op == "Softmax" && is_attention_softmax(g, n));
+  if (!attention) return;
+  for (Node& n : g.nodes) {
+    if (n.op != "MatMul" || n.precision != "float" || n.inputs.size() != 2) continue;
+    if (g.is_constant(n.inputs[0]) || g.is_constant(n.inputs[1])) continue;
+    if (opts.float_ops.count(n.op) || opts.float_nodes.count(n.name)) continue;
+    bool user_float = false;
+    for (const auto& o : n.origin) user_float = user_float || opts.float_nodes.count(o);
+    if (user_float) continue;
+    n.precision = "int8_dynamic";
+    stats.add("attention MatMul -> int8_dynamic (both operands at run time)");
+  }
+}
+
 }  // namespace octet::conv

@@ -14,7 +14,8 @@ namespace octet::onednn {
 
 bool u8s8_gemm_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-PackedU8S8::PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw) : N_(N), K_(K) {
+void PackedU8S8::pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw) {
+  N_ = N, K_ = K;
   KG_ = (K + 3) / 4, NB_ = (N + 7) / 8;
   data_.assign(static_cast<size_t>(NB_ * KG_ * 32), 0);
   // Layout: per block of 8 rows, per pair of k: 16 bytes, row r's two codes at 2r, 2r + 1.

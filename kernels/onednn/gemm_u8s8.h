@@ -18,7 +18,10 @@ class PackedU8S8 {
  public:
   PackedU8S8() = default;
   // w: N rows of K s8 codes, row stride ldw (>= K).
-  PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
+  PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw) { pack(w, N, K, ldw); }
+  // (Re)packs, reusing the storage when it is large enough: no allocation per call for operands
+  // that change every run (the B of a dynamic activation x activation MatMul).
+  void pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
   int64_t N() const { return N_; }
   int64_t K() const { return K_; }
   // Per output row, the sum of its codes (for an activation zero point: sum((x - zp) w)).

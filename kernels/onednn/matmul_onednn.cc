@@ -92,7 +92,7 @@ class MatMulOnednn final : public CachedKernel {
 
 Support matmul_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
+  if (n.precision == Precision::Int8Dynamic) return matmul_dynamic_supports(ctx);
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
   if (n.precision == Precision::Int8Static && ctx.input(1).dtype != DataType::s8)
@@ -115,6 +115,9 @@ Support matmul_supports(const KernelContext& ctx) {
   });
 }
 
-std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx) { return std::make_unique<MatMulOnednn>(ctx); }
+std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx) {
+  if (ctx.node.precision == Precision::Int8Dynamic) return make_matmul_dynamic(ctx);
+  return std::make_unique<MatMulOnednn>(ctx);
+}
 
 }  // namespace octet::onednn

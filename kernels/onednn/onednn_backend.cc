@@ -16,6 +16,8 @@ class OnednnBackend final : public Backend {
     if (n.op == OpKind::LSTM || n.op == OpKind::GRU || n.op == OpKind::RNN) return rnn_supports(ctx);
     // FullyConnected runs int8_dynamic on octet's own u8 x s8 kernel (fc_onednn.cc).
     if (n.op == OpKind::FullyConnected && n.precision == Precision::Int8Dynamic) return fc_supports(ctx);
+    // ... and so does an activation x activation MatMul (matmul_dynamic.cc).
+    if (n.op == OpKind::MatMul && n.precision == Precision::Int8Dynamic) return matmul_supports(ctx);
     // Checked first for every other op so the reason is uniform.
     if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
     switch (n.op) {

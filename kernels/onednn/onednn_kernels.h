@@ -16,6 +16,9 @@ std::unique_ptr<Kernel> make_fc(const KernelContext& ctx);
 
 Support matmul_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx);
+// int8_dynamic MatMul of two activations (matmul_dynamic.cc, octet's own AVX2 kernel).
+Support matmul_dynamic_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_matmul_dynamic(const KernelContext& ctx);
 
 Support pool_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);

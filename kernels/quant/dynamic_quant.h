@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "quant/quant.h"
 
@@ -26,6 +27,26 @@ inline Params dynamic_params_u8(const float* x, size_t n) {
 inline void quantize_u8(const float* x, size_t n, Params p, uint8_t* out) {
   const float inv = 1.f / p.scale;
   for (size_t i = 0; i < n; ++i) out[i] = quantize<uint8_t>(x[i], inv, p.zero_point);
+}
+
+// Symmetric s8 for the second operand of a dynamic activation x activation MatMul (attention's K
+// and V): codes in [-127, 127], zero point 0, scale from the largest finite |value|. NaN becomes
+// code 0 (not -128: the code range stays symmetric), +-Inf saturate to +-127.
+inline float dynamic_scale_s8(const float* x, size_t n) {
+  float m = 0.f;
+  for (size_t i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    if (std::isfinite(a)) m = a > m ? a : m;
+  }
+  return symmetric_scale(m);
+}
+
+inline void quantize_s8_symmetric(const float* x, size_t n, float scale, int8_t* out) {
+  const float inv = 1.f / scale;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i] * inv;
+    out[i] = v != v ? int8_t(0) : saturate_round<int8_t>(v < -127.f ? -127.f : v);
+  }
 }
 
 }  // namespace octet::q

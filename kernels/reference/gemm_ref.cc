@@ -5,7 +5,8 @@
 //   FullyConnected dynamic: x quantized per tensor at run time to u8 (dynamic_quant.h), then
 //                           real = acc s_x s_w[n] + bias_f32, output float
 //   MatMul static:          acc = sum (a - zp_a)(b - zp_b);  real = acc s_a s_b;  y = q(act(real))
-//   MatMul dynamic:         both operands quantized per tensor at run time, output float
+//   MatMul dynamic:         A quantized per tensor at run time to u8 (as FullyConnected's x), B to
+//                           s8 symmetric per tensor (dynamic_scale_s8); real = acc s_a s_b, output float
 #include <vector>
 
 #include "ops/op_spec.h"
@@ -25,10 +26,15 @@ struct Operand {
   const float* f = nullptr;
   float scale = 1.f;
 };
-Operand load_operand(const Tensor& t, Precision p) {
+Operand load_operand(const Tensor& t, Precision p, bool symmetric = false) {
   Operand o;
   const int64_t n = t.elements();
-  if (p == Precision::Int8Static) {
+  if (p == Precision::Int8Dynamic && symmetric) {
+    o.scale = q::dynamic_scale_s8(t.as<float>(), n);
+    std::vector<int8_t> tmp(n);
+    q::quantize_s8_symmetric(t.as<float>(), n, o.scale, tmp.data());
+    o.i.assign(tmp.begin(), tmp.end());
+  } else if (p == Precision::Int8Static) {
     o.i.resize(n);
     for (int64_t k = 0; k < n; ++k) o.i[k] = load_q(t.dtype, t.data, k) - t.zero_point();
     o.scale = t.scale();
@@ -93,7 +99,7 @@ class MatMulRef final : public Kernel {
     const Tensor& B = *a.in[1];
     Tensor& Y = *a.out[0];
     const Precision p = node_.precision;
-    Operand ao = load_operand(A, p), bo = load_operand(B, p);
+    Operand ao = load_operand(A, p), bo = load_operand(B, p, /*symmetric=*/true);
     const int64_t M = A.shape[A.shape.size() - 2], K = A.shape.back(), N = B.shape.back();
     const int64_t batches = Y.elements() / (M * N);
     // Batch index -> offsets into A and B under broadcasting.

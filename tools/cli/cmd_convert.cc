@@ -60,6 +60,10 @@ Command add_convert(CLI::App& app) {
   cmd->add_option("--dynamic", o->dynamic,
                   "dynamic int8 (weights s8, activations quantized at run time): auto = LSTM/GRU/RNN, and FullyConnected (MatMul/Gemm with constant weights) in recurrent or attention models; all = also every FullyConnected; none")
       ->check(CLI::IsMember({"auto", "all", "none"}))->capture_default_str();
+  cmd->add_option("--attention-matmul", o->attention_matmul,
+                  "attention's activation x activation MatMuls (Q x K^T, scores x V): float, or int8 with both operands "
+                  "quantized at run time. float is the default: exact, and as fast on x86 without VNNI")
+      ->check(CLI::IsMember({"float", "int8"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no summary");
   return [=]() {
     if (!conv::parse_calib_method(*method, &o->calib.method)) throw Error("unknown --calib-method " + *method);
