@@ -4,7 +4,11 @@
 //  - shape expressions: Shape(x) of a tensor with symbolic dims yields a vector whose elements are
 //    known numbers or "dimension d of tensor t". Gather/Slice/Concat/Unsqueeze/Squeeze/Cast and
 //    arithmetic carry them along; a Reshape whose target is such a vector gets a constant target
-//    using 0 (copy that input dim) and -1 (infer), which the runtime resolves for any batch.
+//    using 0 (copy that input dim) and -1 (infer), which the runtime resolves for any batch;
+//  - fills of a run-time shape: ConstantOfShape of a shape expression (and Slice, Reshape,
+//    Squeeze, Unsqueeze, Expand of it) is a tensor of one value whose shape is only known at run
+//    time. torch exports the zero initial state of LSTM/GRU/RNN this way when the batch is
+//    symbolic; a zero fill given as initial_h/initial_c is dropped (ONNX: omitted = zeros).
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -113,6 +117,12 @@ struct SymInt {
 };
 using SymVec = std::vector<SymInt>;
 
+// A tensor whose elements are all `value` and whose shape depends on run-time sizes.
+struct Fill {
+  float value = 0.f;
+  std::string source;   // the ConstantOfShape node, for messages
+};
+
 // Inputs of a node as constants or shape expressions.
 struct Value {
   const Constant* c = nullptr;
@@ -151,6 +161,7 @@ class Folder {
   Graph& g_;
   PassStats& stats_;
   std::map<std::string, SymVec> sym_;
+  std::map<std::string, Fill> fill_;
 
   Value value(const std::string& name) {
     Value v;
@@ -176,6 +187,10 @@ class Folder {
     const std::string& out = n.outputs[0];
     if (g_.is_graph_output(out)) return false;
     if (n.op == "Shape") return fold_shape(n);
+    if (std::optional<Fill> f = eval_fill(n)) {
+      fill_[out] = *f;
+      return true;   // consumers must fold too: only LSTM/GRU/RNN initial states can (checked below)
+    }
     std::vector<Value> in;
     bool all_const = true, any_sym = false;
     for (const auto& name : n.inputs) {
@@ -210,6 +225,21 @@ class Folder {
     }
     if (n.op == "Reshape" && in.size() == 2 && in[1].s) return false;
     return false;
+  }
+
+  // ConstantOfShape of a shape expression, or an op that only moves or repeats the elements of
+  // such a fill (data input 0; its other inputs are shapes, axes or slice bounds).
+  std::optional<Fill> eval_fill(const Node& n) {
+    if (n.inputs.empty()) return std::nullopt;
+    if (n.op == "ConstantOfShape") {
+      if (!sym_.count(n.inputs[0]) || g_.constant(n.inputs[0])) return std::nullopt;
+      return Fill{n.attr_float("value", 0.f), n.name};
+    }
+    static const char* kMove[] = {"Slice", "Reshape", "Squeeze", "Unsqueeze", "Expand", "Identity", "Transpose", "Flatten"};
+    if (std::find(std::begin(kMove), std::end(kMove), n.op) == std::end(kMove)) return std::nullopt;
+    auto it = fill_.find(n.inputs[0]);
+    if (it == fill_.end()) return std::nullopt;
+    return it->second;
   }
 
   bool fold_shape(Node& n) {
@@ -568,39 +598,82 @@ class Folder {
   }
 
  public:
-  // Reshape targets given as shape expressions become constants with 0 / -1.
+  // Whether target entry i, the run-time size `s`, is dim i of the Reshape's own input x (then
+  // the target can say 0: copy it): the same tensor and dim, or a dim of another tensor with the
+  // same symbolic name (attention reshapes [batch, seq, heads, d] of q computed from Shape(x)).
+  bool copies_input_dim(const std::string& x, size_t i, const SymInt& s) const {
+    if (s.tensor == x && s.dim == static_cast<int64_t>(i)) return true;
+    if (s.tensor.empty() || s.dim < 0) return false;
+    const Tensor& a = g_.tensor(x);
+    const Tensor& b = g_.tensor(s.tensor);
+    if (!a.shape_known || !b.shape_known || i >= a.shape.size() || s.dim >= static_cast<int64_t>(b.shape.size())) return false;
+    const Dim& da = a.shape[i];
+    const Dim& db = b.shape[static_cast<size_t>(s.dim)];
+    return !da.is_fixed() && !da.symbol.empty() && da.symbol == db.symbol;
+  }
+
+  // Reshape targets given as shape expressions become constants with 0 / -1. A target that names
+  // two run-time sizes can only say 0 (copy) for them once the Reshape's input shape is known,
+  // which may need the reshapes before it: resolve what can be, infer shapes again, repeat.
   void resolve_reshapes() {
-    for (Node& n : g_.nodes) {
-      if ((n.op != "Reshape" && n.op != "Expand") || n.inputs.size() < 2) continue;
-      auto it = sym_.find(n.inputs[1]);
-      if (it == sym_.end()) continue;
-      const SymVec& v = it->second;
-      if (n.op == "Expand") {
-        // Expand to a shape made of the input's own dims (or 1) is a no-op broadcast: use 1s.
-        std::vector<int64_t> shape;
-        for (const SymInt& s : v) {
-          if (s.known) shape.push_back(s.value);
-          else shape.push_back(1);
+    for (;;) {
+      const Node* pending = nullptr;
+      bool progress = false;
+      for (Node& n : g_.nodes) {
+        if ((n.op != "Reshape" && n.op != "Expand") || n.inputs.size() < 2) continue;
+        auto it = sym_.find(n.inputs[1]);
+        if (it == sym_.end() || g_.constant(n.inputs[1])) continue;
+        const SymVec& v = it->second;
+        if (n.op == "Expand") {
+          // Expand to a shape made of the input's own dims (or 1) is a no-op broadcast: use 1s.
+          std::vector<int64_t> shape;
+          for (const SymInt& s : v) shape.push_back(s.known ? s.value : 1);
+          n.inputs[1] = g_.add_constant(n.name + "_shape", Constant::of_ints({static_cast<int64_t>(shape.size())}, shape));
+          progress = true;
+          continue;
         }
-        n.inputs[1] = g_.add_constant(n.name + "_shape", Constant::of_ints({static_cast<int64_t>(shape.size())}, shape));
-        continue;
+        std::vector<int64_t> target;
+        int unknown = 0;
+        for (size_t i = 0; i < v.size(); ++i) {
+          const SymInt& s = v[i];
+          if (s.known) target.push_back(s.value);
+          else if (copies_input_dim(n.inputs[0], i, s)) target.push_back(0);
+          else target.push_back(-1), ++unknown;
+        }
+        if (unknown > 1) {
+          if (!pending) pending = &n;
+          continue;
+        }
+        n.inputs[1] = g_.add_constant(n.name + "_shape", Constant::of_ints({static_cast<int64_t>(target.size())}, target));
+        stats_.add("shape computations folded into Reshape");
+        progress = true;
       }
-      std::vector<int64_t> target;
-      int unknown = 0;
-      for (size_t i = 0; i < v.size(); ++i) {
-        const SymInt& s = v[i];
-        if (s.known) target.push_back(s.value);
-        else if (s.tensor == n.inputs[0] && s.dim == static_cast<int64_t>(i)) target.push_back(0);
-        else target.push_back(-1), ++unknown;
+      if (!pending) return;
+      if (!progress)
+        fail(*pending, "the target shape depends on run-time sizes in a way octet cannot express (more than one unknown dimension)");
+      infer_shapes(g_);
+    }
+  }
+
+  // Zero fills given as the initial state of a recurrent node become omitted inputs.
+  void drop_zero_initial_states() {
+    for (Node& n : g_.nodes) {
+      if (n.op != "LSTM" && n.op != "GRU" && n.op != "RNN") continue;
+      for (size_t i : {size_t(5), size_t(6)}) {
+        if (i >= n.inputs.size() || (i == 6 && n.op != "LSTM")) continue;
+        auto it = fill_.find(n.inputs[i]);
+        if (it == fill_.end() || it->second.value != 0.f) continue;
+        n.inputs[i].clear();
+        stats_.add("run-time-shaped zero initial states dropped (" + n.op + ")");
       }
-      if (unknown > 1)
-        fail(n, "the target shape depends on run-time sizes in a way octet cannot express (more than one unknown dimension)");
-      n.inputs[1] = g_.add_constant(n.name + "_shape", Constant::of_ints({static_cast<int64_t>(target.size())}, target));
-      stats_.add("shape computations folded into Reshape");
     }
   }
 
   bool leftover(const std::string& t) const { return sym_.count(t) > 0; }
+  const Fill* leftover_fill(const std::string& t) const {
+    auto it = fill_.find(t);
+    return it == fill_.end() ? nullptr : &it->second;
+  }
 };
 
 }  // namespace
@@ -609,10 +682,15 @@ void fold_constants(Graph& g, PassStats& stats) {
   Folder f(g, stats);
   f.run();
   f.resolve_reshapes();
+  f.drop_zero_initial_states();
   for (const Node& n : g.nodes)
-    for (const auto& in : n.inputs)
+    for (const auto& in : n.inputs) {
+      if (const Fill* fill = f.leftover_fill(in))
+        fail(n, "uses '" + in + "', a constant fill whose shape is computed at run time (from ConstantOfShape '" +
+                    fill->source + "'); octet folds these only as the zero initial state of LSTM/GRU/RNN");
       if (f.leftover(in))
         fail(n, "uses a run-time shape computation ('" + in + "') that octet cannot fold; export the model with static shapes or a simpler reshape");
+    }
   g.remove_dead();
 }
 

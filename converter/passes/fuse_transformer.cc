@@ -3,8 +3,11 @@
 //   LayerNorm: m = ReduceMean(x, last axis); d = Sub(x, m); v = ReduceMean(Mul(d, d) | Pow(d, 2));
 //              y = Div(d, Sqrt(Add(v, eps))) [* gamma] [+ beta]
 //   GELU:      y = Mul(Mul(x, Add(Erf(Div(x, sqrt 2) | Mul(x, 1/sqrt 2)), 1)), 0.5)
+//   GELU tanh: y = Mul(Mul(x, Add(Tanh(Mul(sqrt(2/pi), Add(x, Mul(0.044715, x^3)))), 1)), 0.5)
+//              with x^3 = Mul(x, Mul(x, x)) or Pow(x, 3) (F.gelu(approximate="tanh"))
 // (commuted operands accepted). They become one LayerNormalization (axis -1, epsilon; gamma of
-// ones when absent) and one Gelu node. Every intermediate must be used only inside the pattern.
+// ones when absent) and one Gelu node (approximate none / tanh). Every intermediate must be used
+// only inside the pattern.
 #include <cmath>
 
 #include "passes/passes.h"
@@ -116,25 +119,60 @@ void fuse_layernorm(Graph& g, PassStats& stats) {
   g.remove_dead();
 }
 
+// When one operand of binary `n` is a scalar constant equal to `value` (within tol): the other
+// operand, else "". (A non-constant operand reads as NaN and never matches.)
+std::string times_const(const Graph& g, const Node& n, float value, float tol) {
+  if (n.inputs.size() != 2) return "";
+  for (int side = 0; side < 2; ++side)
+    if (std::fabs(scalar(g, n.inputs[side]) - value) < tol) return n.inputs[1 - side];
+  return "";
+}
+
+// t = x^3 as Pow(x, 3), Mul(x, Mul(x, x)) or Mul(Mul(x, x), x).
+bool is_cube(const Graph& g, const std::string& t, const std::string& x) {
+  if (const Node* p = prod(g, t, "Pow")) return p->inputs[0] == x && scalar(g, p->inputs[1]) == 3.f && uses(g, t, 1);
+  const Node* m = prod(g, t, "Mul");
+  if (!m || !uses(g, t, 1)) return false;
+  const std::string sq = other(*m, x);
+  const Node* s = prod(g, sq, "Mul");
+  return s && s->inputs[0] == x && s->inputs[1] == x && uses(g, sq, 1);
+}
+
+// st = Mul(sqrt(2/pi), Add(x, Mul(0.044715, x^3))): the argument of tanh-form GELU's Tanh.
+bool is_tanh_gelu_arg(const Graph& g, const std::string& st, const std::string& x) {
+  const Node* m = prod(g, st, "Mul");
+  if (!m || !uses(g, st, 1)) return false;
+  const std::string inner = times_const(g, *m, std::sqrt(2.f / static_cast<float>(M_PI)), 1e-4f);
+  const Node* add = prod(g, inner, "Add");
+  if (!add || !uses(g, inner, 1)) return false;
+  const std::string ct = other(*add, x);
+  const Node* cm = prod(g, ct, "Mul");
+  if (!cm || !uses(g, ct, 1)) return false;
+  const std::string cube = times_const(g, *cm, 0.044715f, 1e-6f);
+  return !cube.empty() && is_cube(g, cube, x);
+}
+
 void fuse_gelu(Graph& g, PassStats& stats) {
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     Node& out = g.nodes[k];
     if (out.op != "Mul" || out.inputs.size() != 2) continue;
-    std::string m1t = out.inputs[0];
-    if (std::fabs(scalar(g, out.inputs[1]) - 0.5f) > 1e-6f) {
-      m1t = out.inputs[1];
-      if (std::fabs(scalar(g, out.inputs[0]) - 0.5f) > 1e-6f) continue;
-    }
+    const std::string m1t = times_const(g, out, 0.5f, 1e-6f);
+    if (m1t.empty()) continue;
     const Node* m1 = prod(g, m1t, "Mul");
     if (!m1 || !uses(g, m1t, 1)) continue;
     for (int side = 0; side < 2; ++side) {
       const std::string x = m1->inputs[side], at = m1->inputs[1 - side];
       const Node* add = prod(g, at, "Add");
       if (!add || !uses(g, at, 1)) continue;
-      std::string et = add->inputs[0];
-      if (std::fabs(scalar(g, add->inputs[1]) - 1.f) > 1e-6f) {
-        et = add->inputs[1];
-        if (std::fabs(scalar(g, add->inputs[0]) - 1.f) > 1e-6f) continue;
+      const std::string et = times_const(g, *add, 1.f, 1e-6f);   // (the other operand of + 1)
+      if (et.empty()) continue;
+      if (const Node* th = prod(g, et, "Tanh")) {
+        if (!uses(g, et, 1) || !is_tanh_gelu_arg(g, th->inputs[0], x)) continue;
+        out.op = "Gelu";
+        out.inputs = {x};
+        out.attrs = {{"approximate", "tanh"}};
+        stats.add("decomposed GELU (tanh) -> Gelu");
+        break;
       }
       const Node* erf = prod(g, et, "Erf");
       if (!erf || !uses(g, et, 1)) continue;

@@ -41,7 +41,7 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
     *out = {in[0]->shape};
     return true;
   }
-  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min" || op == "Where" ||
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min" || op == "Where" || op == "Equal" ||
       op == "Sum") {
     Dims acc;
     bool first = true;
@@ -148,6 +148,91 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
       const Dim& d = in[i]->shape[ax];
       y[ax] = y[ax].is_fixed() && d.is_fixed() ? Dim::fixed(y[ax].value + d.value) : Dim::sym("?");
     }
+    *out = {y};
+    return true;
+  }
+  // Axes of Split sizes / Squeeze / Unsqueeze / Reduce*: an attribute (older opsets) or a constant input.
+  auto ints_of = [&](const char* attr, size_t input, std::vector<int64_t>* v) {
+    if (n.attrs.contains(attr)) return *v = n.attr_ints(attr, {}), true;
+    if (input < n.inputs.size() && !n.inputs[input].empty()) {
+      const Constant* c = g.constant(n.inputs[input]);
+      if (!c) return false;
+      *v = c->ints();
+      return true;
+    }
+    v->clear();
+    return true;
+  };
+  if (op == "Split") {
+    if (!known(0)) return false;
+    const Dims& x = in[0]->shape;
+    const int64_t ax = axis_of(n.attr_int("axis", 0), x.size());
+    std::vector<int64_t> sizes;
+    if (!ints_of("split", 1, &sizes)) return false;
+    if (sizes.empty()) {
+      if (!x[ax].is_fixed() || x[ax].value % static_cast<int64_t>(n.outputs.size())) return false;
+      sizes.assign(n.outputs.size(), x[ax].value / static_cast<int64_t>(n.outputs.size()));
+    }
+    if (sizes.size() != n.outputs.size()) return false;
+    out->clear();
+    for (int64_t sz : sizes) {
+      Dims y = x;
+      y[ax] = Dim::fixed(sz);
+      out->push_back(y);
+    }
+    return true;
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    if (!known(0)) return false;
+    std::vector<int64_t> axes;
+    if (!ints_of("axes", 1, &axes)) return false;
+    Dims y = in[0]->shape;
+    if (op == "Unsqueeze") {
+      const size_t r = y.size() + axes.size();
+      for (auto& a : axes) a = axis_of(a, r);
+      std::sort(axes.begin(), axes.end());
+      for (int64_t a : axes) {
+        if (a > static_cast<int64_t>(y.size())) return false;
+        y.insert(y.begin() + a, Dim::fixed(1));
+      }
+    } else {
+      if (axes.empty()) return false;   // squeeze-all needs fixed dims; leave it to ONNX's inference
+      for (auto& a : axes) a = axis_of(a, y.size());
+      std::sort(axes.rbegin(), axes.rend());
+      for (int64_t a : axes) {
+        if (a >= static_cast<int64_t>(y.size())) return false;
+        y.erase(y.begin() + a);
+      }
+    }
+    *out = {y};
+    return true;
+  }
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
+    if (!known(0)) return false;
+    std::vector<int64_t> axes;
+    if (!ints_of("axes", 1, &axes)) return false;
+    Dims y = in[0]->shape;
+    std::vector<bool> reduce(y.size(), axes.empty());
+    for (int64_t a : axes) {
+      a = axis_of(a, y.size());
+      if (a < 0 || a >= static_cast<int64_t>(y.size())) return false;
+      reduce[static_cast<size_t>(a)] = true;
+    }
+    const bool keep = n.attr_int("keepdims", 1) != 0;
+    Dims r;
+    for (size_t i = 0; i < y.size(); ++i)
+      if (!reduce[i]) r.push_back(y[i]);
+      else if (keep) r.push_back(Dim::fixed(1));
+    *out = {r};
+    return true;
+  }
+  if (op == "Gather") {
+    if (!known(0) || !known(1)) return false;
+    const Dims& x = in[0]->shape;
+    const int64_t ax = axis_of(n.attr_int("axis", 0), x.size());
+    Dims y(x.begin(), x.begin() + ax);
+    y.insert(y.end(), in[1]->shape.begin(), in[1]->shape.end());
+    y.insert(y.end(), x.begin() + ax + 1, x.end());
     *out = {y};
     return true;
   }

@@ -124,7 +124,7 @@ class Lowerer {
       out.push_back(std::move(n));
       return;
     }
-    static const char* kSame[] = {"Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "HardSwish", "Where"};
+    static const char* kSame[] = {"Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "HardSwish", "Where", "Equal"};
     for (const char* s : kSame)
       if (op == s) return keep(n, out, J::object());
     if (op == "LeakyRelu") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.01f)}});

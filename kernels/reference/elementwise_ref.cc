@@ -77,6 +77,17 @@ class BinaryRef final : public Kernel {
     BroadcastIndex ia(y.shape, a.shape), ib(y.shape, b.shape);
     const int64_t n = y.elements();
     const OpKind op = node_.op;
+    if (op == OpKind::Equal) {
+      uint8_t* out = static_cast<uint8_t*>(y.data);   // boolean: one byte, 0 or 1
+      const size_t es = dtype_size(a.dtype);
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t pa = ia.map(i), pb = ib.map(i);
+        out[i] = a.dtype == DataType::f32 ? a.as<float>()[pa] == b.as<float>()[pb]
+                                          : std::memcmp(static_cast<const char*>(a.data) + pa * es,
+                                                        static_cast<const char*>(b.data) + pb * es, es) == 0;
+      }
+      return;
+    }
     if (node_.precision == Precision::Int8Static) {
       const float inv = 1.f / y.scale();
       for (int64_t i = 0; i < n; ++i) {

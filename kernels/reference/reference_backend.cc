@@ -17,7 +17,7 @@ class ReferenceBackend final : public Backend {
       case OpKind::MatMul: return make_matmul(ctx);
       case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return make_pool(ctx);
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Pow: case OpKind::Max:
-      case OpKind::Min:
+      case OpKind::Min: case OpKind::Equal:
         return make_binary(ctx);
       case OpKind::Relu: case OpKind::LeakyRelu: case OpKind::Clip: case OpKind::Sigmoid: case OpKind::Tanh:
       case OpKind::HardSwish: case OpKind::HardSigmoid: case OpKind::Gelu: case OpKind::Erf: case OpKind::Exp:

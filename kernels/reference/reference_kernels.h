@@ -13,7 +13,7 @@ std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);            // Conv,
 std::unique_ptr<Kernel> make_fully_connected(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);            // MaxPool, AveragePool, GlobalAveragePool
-std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);          // Add, Sub, Mul, Div, Pow, Max, Min
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);          // Add, Sub, Mul, Div, Pow, Max, Min, Equal
 std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // Relu ... Reciprocal
 std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);        // QuantizeLinear, DequantizeLinear
 std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where

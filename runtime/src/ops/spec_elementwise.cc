@@ -41,6 +41,15 @@ void infer_binary(InferCtx& c) {
   c.out = {out};
 }
 
+// Equal: a == b elementwise, boolean output; float only (masks are built from ids or 0/1 masks).
+void validate_compare(const NodeDef& n, const detail::ModelData& m) {
+  if (n.activation.kind != ActKind::None) node_error(n, "cannot carry a fused activation");
+  if (n.precision != Precision::Float) node_error(n, "has no int8 form");
+  expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64, DT::boolean}, "input A");
+  if (m.tensor(n.inputs[1]).dtype != m.tensor(n.inputs[0]).dtype) node_error(n, "inputs must have the same dtype");
+  expect_out_dtype(n, m, 0, {DT::boolean}, "output");
+}
+
 void validate_unary(const NodeDef& n, const detail::ModelData& m) {
   if (n.activation.kind != ActKind::None) node_error(n, "cannot carry a fused activation");
   if (n.op == OpKind::Clip) {
@@ -77,6 +86,7 @@ void infer_unary(InferCtx& c) { c.out = {c.input(0)}; }
 void fill_elementwise_specs(OpSpec* t) {
   for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Pow, OpKind::Max, OpKind::Min})
     t[size_t(k)] = {2, 2, 1, 1, validate_binary, infer_binary};
+  t[size_t(OpKind::Equal)] = {2, 2, 1, 1, validate_compare, infer_binary};
   for (OpKind k : {OpKind::Relu, OpKind::LeakyRelu, OpKind::Clip, OpKind::Sigmoid, OpKind::Tanh, OpKind::HardSwish,
                    OpKind::HardSigmoid, OpKind::Gelu, OpKind::Erf, OpKind::Exp, OpKind::Log, OpKind::Sqrt, OpKind::Neg,
                    OpKind::Abs, OpKind::Reciprocal})
