@@ -465,7 +465,8 @@ class Exporter {
       case OpKind::Pow:
       case OpKind::Max:
       case OpKind::Min:
-      case OpKind::Where: return elementwise(n, op_name(n.op));
+      case OpKind::Where:
+      case OpKind::Equal: return elementwise(n, op_name(n.op));
       case OpKind::Relu:
       case OpKind::LeakyRelu:
       case OpKind::Clip:
