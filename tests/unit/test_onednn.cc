@@ -1093,6 +1093,71 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis; requantizi
   CHECK(s.dispatch()[0].note.find("other quantization") != std::string::npos);
 }
 
+// Transpose (every dtype it copies, ranks 2-5, the default reversed perm), QuantizeLinear and
+// DequantizeLinear as oneDNN reorders, against the reference: transposes are byte-identical,
+// dequantization too; quantization within 1 LSB (oneDNN may add the zero point after rounding,
+// which differs on exact ties), NaN -> the lowest code and +-Inf saturating as in the reference.
+// s8 QuantizeLinear stays on the reference (oneDNN turns NaN into +127, not the lowest code).
+TEST_CASE("reorder: Transpose, QuantizeLinear, DequantizeLinear match the reference") {
+  struct T { std::vector<int64_t> shape, perm; };
+  for (const T& c : {T{{3, 5}, {}}, T{{1, 3, 16, 17}, {0, 2, 3, 1}}, T{{2, 7, 4, 8}, {0, 2, 1, 3}}, T{{2, 3, 4, 5, 6}, {4, 0, 3, 1, 2}}})
+    for (DataType t : {DataType::f32, DataType::u8, DataType::s8, DataType::s32}) {
+      std::vector<int64_t> perm = c.perm, yshape;
+      if (perm.empty())
+        for (size_t d = c.shape.size(); d-- > 0;) perm.push_back(static_cast<int64_t>(d));
+      for (int64_t p : perm) yshape.push_back(c.shape[static_cast<size_t>(p)]);
+      GraphBuilder g;
+      const QuantInfo q = t == DataType::u8 || t == DataType::s8 ? per_tensor(0.05f, t == DataType::u8 ? 100 : 0) : QuantInfo{};
+      g.input("x", t, GraphBuilder::Dims(c.shape.begin(), c.shape.end()), q);
+      g.tensor("y", t, GraphBuilder::Dims(yshape.begin(), yshape.end()), q);
+      g.output("y");
+      g.node("Transpose", {"x"}, {"y"}, c.perm.empty() ? json::object() : json{{"perm", c.perm}},
+             t == DataType::f32 || t == DataType::s32 ? "float" : "int8_static");
+      auto m = g.build();
+      Buffer x = t == DataType::f32 ? random_f32(c.shape, -3, 3, 5) : random_codes(t == DataType::s32 ? DataType::s8 : t, c.shape, 5);
+      if (t == DataType::s32) {   // widen the codes to s32 values
+        Buffer w{DataType::s32, c.shape, std::vector<uint8_t>(x.bytes.size() * 4)};
+        for (size_t i = 0; i < x.bytes.size(); ++i) w.as<int32_t>()[i] = static_cast<int8_t>(x.bytes[i]) * 1000;
+        x = w;
+      }
+      INFO("transpose rank " << c.shape.size() << " " << std::string(dtype_name(t)));
+      CHECK(run_strict(m, "onednn", {{"x", x}})["y"].bytes == run(m, "reference", {{"x", x}})["y"].bytes);
+    }
+  for (DataType t : {DataType::u8, DataType::s8})
+    for (int32_t zp : {0, 3, 128}) {
+      if (t == DataType::s8 && zp == 128) continue;
+      const std::vector<int64_t> shape{2, 9, 7, 5};
+      GraphBuilder g;
+      g.input("x", DataType::f32, GraphBuilder::Dims(shape.begin(), shape.end()));
+      g.tensor("q", t, GraphBuilder::Dims(shape.begin(), shape.end()), per_tensor(0.02f, zp));
+      g.tensor("y", DataType::f32, GraphBuilder::Dims(shape.begin(), shape.end()));
+      g.output("q");
+      g.output("y");
+      g.node("QuantizeLinear", {"x"}, {"q"}, json::object(), "int8_static");
+      g.node("DequantizeLinear", {"q"}, {"y"}, json::object(), "int8_static");
+      auto m = g.build();
+      Buffer x = random_f32(shape, -3.5f, 3.5f, 9);
+      float* xv = x.as<float>();
+      xv[0] = std::numeric_limits<float>::quiet_NaN(), xv[1] = INFINITY, xv[2] = -INFINITY, xv[3] = 0.01f, xv[4] = 0.03f;   // ties
+      auto want = run(m, "reference", {{"x", x}});
+      auto r = run_on(m, "onednn", {{"x", x}}, 1, /*allow_fallback=*/true);
+      CHECK(r.profile[0].backend == (t == DataType::u8 ? "onednn" : "reference"));
+      CHECK(r.profile[1].backend == "onednn");
+      auto& got = r.out;
+      INFO(std::string(dtype_name(t)) << " zp " << zp);
+      CHECK(max_code_diff(got["q"], want["q"]) <= 1);
+      CHECK(std::memcmp(got["q"].bytes.data(), want["q"].bytes.data(), 3) == 0);   // NaN, +-Inf exactly
+      // Dequantize the reference's codes on both: identical floats.
+      GraphBuilder d;
+      d.input("q", t, GraphBuilder::Dims(shape.begin(), shape.end()), per_tensor(0.02f, zp));
+      d.tensor("y", DataType::f32, GraphBuilder::Dims(shape.begin(), shape.end()));
+      d.output("y");
+      d.node("DequantizeLinear", {"q"}, {"y"}, json::object(), "int8_static");
+      auto dm = d.build();
+      CHECK(run_strict(dm, "onednn", {{"q", want["q"]}})["y"].bytes == run(dm, "reference", {{"q", want["q"]}})["y"].bytes);
+    }
+}
+
 }  // TEST_SUITE
 
 #endif  // OCTET_WITH_ONEDNN
