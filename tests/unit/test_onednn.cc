@@ -767,6 +767,9 @@ TEST_CASE("fully connected: shapes, zero points, activations, float and int8") {
   add([](FcCase& c) { c.xshape = {2, 3}, c.N = 17, c.act = "HardSigmoid", c.zpx = 200; });
   add([](FcCase& c) { c.xshape = {3, 33}, c.N = 33, c.act = "Tanh", c.xt = DataType::s8, c.yt = DataType::s8; });
   add([](FcCase& c) { c.xshape = {1, 17}, c.N = 17, c.act = "Gelu", c.zpx = 37, c.bias = false; });
+  // More than 16 rows: static int8 leaves octet's small-M kernel for oneDNN's matmul.
+  add([](FcCase& c) { c.xshape = {4, 9, 40}, c.N = 24, c.zpx = 50, c.act = "Relu"; });
+  add([](FcCase& c) { c.xshape = {17, 64}, c.N = 9, c.xt = DataType::s8, c.zpx = 3; });
   uint32_t seed = 500;
   for (const FcCase& c : cases) {
     INFO(c.str());
