@@ -8,8 +8,9 @@ tests/models/<name>_small/; each folder gets model.onnx, calib/calib_NNN.npy (16
 input.npy (held out), expected.npy (PyTorch float output) and quantize_dynamic.json: cosine of
 PyTorch's quantize_dynamic({nn.LSTM, nn.GRU, nn.Linear}) output vs float on input.npy, the
 baseline octet's int8_dynamic must match or beat. Models (input [seq, batch, features],
-output Y of the last layer, seq symbolic; batch is fixed at 1 because torch builds the zero
-initial state from Shape/ConstantOfShape of a symbolic batch, which the converter cannot fold yet):
+output Y of the last layer, seq symbolic; batch is fixed at 1: these files predate the converter
+dropping torch's zero initial state built from Shape/ConstantOfShape of a symbolic batch, which
+tests/models/char_lstm exercises):
     lstm2     2-layer LSTM, input 256, hidden 512, seq 50   (small: 16 -> 32, seq 8)
     gru2      the same with GRU
     bilstm    1-layer bidirectional LSTM, input 256, hidden 512 (small: 16 -> 32)
