@@ -30,7 +30,8 @@ class OnednnBackend final : public Backend {
         return binary_supports(ctx);
       case OpKind::Concat: return concat_supports(ctx);
       case OpKind::LayerNormalization: case OpKind::Softmax: return norm_supports(ctx);
-      case OpKind::Transpose: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear: return reorder_supports(ctx);
+      case OpKind::Transpose: case OpKind::Slice: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+        return reorder_supports(ctx);
       default:
         return Support::no(std::string(op_name(n.op)) + " has no oneDNN kernel in octet");
     }
@@ -47,7 +48,8 @@ class OnednnBackend final : public Backend {
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: return make_binary(ctx);
       case OpKind::Concat: return make_concat(ctx);
       case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN: return make_rnn(ctx);
-      case OpKind::Transpose: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear: return make_reorder(ctx);
+      case OpKind::Transpose: case OpKind::Slice: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+        return make_reorder(ctx);
       default: node_error(ctx.node, "is not supported by the oneDNN backend");
     }
   }

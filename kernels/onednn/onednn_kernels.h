@@ -35,7 +35,7 @@ Support concat_supports(const KernelContext& ctx);
 Support norm_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_norm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_concat(const KernelContext& ctx);
-// Transpose and per-tensor QuantizeLinear/DequantizeLinear as oneDNN reorders (reorder_onednn.cc).
+// Transpose, Slice and per-tensor QuantizeLinear/DequantizeLinear as oneDNN reorders (reorder_onednn.cc).
 Support reorder_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_reorder(const KernelContext& ctx);
 

@@ -1,7 +1,8 @@
-// Transpose, QuantizeLinear and DequantizeLinear (per tensor) as oneDNN reorders: JIT-compiled
+// Transpose, Slice, QuantizeLinear and DequantizeLinear (per tensor) as oneDNN reorders: JIT-compiled
 // strided copies with an optional scale and zero point, several times faster than the reference
 // element loops (the NCHW -> NHWC transpose and quantization of a network's input image; the
-// head transposes of attention). Transpose describes X by its strides in Y's dimension order.
+// head transposes and Q/K/V slices of attention). Transpose describes X by its strides in Y's
+// dimension order; Slice by its strides times the steps, the data pointer moved to the start.
 // Quantization: y = saturate(round_half_even(x * (1 / s) + zp)) as the reference; oneDNN may add
 // the zero point after rounding, which differs from it by 1 LSB on exact ties only (the tests
 // allow that). NaN quantizes to the lowest code, as in the reference, for u8 outputs (s8 ones stay
@@ -9,6 +10,7 @@
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "reference/reference_kernels.h"
 
 namespace octet::onednn {
@@ -19,7 +21,7 @@ bool is_q8(DataType t) { return t == DataType::u8 || t == DataType::s8; }
 bool copyable(DataType t) { return t == DataType::f32 || t == DataType::u8 || t == DataType::s8 || t == DataType::s32; }
 
 std::unique_ptr<Kernel> fallback(const KernelContext& ctx) {
-  return ctx.node.op == OpKind::Transpose ? ref::make_data(ctx) : ref::make_quantize(ctx);
+  return ctx.node.op == OpKind::Transpose || ctx.node.op == OpKind::Slice ? ref::make_data(ctx) : ref::make_quantize(ctx);
 }
 
 class ReorderOnednn final : public CachedKernel {
@@ -27,6 +29,7 @@ class ReorderOnednn final : public CachedKernel {
   explicit ReorderOnednn(const KernelContext& ctx) : CachedKernel(ctx, fallback(ctx)) {
     xt_ = ctx.input(0).dtype, yt_ = ctx.output(0).dtype;
     if (ctx.node.op == OpKind::Transpose) perm_ = ctx.node.attrs.get_ints("perm", {});
+    if (ctx.node.op == OpKind::Slice) slice_ = parse_slice(ctx.node);
     if (ctx.node.op == OpKind::QuantizeLinear) {
       attr_.set_output_scales(0, {1.f / ctx.output(0).quant.scale[0]});
       if (int32_t zp = ctx.output(0).quant.zero_point[0]) attr_.set_zero_points(DNNL_ARG_DST, 0, {zp});
@@ -58,6 +61,17 @@ class ReorderOnednn final : public CachedKernel {
       dnnl::memory::dims dims(y.begin(), y.end()), strides(r);
       for (size_t d = 0; d < r; ++d) strides[d] = xs[static_cast<size_t>(perm[d])];
       src = dnnl::memory::desc(dims, to_dnnl(xt_), strides);
+    } else if (node_.op == OpKind::Slice) {
+      const SliceDims d = resolve_slice(slice_, x, node_);
+      const size_t r = x.size();
+      std::vector<int64_t> xs(r, 1);
+      for (size_t k = r; k-- > 1;) xs[k - 1] = xs[k] * x[k];
+      dnnl::memory::dims dims(d.count.begin(), d.count.end()), strides(r);
+      for (size_t k = 0; k < r; ++k) {
+        if (d.step[k] < 0) throw dnnl::error(dnnl_unimplemented, "negative slice steps");
+        strides[k] = xs[k] * d.step[k];
+      }
+      src = dnnl::memory::desc(dims, to_dnnl(xt_), strides);
     }
     dnnl::reorder::primitive_desc pd(engine(), src, engine(), plain_desc(y, yt_), attr_);
     p.impl = pd.impl_info_str();
@@ -73,12 +87,21 @@ class ReorderOnednn final : public CachedKernel {
   }
 
   void bind(Prim& p, const KernelArgs& a) override {
-    p.args[DNNL_ARG_SRC].set_data_handle(a.in[0]->data);
+    void* x = a.in[0]->data;
+    if (node_.op == OpKind::Slice) {   // the first element the slice reads
+      const Shape& xs = a.in[0]->shape;
+      const SliceDims d = resolve_slice(slice_, xs, node_);
+      int64_t off = 0, stride = 1;
+      for (size_t k = xs.size(); k-- > 0;) off += d.start[k] * stride, stride *= xs[k];
+      x = static_cast<char*>(x) + off * static_cast<int64_t>(dtype_size(xt_));
+    }
+    p.args[DNNL_ARG_SRC].set_data_handle(x);
     p.args[DNNL_ARG_DST].set_data_handle(a.out[0]->data);
   }
 
   DataType xt_, yt_;
   std::vector<int64_t> perm_;
+  SliceParams slice_;
   dnnl::primitive_attr attr_;
 };
 
@@ -89,10 +112,10 @@ Support reorder_supports(const KernelContext& ctx) {
   const TensorDef& x = ctx.input(0);
   const TensorDef& y = ctx.output(0);
   if (x.shape.size() > DNNL_MAX_NDIMS) return Support::no("rank above oneDNN's limit");
-  if (n.op == OpKind::Transpose) {
+  if (n.op == OpKind::Transpose || n.op == OpKind::Slice) {
     if (!copyable(x.dtype)) return Support::no(std::string("oneDNN reorder has no ") + dtype_name(x.dtype));
     if (is_q8(x.dtype) && (x.quant.scale != y.quant.scale || x.quant.zero_point != y.quant.zero_point))
-      return Support::no("a transpose that requantizes stays on the reference");
+      return Support::no("a copy that requantizes stays on the reference");
   } else if (n.op == OpKind::QuantizeLinear) {
     // s8 stays on the reference: oneDNN's f32 -> s8 turns NaN into +127, not the lowest code.
     if (x.dtype != DataType::f32 || y.dtype != DataType::u8) return Support::no("QuantizeLinear on oneDNN: f32 -> u8 only");

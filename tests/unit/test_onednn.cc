@@ -1096,12 +1096,12 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis; requantizi
   CHECK(s.dispatch()[0].note.find("other quantization") != std::string::npos);
 }
 
-// Transpose (every dtype it copies, ranks 2-5, the default reversed perm), QuantizeLinear and
+// Transpose (every dtype it copies, ranks 2-5, the default reversed perm), Slice, QuantizeLinear and
 // DequantizeLinear as oneDNN reorders, against the reference: transposes are byte-identical,
 // dequantization too; quantization within 1 LSB (oneDNN may add the zero point after rounding,
 // which differs on exact ties), NaN -> the lowest code and +-Inf saturating as in the reference.
 // s8 QuantizeLinear stays on the reference (oneDNN turns NaN into +127, not the lowest code).
-TEST_CASE("reorder: Transpose, QuantizeLinear, DequantizeLinear match the reference") {
+TEST_CASE("reorder: Transpose, Slice, QuantizeLinear, DequantizeLinear match the reference") {
   struct T { std::vector<int64_t> shape, perm; };
   for (const T& c : {T{{3, 5}, {}}, T{{1, 3, 16, 17}, {0, 2, 3, 1}}, T{{2, 7, 4, 8}, {0, 2, 1, 3}}, T{{2, 3, 4, 5, 6}, {4, 0, 3, 1, 2}}})
     for (DataType t : {DataType::f32, DataType::u8, DataType::s8, DataType::s32}) {
@@ -1125,6 +1125,33 @@ TEST_CASE("reorder: Transpose, QuantizeLinear, DequantizeLinear match the refere
       }
       INFO("transpose rank " << c.shape.size() << " " << std::string(dtype_name(t)));
       CHECK(run_strict(m, "onednn", {{"x", x}})["y"].bytes == run(m, "reference", {{"x", x}})["y"].bytes);
+    }
+  // Slice: offsets, steps, negative indices and ends past the dimension; a negative step falls
+  // back to the reference (oneDNN has no negative strides).
+  struct S { std::vector<int64_t> shape, starts, ends, axes, steps, out; };
+  for (const S& c : {S{{128, 1, 96}, {32}, {64}, {2}, {1}, {128, 1, 32}}, S{{2, 9, 10, 7}, {1, 2}, {100, -1}, {1, 3}, {2, 1}, {2, 4, 10, 4}},
+                     S{{4, 6, 5}, {0, 1, 4}, {4, 6, 0}, {0, 1, 2}, {3, 2, -1}, {2, 3, 4}}})
+    for (DataType t : {DataType::f32, DataType::u8, DataType::s32}) {
+      GraphBuilder g;
+      const QuantInfo q = t == DataType::u8 ? per_tensor(0.05f, 100) : QuantInfo{};
+      g.input("x", t, GraphBuilder::Dims(c.shape.begin(), c.shape.end()), q);
+      g.tensor("y", t, GraphBuilder::Dims(c.out.begin(), c.out.end()), q);
+      g.output("y");
+      g.node("Slice", {"x"}, {"y"}, json{{"starts", c.starts}, {"ends", c.ends}, {"axes", c.axes}, {"steps", c.steps}},
+             t == DataType::u8 ? "int8_static" : "float");
+      auto m = g.build();
+      Buffer x = t == DataType::f32 ? random_f32(c.shape, -3, 3, 6) : random_codes(DataType::u8, c.shape, 6);
+      if (t == DataType::s32) {
+        Buffer w{DataType::s32, c.shape, std::vector<uint8_t>(x.bytes.size() * 4)};
+        for (size_t i = 0; i < x.bytes.size(); ++i) w.as<int32_t>()[i] = x.bytes[i] * 1000 - 7;
+        x = w;
+      }
+      const bool negative = std::any_of(c.steps.begin(), c.steps.end(), [](int64_t v) { return v < 0; });
+      auto r = run_on(m, "onednn", {{"x", x}}, 1, /*allow_fallback=*/true);
+      INFO("slice of rank " << c.shape.size() << " " << std::string(dtype_name(t)));
+      CHECK(r.out["y"].bytes == run(m, "reference", {{"x", x}})["y"].bytes);
+      CHECK(r.profile[0].backend == "onednn");   // the kernel is oneDNN's; a negative step runs its fallback
+      if (negative) CHECK(r.profile[0].impl.find("jit") == std::string::npos);
     }
   for (DataType t : {DataType::u8, DataType::s8})
     for (int32_t zp : {0, 3, 128}) {
