@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "onednn/gemm_u8s8.h"
+#include "onednn/quant_avx2.h"
 #include "onednn/onednn_common.h"
 #include "onednn/rnn_math.h"
 #include "onednn/onednn_kernels.h"
@@ -214,8 +215,8 @@ class FcDynamic final : public Kernel {
     const int64_t rows = x.elements() / std::max<int64_t>(K_, 1), n = rows * K_;
     if (rows == 0) return;
     if (xq_.size() < static_cast<size_t>(n + 4)) xq_.resize(static_cast<size_t>(n + 4));
-    const q::Params p = q::dynamic_params_u8(x.as<float>(), static_cast<size_t>(n));
-    q::quantize_u8(x.as<float>(), static_cast<size_t>(n), p, xq_.data());
+    const q::Params p = dynamic_params_u8_avx2(x.as<float>(), static_cast<size_t>(n));
+    quantize_u8_avx2(x.as<float>(), static_cast<size_t>(n), p, xq_.data());
     int32_t* acc = reinterpret_cast<int32_t*>(y.data);
     packed_.gemm(xq_.data(), rows, K_, acc, N_, threads_);
     for (int64_t n = 0; n < N_; ++n) scale_[n] = p.scale * sw_[n];

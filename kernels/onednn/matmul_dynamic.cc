@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "onednn/gemm_u8s8.h"
+#include "onednn/quant_avx2.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
 #include "quant/activation.h"
@@ -51,8 +52,8 @@ class MatMulDynamic final : public Kernel {
     if (aq_.size() < na + 4) aq_.resize(na + 4);
     if (bq_.size() < nb) bq_.resize(nb);
     if (bt_.size() < static_cast<size_t>(K * N)) bt_.resize(static_cast<size_t>(K * N));
-    const q::Params pa = q::dynamic_params_u8(A.as<float>(), na);
-    q::quantize_u8(A.as<float>(), na, pa, aq_.data());
+    const q::Params pa = dynamic_params_u8_avx2(A.as<float>(), na);
+    quantize_u8_avx2(A.as<float>(), na, pa, aq_.data());
     const float sb = q::dynamic_scale_s8(B.as<float>(), nb);
     q::quantize_s8_symmetric(B.as<float>(), nb, sb, bq_.data());
     const float scale = pa.scale * sb;

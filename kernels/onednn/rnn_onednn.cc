@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "onednn/gemm_u8s8.h"
+#include "onednn/quant_avx2.h"
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "onednn/rnn_math.h"
@@ -168,8 +169,8 @@ class RnnOnednn final : public Kernel {
     const void* xsrc = X.data;
     q::Params xp{1.f, 0};
     if (int8_) {
-      xp = q::dynamic_params_u8(X.as<float>(), static_cast<size_t>(M * I_));
-      q::quantize_u8(X.as<float>(), static_cast<size_t>(M * I_), xp, xq_.data());
+      xp = dynamic_params_u8_avx2(X.as<float>(), static_cast<size_t>(M * I_));
+      quantize_u8_avx2(X.as<float>(), static_cast<size_t>(M * I_), xp, xq_.data());
       for (int64_t m = 0; m < M; ++m) {
         bool bad = false;
         for (int64_t k = 0; k < I_; ++k) bad |= !std::isfinite(X.as<float>()[m * I_ + k]);
@@ -325,8 +326,8 @@ class RnnOnednn final : public Kernel {
     q::Params p{1.f, 0};
     const void* src = state;
     if (int8_) {
-      p = q::dynamic_params_u8(state, static_cast<size_t>(n));
-      q::quantize_u8(state, static_cast<size_t>(n), p, hq_.data());
+      p = dynamic_params_u8_avx2(state, static_cast<size_t>(n));
+      quantize_u8_avx2(state, static_cast<size_t>(n), p, hq_.data());
       for (int64_t b = 0; b < B_; ++b) {
         bool bad = false;
         for (int64_t j = 0; j < H_; ++j) bad |= !std::isfinite(state[b * H_ + j]);

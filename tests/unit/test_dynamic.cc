@@ -16,6 +16,35 @@
 
 #if defined(OCTET_WITH_ONEDNN)
 #include "../../kernels/onednn/gemm_u8s8.h"
+#include "../../kernels/onednn/quant_avx2.h"
+
+// The AVX2 range and quantization equal the portable reference bit for bit: every length tail,
+// NaN / +-Inf (ignored by the range; NaN -> 0, Inf saturates), exact .5 ties (half to even), a
+// range that does not include 0, and a constant tensor.
+TEST_CASE("dynamic: AVX2 dynamic quantization equals the reference") {
+  if (!octet::onednn::u8s8_gemm_supported()) return;
+  std::mt19937 rng(3);
+  for (size_t n : {size_t(1), size_t(7), size_t(31), size_t(32), size_t(33), size_t(1000), size_t(98304)}) {
+    for (int kind = 0; kind < 4; ++kind) {
+      std::vector<float> x(n);
+      std::uniform_real_distribution<float> u(kind == 2 ? 1.f : -3.f, 5.f);
+      for (auto& v : x) v = kind == 3 ? 0.25f : u(rng);
+      if (kind == 1 && n > 8) {
+        x[1] = std::numeric_limits<float>::quiet_NaN(), x[n - 1] = INFINITY, x[n / 2] = -INFINITY;
+        const octet::q::Params p = octet::q::dynamic_params_u8(x.data(), n);
+        for (size_t i = 3; i < n; i += 5) x[i] = (std::floor((x[i] - 0) / p.scale) + 0.5f) * p.scale;   // near ties
+      }
+      const octet::q::Params want = octet::q::dynamic_params_u8(x.data(), n), got = octet::onednn::dynamic_params_u8_avx2(x.data(), n);
+      INFO("n " << n << " kind " << kind);
+      CHECK(got.scale == want.scale);
+      CHECK(got.zero_point == want.zero_point);
+      std::vector<uint8_t> a(n), b(n);
+      octet::q::quantize_u8(x.data(), n, want, a.data());
+      octet::onednn::quantize_u8_avx2(x.data(), n, want, b.data());
+      CHECK(a == b);
+    }
+  }
+}
 
 TEST_CASE("dynamic: packed u8 x s8 GEMM equals the integer loop") {
   if (!octet::onednn::u8s8_gemm_supported()) return;
