@@ -1,6 +1,5 @@
 #include "convert.h"
 
-#include <algorithm>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -55,21 +54,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
   ImportInfo info;
   Graph g = import_onnx(o.input, &info);
   PassStats stats;
-  remove_identities(g, stats);
-  // Shape-derived subgraphs fold in rounds: the Shape of a tensor whose shape becomes known only
-  // once the reshapes before it are folded (every attention layer after the first) needs another.
-  for (size_t shapes = SIZE_MAX;;) {
-    fold_constants(g, stats);
-    infer_shapes(g);
-    const size_t left = static_cast<size_t>(std::count_if(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op == "Shape"; }));
-    if (left == 0 || left >= shapes) break;
-    shapes = left;
-  }
-  fold_batchnorm(g, stats);
-  lower_ops(g, stats);
-  to_channels_last(g, stats);
-  fold_constants(g, stats);
-  fuse_operators(g, stats);
+  run_passes(g, stats);
 
   std::vector<uint8_t> onnx_bytes = io::read_file(o.input);
   ExportMeta meta;

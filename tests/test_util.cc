@@ -1,10 +1,15 @@
 #include "test_util.h"
 
+#if defined(OCTET_WITH_CONVERTER)
+#include "export.h"
+#endif
+
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <sstream>
 
 namespace octet::test {
 
@@ -177,5 +182,34 @@ std::vector<std::string> TempDir::files() const {
     if (e.is_regular_file()) out.push_back(e.path().string());
   return out;
 }
+
+#if defined(OCTET_WITH_CONVERTER)
+conv::ConvertOptions convert_options(const std::string& onnx, const std::string& output, const std::string& precision,
+                                     const std::string& calib_dir) {
+  conv::ConvertOptions o;
+  o.input = onnx;
+  o.output = output;
+  o.precision = precision;
+  o.calib_dir = calib_dir;
+  o.quiet = true;
+  o.calib.progress = false;
+  return o;
+}
+
+std::shared_ptr<const Model> convert_and_load(const conv::ConvertOptions& o) {
+  std::ostringstream log;
+  conv::convert(o, log);
+  return Model::load(o.output);
+}
+
+std::shared_ptr<const Model> lower_and_load(conv::Graph& g, conv::PassStats& stats) {
+  conv::run_passes(g, stats);
+  ModelWriter w = conv::build_writer(g, conv::ExportMeta{"test", nlohmann::json::object(), nlohmann::json::object()});
+  std::string text;
+  std::vector<uint8_t> bin;
+  w.serialize("m.bin", &text, &bin);
+  return Model::from_memory(text, std::move(bin), "passes");
+}
+#endif
 
 }  // namespace octet::test

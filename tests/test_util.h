@@ -11,6 +11,11 @@
 
 #include "octet/octet.h"
 #include "writer/model_writer.h"
+#if defined(OCTET_WITH_CONVERTER)
+#include "convert.h"
+#include "ir.h"
+#include "passes/passes.h"
+#endif
 
 namespace octet::test {
 
@@ -100,5 +105,15 @@ struct TempDir {
 
 // Backends compiled into this build that are worth comparing against the reference.
 std::vector<std::string> optimized_backends();
+
+#if defined(OCTET_WITH_CONVERTER)
+// Options for a quiet conversion (no summary, no progress bar); int8 with `calib_dir`.
+conv::ConvertOptions convert_options(const std::string& onnx, const std::string& output, const std::string& precision,
+                                     const std::string& calib_dir = "");
+// Runs the converter on `o`, discarding its log; returns the loaded model.
+std::shared_ptr<const Model> convert_and_load(const conv::ConvertOptions& o);
+// The converter's passes (conv::run_passes) on an IR graph, then export and load from memory.
+std::shared_ptr<const Model> lower_and_load(conv::Graph& g, conv::PassStats& stats);
+#endif
 
 }  // namespace octet::test

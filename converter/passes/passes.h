@@ -1,5 +1,5 @@
-// Graph rewrites, one per file, run in this order by convert.cc. Each keeps the graph valid and in
-// topological order and throws octet::Error naming the node it cannot handle.
+// Graph rewrites, one per file, run in order by run_passes (run_passes.cc). Each keeps the graph
+// valid and in topological order and throws octet::Error naming the node it cannot handle.
 #pragma once
 
 #include <string>
@@ -13,6 +13,9 @@ struct PassStats {
   std::vector<std::pair<std::string, int>> counts;   // e.g. {"Conv+BatchNormalization folded", 53}
   void add(const std::string& what, int n = 1);
 };
+
+// Every pass below, in the converter's order: the imported ONNX graph -> octet's fused float graph.
+void run_passes(Graph& g, PassStats& stats);
 
 // Evaluates nodes whose inputs are all constant, and shape arithmetic (Shape -> Gather ->
 // Concat -> Reshape) where the run-time dimensions can be expressed with Reshape's 0 and -1.

@@ -20,17 +20,11 @@ const std::string kDir = std::string(OCTET_TEST_MODELS) + "/bert_tiny";
 
 std::shared_ptr<const octet::Model> convert_bert(const std::string& precision, nlohmann::json* file = nullptr) {
   octet::test::TempDir dir;   // the loaded model keeps its .bin mapped after the files go
-  octet::conv::ConvertOptions o;
-  o.input = kDir + "/model.onnx";
-  o.output = dir.file("bert_" + precision + ".json");
-  o.precision = precision;
-  if (precision == "int8") o.calib_dir = kDir + "/calib";
-  o.quiet = true;
-  o.calib.progress = false;
-  std::ostringstream log;
-  octet::conv::convert(o, log);
+  auto o = octet::test::convert_options(kDir + "/model.onnx", dir.file("bert_" + precision + ".json"), precision,
+                                        precision == "int8" ? kDir + "/calib" : "");
+  auto m = octet::test::convert_and_load(o);
   if (file) *file = nlohmann::json::parse(std::ifstream(o.output));
-  return octet::Model::load(o.output);
+  return m;
 }
 
 std::map<std::string, Buffer> held_out() {

@@ -54,15 +54,9 @@ double perplexity(const Buffer& logits, const io::Tensor& windows) {
 }
 
 std::string convert_char_lstm(const TempDir& dir, const std::string& precision) {
-  conv::ConvertOptions o;
-  o.input = kCharLstm + "/model.onnx";
-  o.output = dir.file("char_" + precision + ".json");
-  o.precision = precision;
-  if (precision == "int8") o.calib_dir = kCharLstm + "/calib";
-  o.quiet = true;
-  o.calib.progress = false;
-  std::ostringstream log;
-  conv::convert(o, log);
+  auto o = convert_options(kCharLstm + "/model.onnx", dir.file("char_" + precision + ".json"), precision,
+                           precision == "int8" ? kCharLstm + "/calib" : "");
+  convert_and_load(o);
   return o.output;
 }
 
@@ -141,21 +135,6 @@ conv::Graph lstm_graph(bool with_state, float fill = 0.f) {
   return std::move(ir.g);
 }
 
-std::shared_ptr<const Model> lower_and_load(conv::Graph& g, conv::PassStats& stats) {
-  conv::remove_identities(g, stats);
-  conv::fold_constants(g, stats);
-  conv::infer_shapes(g);
-  conv::fold_batchnorm(g, stats);
-  conv::lower_ops(g, stats);
-  conv::to_channels_last(g, stats);
-  conv::fold_constants(g, stats);
-  conv::fuse_operators(g, stats);
-  ModelWriter w = conv::build_writer(g, conv::ExportMeta{"test", json::object(), json::object()});
-  std::string text;
-  std::vector<uint8_t> bin;
-  w.serialize("m.bin", &text, &bin);
-  return Model::from_memory(text, std::move(bin), "passes");
-}
 
 }  // namespace
 

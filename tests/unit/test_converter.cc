@@ -463,22 +463,6 @@ struct IrBuilder {
   }
 };
 
-// The pass sequence of convert.cc, then export and load.
-std::shared_ptr<const Model> lower_and_load(Graph& g, PassStats& stats) {
-  conv::remove_identities(g, stats);
-  conv::fold_constants(g, stats);
-  conv::infer_shapes(g);
-  conv::fold_batchnorm(g, stats);
-  conv::lower_ops(g, stats);
-  conv::to_channels_last(g, stats);
-  conv::fold_constants(g, stats);
-  conv::fuse_operators(g, stats);
-  ModelWriter w = conv::build_writer(g, conv::ExportMeta{"test", json::object(), json::object()});
-  std::string text;
-  std::vector<uint8_t> bin;
-  w.serialize("m.bin", &text, &bin);
-  return Model::from_memory(text, std::move(bin), "passes");
-}
 
 int stat(const PassStats& s, const std::string& what) {
   int n = 0;
