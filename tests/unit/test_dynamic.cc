@@ -272,6 +272,9 @@ TEST_CASE("dynamic: --attention-matmul int8 quantizes attention's activation x a
   }
   CHECK_THROWS_WITH_AS(convert_small("encoder_small", "auto", "int4"), doctest::Contains("--attention-matmul"), octet::Error);
 }
+#endif
+
+#if defined(OCTET_WITH_ONEDNN)
 // The optimized int8_dynamic MatMul (matmul_dynamic.cc) computes the reference's integers and
 // float step: bit-identical outputs (max relative difference < 1e-6 allows only the last ulp),
 // with batch broadcasting, K and N tails, a fused Relu, 1 and 2 threads, and a NaN in B (code 0).
