@@ -8,7 +8,7 @@ and p90, octet int8's speedup against each peer, model size, and output fidelity
 PyTorch float output on held-out inputs).
 
 Runtimes:
-  octet int8      octet bench on the converted int8 model (one process per round, 2 warm-up runs)
+  octet int8      octet bench on the converted int8 model (one process per round, ~150 ms of warm-up runs)
   octet float     octet bench on the --precision float conversion
   ORT float       onnxruntime-node 1.30 on the original .onnx           (ort_run.mjs --serve)
   ORT int8        onnxruntime-node 1.30 on `octet export-qdq` of the int8 model (same calibration)
@@ -168,18 +168,24 @@ class OctetPeer:
     """octet bench, one process per batch of iterations."""
 
     def __init__(self, args, model_json, threads, inp):
-        self.cmd = [args.octet, "bench", model_json, "--threads", str(threads), "--json", "--no-peak", "--warmup", "2",
+        self.cmd = [args.octet, "bench", model_json, "--threads", str(threads), "--json", "--no-peak",
                     "-i", f"{input_name(model_json)}={inp}"]
+        self.p50 = None   # the last batch's median: sets the next batch's warm-up
         self.model_json = model_json
         self.octet = args.octet
         self.error = None
         self.threads = threads
 
     def batch(self, n):
-        r = subprocess.run(self.cmd + ["--iterations", str(n)], capture_output=True, text=True)
+        # A fresh process per batch (the other runtimes are persistent servers, already warm): warm
+        # up for ~150 ms of runs, at least 3. Two warm-up runs were not enough for a 1 ms model at
+        # 2 threads, whose next ~10 runs were often 2x slower (thread wake-up, caches).
+        warmup = 3 if self.p50 is None else max(3, min(300, int(150 / max(self.p50, 0.01))))
+        r = subprocess.run(self.cmd + ["--warmup", str(warmup), "--iterations", str(n)], capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(r.stderr.strip())
         j = json.loads(r.stdout)
+        self.p50 = j["latency_ms"]["p50"]
         return j["latency_ms"]["p50"], j["latency_ms"]["p90"]
 
     def output(self, inp, out):
@@ -398,7 +404,9 @@ def write_report(args, models, results, path_md, path_svg, started, versions):
     lines.append(f"- Method: batch 1; per model and thread count, {args.rounds} rounds; in each round every runtime runs a "
                  "short batch (~%d ms of work, %d-%d iterations), runtimes alternating in rotating order. "
                  "\"median\" = median over rounds of each batch's median, \"p90\" = median over rounds of each batch's "
-                 "90th percentile. Speedup = peer median / octet int8 median (> 1: octet int8 is faster)." %
+                 "90th percentile. Speedup = peer median / octet int8 median (> 1: octet int8 is faster). octet runs "
+                 "`octet bench` as a fresh process per batch after ~150 ms of warm-up runs; ONNX Runtime and PyTorch are "
+                 "persistent servers that drop each batch's first run." %
                  (args.batch_ms, args.min_iters, args.max_iters))
     lines.append("- ORT int8 runs `octet export-qdq` of the same octet int8 model (octet's calibration, scales and int8 "
                  "weights). PyTorch int8: FX static quantization, onednn engine, calibrated on the same samples (CNNs); "
