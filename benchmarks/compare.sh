@@ -52,8 +52,10 @@ if [[ -z "$BLAS_DIR" && "$(uname -m)" == x86_64 ]] && command -v apt-get >/dev/n
 fi
 [[ -z "$BLAS_DIR" ]] && echo "compare.sh: no OpenBLAS: PyTorch float uses the reference BLAS (slow Linear/LSTM)" >&2
 
-# OpenMP runtimes (octet, PyTorch) spin-wait by default; on shared or oversubscribed cores that
-# collapses their multi-threaded latency (seen here: 50x). Passive waiting unless the caller says.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# Every runtime runs with its default threading. libgomp (octet's and PyTorch's OpenMP) spins
+# briefly at barriers before sleeping: on a quiet machine that is what users get (octet's GRU at
+# 2 threads: 2.07 ms vs 2.96 ms with OMP_WAIT_POLICY=PASSIVE). On shared, oversubscribed cores
+# spinning can collapse multi-threaded latency (seen here under load 5-6: 50x); set
+# OMP_WAIT_POLICY=PASSIVE there. The report records it.
 
 exec /usr/bin/python3 "$HERE/compare.py" --octet "$OCTET" --blas-dir "$BLAS_DIR" "$@"
