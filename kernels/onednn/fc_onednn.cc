@@ -133,7 +133,7 @@ class FcStaticSmallM final : public Kernel {
  public:
   static constexpr int64_t kSmallRows = 16;
 
-  explicit FcStaticSmallM(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads), large_(std::make_unique<FcOnednn>(ctx)) {
+  explicit FcStaticSmallM(const KernelContext& ctx) : ctx_(ctx), node_(ctx.node), threads_(ctx.threads) {
     const TensorDef& x = ctx.input(0);
     const TensorDef& w = ctx.input(1);
     const TensorDef& y = ctx.output(0);
@@ -151,7 +151,10 @@ class FcStaticSmallM final : public Kernel {
 
   void reshape(const KernelArgs& a) override {
     small_ = a.in[0]->elements() / std::max<int64_t>(K_, 1) <= kSmallRows;
-    if (!small_) large_->reshape(a);
+    if (small_) return;
+    // oneDNN's primitive (and its copy of the weights) only once more rows than kSmallRows come.
+    if (!large_) large_ = std::make_unique<FcOnednn>(ctx_);
+    large_->reshape(a);
   }
 
   void run(const KernelArgs& a) override {
@@ -180,9 +183,10 @@ class FcStaticSmallM final : public Kernel {
   std::string impl() const override { return small_ ? "fc u8s8 small-M octet avx2" : large_->impl(); }
 
  private:
+  const KernelContext ctx_;
   const NodeDef& node_;
   int threads_;
-  std::unique_ptr<FcOnednn> large_;
+  std::unique_ptr<FcOnednn> large_;   // created on the first run with more than kSmallRows rows
   int64_t N_ = 0, K_ = 0;
   PackedU8S8 packed_;
   bool flip_ = false, small_ = true;

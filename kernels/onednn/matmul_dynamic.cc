@@ -13,29 +13,13 @@
 #include "onednn/quant_avx2.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "quant/activation.h"
 #include "quant/dynamic_quant.h"
 
 namespace octet::onednn {
 
 namespace {
-
-// Offset (in matrices) of batch `bi` of Y into an operand of shape `s` under numpy broadcasting.
-int64_t batch_offset(const Shape& y, const Shape& s, int64_t bi) {
-  const size_t yb = y.size() - 2, sb = s.size() - 2;
-  int64_t off = 0, stride = 1;
-  for (size_t d = 0; d < yb; ++d) {
-    const size_t yd = yb - 1 - d;
-    const int64_t idx = bi % y[yd];
-    bi /= y[yd];
-    if (d < sb) {
-      const int64_t dim = s[sb - 1 - d];
-      if (dim != 1) off += idx * stride;
-      stride *= dim;
-    }
-  }
-  return off;
-}
 
 class MatMulDynamic final : public Kernel {
  public:
@@ -59,7 +43,7 @@ class MatMulDynamic final : public Kernel {
     const float scale = pa.scale * sb;
     int64_t packed = -1;
     for (int64_t bi = 0; bi < batches; ++bi) {
-      const int64_t ao = batch_offset(Y.shape, A.shape, bi), bo = batch_offset(Y.shape, B.shape, bi);
+      const int64_t ao = matmul_batch_offset(Y.shape, A.shape, bi), bo = matmul_batch_offset(Y.shape, B.shape, bi);
       if (bo != packed) {   // B [K, N] -> rows of K (the kernel's weight layout)
         const int8_t* b = bq_.data() + bo * K * N;
         for (int64_t n = 0; n < N; ++n)

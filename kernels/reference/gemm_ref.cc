@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "quant/activation.h"
 #include "quant/dynamic_quant.h"
 #include "quant/quant.h"
@@ -102,22 +103,8 @@ class MatMulRef final : public Kernel {
     Operand ao = load_operand(A, p), bo = load_operand(B, p, /*symmetric=*/true);
     const int64_t M = A.shape[A.shape.size() - 2], K = A.shape.back(), N = B.shape.back();
     const int64_t batches = Y.elements() / (M * N);
-    // Batch index -> offsets into A and B under broadcasting.
-    Shape ybatch(Y.shape.begin(), Y.shape.end() - 2);
-    auto batch_offset = [&](const Shape& s, int64_t bi) {
-      Shape sb(s.begin(), s.end() - 2);
-      int64_t off = 0, stride = 1, rem = bi;
-      std::vector<int64_t> idx(ybatch.size());
-      for (int64_t d = static_cast<int64_t>(ybatch.size()) - 1; d >= 0; --d) idx[d] = rem % ybatch[d], rem /= ybatch[d];
-      for (int64_t d = static_cast<int64_t>(sb.size()) - 1; d >= 0; --d) {
-        int64_t yd = d + static_cast<int64_t>(ybatch.size() - sb.size());
-        if (sb[d] != 1) off += idx[yd] * stride;
-        stride *= sb[d];
-      }
-      return off;
-    };
     for (int64_t bi = 0; bi < batches; ++bi) {
-      const int64_t aoff = batch_offset(A.shape, bi) * M * K, boff = batch_offset(B.shape, bi) * K * N;
+      const int64_t aoff = matmul_batch_offset(Y.shape, A.shape, bi) * M * K, boff = matmul_batch_offset(Y.shape, B.shape, bi) * K * N;
       for (int64_t m = 0; m < M; ++m)
         for (int64_t n = 0; n < N; ++n) {
           float real;

@@ -10,7 +10,6 @@
 #include <random>
 #include <vector>
 
-#include <unistd.h>
 
 #include "test_util.h"
 
@@ -174,8 +173,6 @@ TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference")
 #endif
 
 #if defined(OCTET_WITH_CONVERTER)
-#include <filesystem>
-#include <sstream>
 
 #include "convert.h"
 #include "io/tensor_io.h"
@@ -189,22 +186,12 @@ octet::test::Buffer npy(const std::string& p) {
 // Converts tests/models/NAME (int8, given --dynamic) into a temporary file; returns the model.
 std::shared_ptr<const octet::Model> convert_small(const std::string& name, const std::string& dynamic,
                                                  const std::string& attention_matmul = "float") {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("octet_test_dynamic_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  octet::conv::ConvertOptions o;
-  o.input = std::string(OCTET_TEST_MODELS) + "/" + name + "/model.onnx";
-  o.output = (dir / (name + "_" + dynamic + "_" + attention_matmul + ".json")).string();
-  o.calib_dir = std::string(OCTET_TEST_MODELS) + "/" + name + "/calib";
+  octet::test::TempDir dir;   // the loaded model keeps its .bin mapped after the files go
+  const std::string src = std::string(OCTET_TEST_MODELS) + "/" + name;
+  auto o = octet::test::convert_options(src + "/model.onnx", dir.file(name + ".json"), "int8", src + "/calib");
   o.dynamic = dynamic;
   o.attention_matmul = attention_matmul;
-  o.quiet = true;
-  o.calib.progress = false;
-  std::ostringstream log;
-  octet::conv::convert(o, log);
-  auto m = octet::Model::load(o.output);
-  fs::remove_all(dir);
-  return m;
+  return octet::test::convert_and_load(o);
 }
 }  // namespace
 

@@ -95,6 +95,21 @@ SliceParams parse_slice(const NodeDef& n) {
   return p;
 }
 
+int64_t matmul_batch_offset(const Shape& y, const Shape& s, int64_t bi) {
+  const size_t yb = y.size() - 2, sb = s.size() - 2;
+  int64_t off = 0, stride = 1;
+  for (size_t d = 0; d < yb; ++d) {   // from the innermost batch dim outwards
+    const int64_t idx = bi % y[yb - 1 - d];
+    bi /= y[yb - 1 - d];
+    if (d < sb) {
+      const int64_t dim = s[sb - 1 - d];
+      if (dim != 1) off += idx * stride;
+      stride *= dim;
+    }
+  }
+  return off;
+}
+
 SliceDims resolve_slice(const SliceParams& p, const Shape& in, const NodeDef& node) {
   const auto r = static_cast<int64_t>(in.size());
   SliceDims d;

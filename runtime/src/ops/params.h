@@ -46,6 +46,10 @@ struct SliceDims {
 };
 SliceDims resolve_slice(const SliceParams& p, const Shape& in, const NodeDef& node);
 
+// MatMul with numpy batch broadcasting: the matrix index into an operand of shape `s` that Y's
+// batch `bi` (row-major over Y's leading dims) reads; dims of size 1 in `s` broadcast.
+int64_t matmul_batch_offset(const Shape& y, const Shape& s, int64_t bi);
+
 struct ResizeParams {
   std::string mode = "nearest";                     // nearest | linear
   std::string coord = "half_pixel";                 // coordinate_transformation_mode
