@@ -143,6 +143,7 @@ struct Prim {
   std::unordered_map<int, dnnl::memory> args;
   std::string impl;
   size_t scratchpad = 0;
+  size_t src_offset = 0;   // bytes from the input's data to where the primitive reads (Slice)
   // When oneDNN has no (fast) implementation for this shape, the reference kernel runs it.
   bool fallback = false;
   std::string why;

@@ -51,27 +51,27 @@ class ReorderOnednn final : public CachedKernel {
       return p;
     }
     dnnl::memory::desc src = plain_desc(x, xt_);
+    const size_t r = x.size();
+    std::vector<int64_t> xs(r, 1);   // X's row-major strides
+    for (size_t d = r; d-- > 1;) xs[d - 1] = xs[d] * x[d];
     if (node_.op == OpKind::Transpose) {
-      const size_t r = x.size();
       std::vector<int64_t> perm = perm_;
       if (perm.empty())
         for (size_t d = r; d-- > 0;) perm.push_back(static_cast<int64_t>(d));
-      std::vector<int64_t> xs(r, 1);
-      for (size_t d = r; d-- > 1;) xs[d - 1] = xs[d] * x[d];
       dnnl::memory::dims dims(y.begin(), y.end()), strides(r);
       for (size_t d = 0; d < r; ++d) strides[d] = xs[static_cast<size_t>(perm[d])];
       src = dnnl::memory::desc(dims, to_dnnl(xt_), strides);
     } else if (node_.op == OpKind::Slice) {
       const SliceDims d = resolve_slice(slice_, x, node_);
-      const size_t r = x.size();
-      std::vector<int64_t> xs(r, 1);
-      for (size_t k = r; k-- > 1;) xs[k - 1] = xs[k] * x[k];
       dnnl::memory::dims dims(d.count.begin(), d.count.end()), strides(r);
       for (size_t k = 0; k < r; ++k) {
         if (d.step[k] < 0) throw dnnl::error(dnnl_unimplemented, "negative slice steps");
         strides[k] = xs[k] * d.step[k];
       }
       src = dnnl::memory::desc(dims, to_dnnl(xt_), strides);
+      int64_t off = 0;   // the first element the slice reads
+      for (size_t k = 0; k < r; ++k) off += d.start[k] * xs[k];
+      p.src_offset = static_cast<size_t>(off) * dtype_size(xt_);
     }
     dnnl::reorder::primitive_desc pd(engine(), src, engine(), plain_desc(y, yt_), attr_);
     p.impl = pd.impl_info_str();
@@ -87,14 +87,7 @@ class ReorderOnednn final : public CachedKernel {
   }
 
   void bind(Prim& p, const KernelArgs& a) override {
-    void* x = a.in[0]->data;
-    if (node_.op == OpKind::Slice) {   // the first element the slice reads
-      const Shape& xs = a.in[0]->shape;
-      const SliceDims d = resolve_slice(slice_, xs, node_);
-      int64_t off = 0, stride = 1;
-      for (size_t k = xs.size(); k-- > 0;) off += d.start[k] * stride, stride *= xs[k];
-      x = static_cast<char*>(x) + off * static_cast<int64_t>(dtype_size(xt_));
-    }
+    void* x = static_cast<char*>(a.in[0]->data) + p.src_offset;
     p.args[DNNL_ARG_SRC].set_data_handle(x);
     p.args[DNNL_ARG_DST].set_data_handle(a.out[0]->data);
   }
