@@ -140,9 +140,16 @@ class FcStaticSmallM final : public Kernel {
     N_ = w.shape[0], K_ = w.shape[1];
     packed_ = PackedU8S8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);
     flip_ = x.dtype == DataType::s8;   // s8 x as u8 x + 128, with the zero point moved along
-    zp_x_ = x.quant.zero_point[0] + (flip_ ? 128 : 0);
-    bias_.assign(N_, 0);
-    if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const int32_t*>(ctx.input(2).data), N_, bias_.begin());
+    const int32_t zp_x = x.quant.zero_point[0] + (flip_ ? 128 : 0);
+    // The input zero point folded into the bias once: acc - zp_x sum(w) + b.
+    const int32_t* b = ctx.has_input(2) ? reinterpret_cast<const int32_t*>(ctx.input(2).data) : nullptr;
+    bias_.resize(N_);
+    for (int64_t n = 0; n < N_; ++n) {
+      const int64_t v = (b ? b[n] : 0) - static_cast<int64_t>(zp_x) * packed_.row_sums()[static_cast<size_t>(n)];
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+        node_error(ctx.node, "bias with the input zero point folded in overflows int32");
+      bias_[static_cast<size_t>(n)] = static_cast<int32_t>(v);
+    }
     scale_.resize(N_);
     for (int64_t n = 0; n < N_; ++n) scale_[n] = x.quant.scale[0] * w.quant.scale[w.quant.axis < 0 ? 0 : n];
     inv_y_ = 1.f / y.quant.scale[0];
@@ -171,10 +178,9 @@ class FcStaticSmallM final : public Kernel {
     }
     acc_.resize(static_cast<size_t>(rows * N_));
     packed_.gemm(xq, rows, K_, acc_.data(), N_, threads_);
-    const std::vector<int32_t>& sums = packed_.row_sums();
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t n = 0; n < N_; ++n) {
-        const int32_t acc = acc_[static_cast<size_t>(r * N_ + n)] - zp_x_ * sums[static_cast<size_t>(n)] + bias_[static_cast<size_t>(n)];
+        const int32_t acc = acc_[static_cast<size_t>(r * N_ + n)] + bias_[static_cast<size_t>(n)];
         const float real = apply_activation(node_.activation, static_cast<float>(acc) * scale_[static_cast<size_t>(n)]);
         ref::store_q(y.dtype, y.data, r * N_ + n, real * inv_y_ + zp_y_);
       }
@@ -190,7 +196,6 @@ class FcStaticSmallM final : public Kernel {
   int64_t N_ = 0, K_ = 0;
   PackedU8S8 packed_;
   bool flip_ = false, small_ = true;
-  int32_t zp_x_ = 0;
   float inv_y_ = 1.f, zp_y_ = 0.f;
   std::vector<int32_t> bias_, acc_;
   std::vector<float> scale_;
