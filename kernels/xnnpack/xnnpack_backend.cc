@@ -18,7 +18,13 @@ class XnnpackBackend final : public Backend {
     std::string why;
     if (!available(&why)) return Support::no(why);
     // XNNPACK 2022-02 has no dynamically quantized operators: scales are fixed at create time.
-    if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 has no XNNPACK operator");
+    // octet's portable kernels (kernels/simd) run dynamic FullyConnected and LSTM/GRU/RNN on the
+    // same threads.
+    if (n.precision == Precision::Int8Dynamic) {
+      if (n.op == OpKind::FullyConnected) return simd::fc_dynamic_supports(ctx);
+      if (n.op == OpKind::LSTM || n.op == OpKind::GRU || n.op == OpKind::RNN) return simd::rnn_dynamic_supports(ctx);
+      return Support::no("dynamic int8 has no XNNPACK operator");
+    }
     switch (n.op) {
       case OpKind::Conv: case OpKind::ConvTranspose: return conv_supports(ctx);
       case OpKind::FullyConnected: return fc_supports(ctx);
@@ -41,13 +47,16 @@ class XnnpackBackend final : public Backend {
     if (!pool_made_) pool_ = make_pool(ctx.threads), pool_made_ = true;
     switch (ctx.node.op) {
       case OpKind::Conv: return make_conv(ctx, pool_);
-      case OpKind::FullyConnected: return make_fc(ctx, pool_);
+      case OpKind::FullyConnected:
+        if (ctx.node.precision == Precision::Int8Dynamic) return simd::make_fc_dynamic(ctx, parallel_for(pool_));
+        return make_fc(ctx, pool_);
       case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return make_pool(ctx, pool_);
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: return make_binary(ctx, pool_);
       case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid: case OpKind::HardSwish:
       case OpKind::Abs: case OpKind::Neg: case OpKind::Sqrt:
         return make_unary(ctx, pool_);
       case OpKind::Concat: return make_concat(ctx, pool_);
+      case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN: return simd::make_rnn_dynamic(ctx, parallel_for(pool_));
       default: node_error(ctx.node, "is not supported by the XNNPACK backend");
     }
   }

@@ -54,6 +54,14 @@ Pool make_pool(int threads) {
   return Pool(p, pthreadpool_destroy);
 }
 
+simd::ParallelFor parallel_for(Pool pool) {
+  return [pool](size_t tasks, const std::function<void(size_t)>& fn) {
+    using Fn = std::function<void(size_t)>;
+    auto task = [](void* f, size_t t) { (*static_cast<const Fn*>(f))(t); };
+    pthreadpool_parallelize_1d(pool.get(), task, const_cast<Fn*>(&fn), tasks, 0);
+  };
+}
+
 Scratch::~Scratch() { std::free(ptr_); }
 
 void* Scratch::get(size_t bytes) {

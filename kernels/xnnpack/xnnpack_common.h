@@ -20,6 +20,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "simd/simd_kernels.h"
 
 namespace octet::xnn {
 
@@ -36,6 +37,9 @@ void check(xnn_status s, const NodeDef& node, const char* what);
 // session runs on one thread (XNNPACK then runs on the caller's thread, no pool needed).
 using Pool = std::shared_ptr<pthreadpool>;
 Pool make_pool(int threads);
+// The pool as the ParallelFor of octet's own portable kernels (kernels/simd), which take the
+// nodes XNNPACK has no operator for; they run on the same threads.
+simd::ParallelFor parallel_for(Pool pool);
 
 struct OpDeleter {
   void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }

@@ -5,8 +5,10 @@
 //
 // The fused residual (input 3): float runs the convolution without clamp and then an
 // add_nd_f32 of the residual into the output with the clamp, which is the reference's
-// act(conv + r). Int8 is refused: requantizing the convolution before the add rounds twice,
-// which can differ from the reference by more than 1 code.
+// act(conv + r). Int8 does not use XNNPACK: requantizing the convolution before the add rounds
+// twice, which can differ from the reference by more than 1 code; octet's portable kernel
+// (kernels/simd/conv_int8_simd.cc) runs it exactly, as it does int8 convolutions whose fused
+// activation XNNPACK cannot clamp (HardSwish, LeakyRelu, ...), when they have one group.
 #include <cmath>
 #include <cstring>
 
@@ -98,21 +100,30 @@ class ConvF32 final : public XnnKernel {
   Scratch r_copy_;
 };
 
+// Whether XNNPACK's qc8 convolution computes this static int8 node.
+Support qc8_conv_supports(const KernelContext& ctx) {
+  if (ctx.has_input(3)) return Support::no("int8 residual fused into Conv (XNNPACK would round twice)");
+  Support s = clamp_supported(ctx.node.activation);
+  if (!s.ok) return s;
+  return qc8_supports(ctx, ctx.input(1).shape[0]);
+}
+
 }  // namespace
 
 Support conv_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
   if (n.op != OpKind::Conv) return Support::no("ConvTranspose is not on XNNPACK in octet");
-  Support s = clamp_supported(n.activation);
-  if (!s.ok) return s;
-  if (n.precision == Precision::Float) return Support::yes();
-  if (ctx.has_input(3)) return Support::no("int8 residual fused into Conv (XNNPACK would round twice)");
-  return qc8_supports(ctx, ctx.input(1).shape[0]);
+  if (n.precision == Precision::Float) return clamp_supported(n.activation);
+  const Support s = qc8_conv_supports(ctx);
+  if (s.ok) return s;
+  const Support own = simd::conv_int8_supports(ctx);
+  return own.ok ? own : Support::no(s.reason + "; octet simd: " + own.reason);
 }
 
 std::unique_ptr<Kernel> make_conv(const KernelContext& ctx, Pool pool) {
   if (ctx.node.precision == Precision::Float) return std::make_unique<ConvF32>(ctx, std::move(pool));
-  return std::make_unique<ConvInt8>(ctx, std::move(pool));
+  if (qc8_conv_supports(ctx).ok) return std::make_unique<ConvInt8>(ctx, std::move(pool));
+  return simd::make_conv_int8(ctx, parallel_for(std::move(pool)));
 }
 
 }  // namespace octet::xnn

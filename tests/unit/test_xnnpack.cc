@@ -16,6 +16,8 @@
 #include <cmath>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <limits>
 
 #include "test_util.h"
 
@@ -484,17 +486,21 @@ TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reas
     bool is_float;
     const char* why;
   };
+  // Int8 convolutions with one group go to octet's own kernel instead (next test cases), so
+  // the int8 refusals here are depthwise.
   std::vector<Refused> cases;
   ConvCase c;
   c.C = 5, c.O = 7, c.act = "HardSwish";
-  cases.push_back({c, false, "fused HardSwish"});
   cases.push_back({c, true, "fused HardSwish"});
-  c.act = "LeakyRelu";
-  cases.push_back({c, false, "fused LeakyRelu"});
   c.act = "Sigmoid";
   cases.push_back({c, true, "fused Sigmoid"});
-  c.act = "", c.residual = true, c.O = 5;
-  cases.push_back({c, false, "int8 residual"});
+  ConvCase dw;
+  dw.C = dw.O = dw.group = 5, dw.act = "HardSwish";
+  cases.push_back({dw, false, "fused HardSwish"});
+  dw.act = "LeakyRelu";
+  cases.push_back({dw, false, "fused LeakyRelu"});
+  dw.act = "", dw.residual = true;
+  cases.push_back({dw, false, "int8 residual"});
   for (const auto& r : cases) {
     INFO(r.c.str() << " float " << r.is_float);
     std::map<std::string, Buffer> in;
@@ -511,7 +517,7 @@ TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reas
     strict.allow_fallback = false;
     CHECK_THROWS_WITH_AS(Session(model, strict), doctest::Contains(r.why), Error);
   }
-  // Dynamic int8 is refused for every op.
+  // Dynamic int8 is refused for every op but FullyConnected (octet simd, below).
   GraphBuilder g;
   g.input("x", DataType::f32, {"batch", 5, 5, 3});
   g.constant("w", random_weights({4, 3, 3, 3}, 127, 1), per_channel(std::vector<float>(4, 0.01f)));
@@ -521,6 +527,136 @@ TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reas
   Session s(g.build(), {1, "xnnpack"});
   CHECK(s.dispatch()[0].backend == "reference");
   CHECK(s.dispatch()[0].note.find("dynamic int8") != std::string::npos);
+}
+
+// ---- octet's own portable kernels (kernels/simd) inside the XNNPACK backend -------------------
+// They compute the reference's arithmetic exactly (integer sums, then the same float operations
+// in the same order), so the outputs must equal the reference's bit for bit: 0 LSB.
+
+void compare_simd(const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& inputs, int threads = 1) {
+  RunResult d = run_on(model, "xnnpack", inputs, threads);
+  RunResult r = run_on(model, "reference", inputs);
+  for (const auto& e : d.dispatch) {
+    CHECK(e.backend == "xnnpack");
+    CHECK_MESSAGE(e.impl.find("octet simd") != std::string::npos, e.impl);
+  }
+  const Buffer& y = d.out.at("y");
+  const Buffer& ref = r.out.at("y");
+  REQUIRE(y.shape == ref.shape);
+  CHECK(y.bytes == ref.bytes);
+  if (y.dtype != DataType::f32) check_not_trivial(ref);
+}
+
+TEST_CASE("simd conv: int8 with a fused residual or an activation XNNPACK cannot clamp equals the reference") {
+  std::mt19937 rng(777);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo + 1))); };
+  const std::vector<std::string> acts{"", "Relu", "Relu6", "HardSwish", "LeakyRelu", "Sigmoid"};
+  for (int i = 0; i < 30; ++i) {
+    ConvCase c;
+    c.N = pick(1, 3);
+    c.KH = pick(1, 3), c.KW = pick(1, 3);
+    c.sh = pick(1, 2), c.sw = pick(1, 2), c.dh = pick(1, 2), c.dw = 1;
+    c.pt = pick(0, c.KH - 1), c.pb = pick(0, c.KH - 1), c.pl = pick(0, c.KW - 1), c.pr = pick(0, c.KW - 1);
+    c.H = pick(static_cast<int>(c.dh * (c.KH - 1) + 1), 12), c.W = pick(static_cast<int>(c.KW), 12);
+    c.C = pick(1, 70), c.O = pick(1, 40);
+    c.act = acts[rng() % acts.size()];
+    const bool clampable = c.act.empty() || c.act == "Relu" || c.act == "Relu6";   // else XNNPACK can't
+    c.residual = clampable || i % 2 == 0;
+    c.xt = rng() % 2 ? DataType::u8 : DataType::s8;
+    c.yt = rng() % 2 ? DataType::u8 : DataType::s8;
+    c.zpx = static_cast<int32_t>(pick(qmin(c.xt), qmax(c.xt)));
+    c.bias = rng() % 4 != 0;
+    c.per_channel = rng() % 4 != 0;
+    c.wmax = rng() % 2 ? 127 : 64;
+    INFO(c.str());
+    std::map<std::string, Buffer> in;
+    compare_simd(int8_conv_model(c, 3000 + i, &in), in);
+  }
+  // MobileNetV2's projection with residual (1x1, 144 -> 24) and ResNet's 3x3 block end, 2 threads.
+  for (auto [C, O, k] : {std::tuple<int64_t, int64_t, int64_t>{144, 24, 1}, {64, 64, 3}}) {
+    ConvCase c;
+    c.C = C, c.O = O, c.KH = c.KW = k, c.H = c.W = 14, c.residual = true, c.zpx = 128, c.N = 2;
+    c.pt = c.pl = c.pb = c.pr = k / 2;
+    c.act = k == 3 ? "Relu" : "";
+    INFO(c.str());
+    std::map<std::string, Buffer> in;
+    auto model = int8_conv_model(c, 41, &in);
+    compare_simd(model, in, 2);
+    CHECK(run_on(model, "xnnpack", in, 1).out.at("y").bytes == run_on(model, "xnnpack", in, 2).out.at("y").bytes);
+  }
+}
+
+TEST_CASE("simd conv: the batch changes between runs; the residual may share the output's memory") {
+  ConvCase c;
+  c.C = 24, c.O = 24, c.KH = c.KW = 1, c.pt = c.pl = c.pb = c.pr = 0, c.residual = true, c.zpx = 3;
+  std::map<std::string, Buffer> unused;
+  auto model = int8_conv_model(c, 5, &unused);
+  SessionOptions o;
+  o.backend = "xnnpack";
+  o.allow_fallback = false;
+  Session s(model, o);
+  for (int64_t n : {1, 3, 1, 2}) {
+    INFO("batch " << n);
+    Buffer x = random_q8(c.xt, {n, c.H, c.W, c.C}, 20 + n), r = random_q8(c.yt, {n, c.OH(), c.OW(), c.O}, 30 + n);
+    s.set_input("x", x.view());
+    s.set_input("r", r.view());
+    s.run();
+    CHECK(Buffer::from_view(s.output("y")).bytes == run_on(model, "reference", {{"x", x}, {"r", r}}).out.at("y").bytes);
+  }
+  // In place: the residual h is dead after the last conv (the planner may give h and y one buffer).
+  GraphBuilder g;
+  const QuantInfo q = per_tensor(0.05f, 128);
+  g.input("x", DataType::u8, {"batch", 6, 6, 8}, q);
+  g.constant("w1", random_weights({8, 1, 1, 8}, 64, 7), per_channel(std::vector<float>(8, 0.01f)));
+  g.constant("w2", random_weights({8, 3, 3, 8}, 64, 8), per_channel(std::vector<float>(8, 0.004f)));
+  g.tensor("h", DataType::u8, {"batch", 6, 6, 8}, q);
+  g.tensor("y", DataType::u8, {"batch", 6, 6, 8}, q);
+  g.output("y");
+  // LeakyRelu keeps the first conv on octet's kernel too (XNNPACK's would be within 1 LSB only).
+  g.node("Conv", {"x", "w1"}, {"h"}, json::object(), "int8_static", act_json("LeakyRelu"));
+  g.tensor("g", DataType::u8, {"batch", 6, 6, 8}, q);
+  g.node("Conv", {"x", "w1"}, {"g"}, json::object(), "int8_static", act_json("HardSwish"));
+  g.node("Conv", {"g", "w2", "", "h"}, {"y"}, {{"pads", {1, 1, 1, 1}}}, "int8_static", act_json("Relu"));
+  std::map<std::string, Buffer> in{{"x", random_q8(DataType::u8, {2, 6, 6, 8}, 9)}};
+  auto block = g.build();
+  CHECK(run_on(block, "xnnpack", in).out.at("y").bytes == run_on(block, "reference", in).out.at("y").bytes);
+}
+
+std::shared_ptr<const Model> fc_dynamic_model(const std::vector<int64_t>& xshape, int64_t N, bool bias, const std::string& act,
+                                              uint32_t seed, std::map<std::string, Buffer>* in) {
+  const int64_t K = xshape.back();
+  std::vector<int64_t> yshape = xshape;
+  yshape.back() = N;
+  GraphBuilder g;
+  g.input("x", DataType::f32, batch_dims(xshape));
+  auto sw = random_floats(N, 0.5f, 1.5f, seed + 1);
+  for (auto& v : sw) v *= static_cast<float>(1.0 / (127 * std::sqrt(static_cast<double>(K))));
+  g.constant("w", random_weights({N, K}, 127, seed + 2), per_channel(sw));
+  std::vector<std::string> ins{"x", "w"};
+  if (bias) g.constant("b", random_f32({N}, -0.5f, 0.5f, seed + 3)), ins.push_back("b");
+  g.tensor("y", DataType::f32, batch_dims(yshape));
+  g.output("y");
+  g.node("FullyConnected", ins, {"y"}, json::object(), "int8_dynamic", act_json(act));
+  (*in)["x"] = random_f32(xshape, -2.f, 3.f, seed);
+  return g.build();
+}
+
+TEST_CASE("simd fully connected: int8_dynamic equals the reference bit for bit") {
+  uint32_t seed = 9000;
+  for (auto xshape : std::vector<std::vector<int64_t>>{{1, 1}, {1, 7}, {3, 16}, {2, 33}, {1, 256}, {50, 300}, {2, 5, 64}, {128, 96}})
+    for (int64_t N : {1, 5, 64, 67})
+      for (const std::string act : {"", "Relu", "Gelu"}) {
+        const bool bias = (seed % 3) != 0;
+        INFO("x [" << xshape[0] << "," << xshape.back() << "] N " << N << " act '" << act << "' bias " << bias);
+        std::map<std::string, Buffer> in;
+        compare_simd(fc_dynamic_model(xshape, N, bias, act, seed++, &in), in, seed % 2 ? 1 : 2);
+      }
+  // NaN and Inf in X: the documented behaviour (dynamic_quant.h), identical to the reference.
+  std::map<std::string, Buffer> in;
+  auto model = fc_dynamic_model({2, 40}, 9, true, "", 77, &in);
+  in["x"].as<float>()[3] = std::numeric_limits<float>::quiet_NaN();
+  in["x"].as<float>()[50] = std::numeric_limits<float>::infinity();
+  compare_simd(model, in);
 }
 
 TEST_CASE("fully connected: shapes, zero points, clamps, weight ranges, float and int8") {

@@ -1,0 +1,138 @@
+// Static int8 Conv (one group) on the portable GEMM, with an optional fused residual
+// (reference: kernels/reference/conv_ref.cc):
+//   acc  = sum (x - zp_x) w + bias            exact, int32 GEMM over im2col rows
+//   real = float(acc) * (s_x s_w[oc])  (+ s_r (r - zp_r))
+//   y    = quantize(activation(real))
+// in the reference's order of float operations, so the codes are the reference's exactly.
+// Output pixels are processed in chunks of kRows: the chunk's im2col rows (s16, zero point
+// subtracted, padding = 0) stay in cache while every weight row passes over them. Contiguous
+// ranges of chunks go to the backend's threads, each with its own buffers.
+#include <algorithm>
+#include <vector>
+
+#include "ops/params.h"
+#include "quant/activation.h"
+#include "reference/q8.h"
+#include "simd/gemm_i16s8.h"
+#include "simd/simd_kernels.h"
+
+namespace octet::simd {
+
+namespace {
+
+constexpr int64_t kRows = 32;
+
+template <class T>
+void widen(const void* src, int64_t n, int32_t zp, int16_t* dst) {
+  const T* s = static_cast<const T*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<int16_t>(static_cast<int32_t>(s[i]) - zp);
+}
+
+class ConvInt8Simd final : public Kernel {
+ public:
+  ConvInt8Simd(const KernelContext& ctx, ParallelFor parallel)
+      : node_(ctx.node), p_(parse_conv(ctx.node)), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {
+    const TensorDef& x = ctx.input(0);
+    const TensorDef& w = ctx.input(1);
+    const TensorDef& y = ctx.output(0);
+    O_ = w.shape[0], KH_ = w.shape[1], KW_ = w.shape[2], C_ = w.shape[3], K_ = KH_ * KW_ * C_;
+    bias_.assign(static_cast<size_t>(O_), 0);
+    if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const int32_t*>(ctx.input(2).data), O_, bias_.begin());
+    scale_.resize(static_cast<size_t>(O_));
+    for (int64_t o = 0; o < O_; ++o) scale_[o] = x.quant.scale[0] * w.quant.scale[w.quant.axis < 0 ? 0 : o];
+    inv_sy_ = 1.f / y.quant.scale[0];
+    zy_ = static_cast<float>(y.quant.zero_point[0]);
+    buffers_.resize(static_cast<size_t>(threads_));
+  }
+
+  void run(const KernelArgs& a) override {
+    const Tensor& x = *a.in[0];
+    const Tensor* r = a.in.size() > 3 ? a.in[3] : nullptr;
+    Tensor& y = *a.out[0];
+    const int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], OH = y.shape[1], OW = y.shape[2];
+    const int64_t M = N * OH * OW, chunks = (M + kRows - 1) / kRows;
+    if (M == 0) return;
+    const int32_t zx = x.zero_point();
+    const bool u8 = x.dtype == DataType::u8;
+    const int8_t* w = a.in[1]->as<int8_t>();
+    const int64_t tasks = std::min<int64_t>(threads_, chunks);
+
+    parallel_(static_cast<size_t>(tasks), [&](size_t t) {
+      Buffers& buf = buffers_[t];
+      buf.rows.resize(static_cast<size_t>(kRows * K_));
+      buf.acc.resize(static_cast<size_t>(kRows * O_));
+      for (int64_t c = chunks * static_cast<int64_t>(t) / tasks; c < chunks * static_cast<int64_t>(t + 1) / tasks; ++c) {
+        const int64_t m0 = c * kRows, m1 = std::min(M, m0 + kRows);
+        // im2col: one row of K = KH*KW*C per output pixel, in the weights' (kh, kw, c) order.
+        for (int64_t m = m0; m < m1; ++m) {
+          const int64_t n = m / (OH * OW), oh = m / OW % OH, ow = m % OW;
+          int16_t* row = buf.rows.data() + (m - m0) * K_;
+          for (int64_t kh = 0; kh < KH_; ++kh)
+            for (int64_t kw = 0; kw < KW_; ++kw, row += C_) {
+              const int64_t ih = oh * p_.stride_h - p_.pad_t + kh * p_.dil_h, iw = ow * p_.stride_w - p_.pad_l + kw * p_.dil_w;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+                std::fill(row, row + C_, int16_t(0));   // padding is a real zero
+                continue;
+              }
+              const int64_t off = ((n * H + ih) * W + iw) * C_;
+              if (u8) widen<uint8_t>(x.as<uint8_t>() + off, C_, zx, row);
+              else widen<int8_t>(x.as<int8_t>() + off, C_, zx, row);
+            }
+        }
+        gemm_i16s8({buf.rows.data(), m1 - m0, K_, w, K_, K_, buf.acc.data(), O_}, 0, O_);
+        for (int64_t m = m0; m < m1; ++m)
+          for (int64_t o = 0; o < O_; ++o) {
+            const int64_t i = m * O_ + o;
+            const int64_t acc = static_cast<int64_t>(buf.acc[(m - m0) * O_ + o]) + bias_[o];
+            float real = static_cast<float>(acc) * scale_[o];
+            if (r) real += r->scale() * static_cast<float>(ref::load_q(r->dtype, r->data, i) - r->zero_point());
+            real = apply_activation(node_.activation, real);
+            ref::store_q(y.dtype, y.data, i, real * inv_sy_ + zy_);
+          }
+      }
+    });
+  }
+
+  std::string impl() const override { return std::string("conv int8 octet simd (") + gemm_target() + ")"; }
+
+ private:
+  struct Buffers {
+    std::vector<int16_t> rows;
+    std::vector<int32_t> acc;
+  };
+  const NodeDef& node_;
+  ConvParams p_;
+  ParallelFor parallel_;
+  int threads_;
+  int64_t O_ = 0, KH_ = 0, KW_ = 0, C_ = 0, K_ = 0;
+  std::vector<int32_t> bias_;
+  std::vector<float> scale_;
+  float inv_sy_ = 1.f, zy_ = 0.f;
+  std::vector<Buffers> buffers_;
+};
+
+bool is_8bit(DataType t) { return t == DataType::u8 || t == DataType::s8; }
+
+}  // namespace
+
+Support conv_int8_supports(const KernelContext& ctx) {
+  const NodeDef& n = ctx.node;
+  if (n.op != OpKind::Conv || n.precision != Precision::Int8Static) return Support::no("not a static int8 Conv");
+  if (parse_conv(n).group != 1) return Support::no("grouped convolution");
+  const TensorDef& w = ctx.input(1);
+  if (w.dtype != DataType::s8 || !w.data) return Support::no("weights must be constant s8");
+  for (int32_t z : w.quant.zero_point)
+    if (z != 0) return Support::no("asymmetric weights");
+  if (w.quant.axis > 0) return Support::no("weights quantized along another axis than the output channels");
+  if (w.shape[1] * w.shape[2] * w.shape[3] >= 65536) return Support::no("K >= 65536 could overflow the int32 sums");
+  if (!is_8bit(ctx.input(0).dtype) || !is_8bit(ctx.output(0).dtype)) return Support::no("8-bit input and output needed");
+  if (ctx.has_input(2) && ctx.input(2).dtype != DataType::s32) return Support::no("int8 bias must be s32");
+  if (ctx.has_input(3) && !is_8bit(ctx.input(3).dtype)) return Support::no("8-bit residual needed");
+  return Support::yes();
+}
+
+std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx, ParallelFor parallel) {
+  return std::make_unique<ConvInt8Simd>(ctx, std::move(parallel));
+}
+
+}  // namespace octet::simd

@@ -1,0 +1,32 @@
+// octet's portable int8 kernels (Highway GEMM, gemm_i16s8.h) for nodes the XNNPACK backend's
+// library cannot run: XNNPACK 2022-02 fixes every scale when an operator is created, so it has
+// no dynamic int8, and it requantizes a convolution before adding a residual (two roundings
+// where octet rounds once). These kernels compute exactly the reference's arithmetic (same
+// integer sums, the same float operations in the same order), so their outputs equal the
+// reference kernels' bit for bit on every CPU.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace octet::simd {
+
+// Runs fn(t) for every t in [0, tasks), possibly in parallel on the owning backend's threads.
+using ParallelFor = std::function<void(size_t tasks, const std::function<void(size_t)>& fn)>;
+
+// FullyConnected, int8_dynamic, constant weights.
+Support fc_dynamic_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx, ParallelFor parallel);
+
+// Conv, int8_static, one group (any kernel size, stride, padding, dilation), with or without a
+// fused residual.
+Support conv_int8_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx, ParallelFor parallel);
+
+// LSTM, GRU, RNN, int8_dynamic: the reference kernel with exact GEMM products (rnn_simd.cc).
+Support rnn_dynamic_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_rnn_dynamic(const KernelContext& ctx, ParallelFor parallel);
+
+}  // namespace octet::simd
