@@ -40,6 +40,8 @@ def main():
     ap.add_argument("--models-dir", default=os.path.join("benchmarks", "models"))
     ap.add_argument("--models", default="resnet18,resnet50,mobilenet_v2")
     ap.add_argument("--calib-method", default="mse")
+    ap.add_argument("--weight-bits", default="8", choices=["7", "8"],
+                    help="octet convert --weight-bits (8: full int8 weights, as PyTorch's)")
     args = ap.parse_args()
     out_dir = os.path.join(args.models_dir, "octet")
     os.makedirs(out_dir, exist_ok=True)
@@ -58,7 +60,7 @@ def main():
         q = os.path.join(out_dir, name + "_int8.json")
         subprocess.run([args.octet, "convert", onnx, "-o", fl, "--precision", "float", "-q"], check=True)
         subprocess.run([args.octet, "convert", onnx, "-o", q, "--calib", os.path.join(base, "calib"),
-                        "--calib-method", args.calib_method, "-q"], check=True)
+                        "--calib-method", args.calib_method, "--weight-bits", args.weight_bits, "-q"], check=True)
         yf = run_octet(args.octet, fl, samples)
         yq = run_octet(args.octet, q, samples)
         cos_f = min(cosine(a, b) for a, b in zip(yf, ref))
