@@ -186,7 +186,7 @@ class FcStaticSmallM final : public Kernel {
       }
   }
 
-  std::string impl() const override { return small_ ? "fc u8s8 small-M octet avx2" : large_->impl(); }
+  std::string impl() const override { return small_ ? std::string("fc u8s8 small-M octet ") + (packed_.vnni() ? "avx512-vnni" : "avx2") : large_->impl(); }
 
  private:
   const KernelContext ctx_;
@@ -232,7 +232,7 @@ class FcDynamic final : public Kernel {
     epilogue(acc, rows, p.zero_point);
   }
 
-  std::string impl() const override { return "fc u8s8 dynamic octet avx2"; }
+  std::string impl() const override { return std::string("fc u8s8 dynamic octet ") + (packed_.vnni() ? "avx512-vnni" : "avx2"); }
 
  private:
   __attribute__((target("avx2,fma"))) void epilogue(int32_t* acc, int64_t rows, int32_t zp) {

@@ -11,21 +11,39 @@
 namespace octet::onednn {
 
 #define OCTET_AVX2 __attribute__((target("avx2,fma")))
+#define OCTET_VNNI __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
+
+namespace {
+bool g_allow_vnni = true;
+}
 
 bool u8s8_gemm_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+bool u8s8_cpu_has_vnni() {
+  static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+  return has;
+}
+
+bool u8s8_gemm_vnni() { return u8s8_cpu_has_vnni() && g_allow_vnni; }
+
+void u8s8_gemm_allow_vnni(bool allow) { g_allow_vnni = allow; }
+const char* u8s8_gemm_isa() { return u8s8_gemm_vnni() ? "avx512-vnni" : "avx2"; }
 
 void PackedU8S8::pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw) {
   N_ = N, K_ = K;
   KG_ = (K + 3) / 4, NB_ = (N + 7) / 8;
+  vnni_ = u8s8_gemm_vnni();
   data_.assign(static_cast<size_t>(NB_ * KG_ * 32), 0);
-  // Layout: per block of 8 rows, per pair of k: 16 bytes, row r's two codes at 2r, 2r + 1.
+  // Layout, per block of 8 rows: AVX2, per pair of k 16 bytes, row r's two codes at 2r, 2r + 1;
+  // VNNI, per quad of k 32 bytes, row r's four codes at 4r .. 4r + 3 (vpdpbusd's groups).
   sums_.assign(static_cast<size_t>(N), 0);
   for (int64_t n = 0; n < N; ++n) {
     const int64_t b = n / 8, r = n % 8;
     int32_t s = 0;
     for (int64_t k = 0; k < K; ++k) {
       const int8_t v = w[n * ldw + k];
-      data_[static_cast<size_t>(b * KG_ * 32 + (k / 2) * 16 + r * 2 + k % 2)] = v;
+      const int64_t at = vnni_ ? (k / 4) * 32 + r * 4 + k % 4 : (k / 2) * 16 + r * 2 + k % 2;
+      data_[static_cast<size_t>(b * KG_ * 32 + at)] = v;
       s += v;
     }
     sums_[n] = s;
@@ -66,15 +84,53 @@ OCTET_AVX2 void micro(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx
   }
 }
 
-// x: rows of u16 (ldx elements apart), passed on as bytes.
+// The same with AVX512-VNNI on 256-bit vectors: vpdpbusd multiplies the u8 x codes (4
+// consecutive k broadcast) by 4 s8 codes per row and adds the 4 products into s32 exactly (the
+// non-saturating form), 32 MACs per instruction where vpmaddwd does 16. x: u8 rows, ldx bytes.
+template <int MR, int NBR>
+OCTET_VNNI void micro_vnni(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
+  __m256i acc[MR][NBR];
+  for (int m = 0; m < MR; ++m)
+    for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_setzero_si256();
+  const int64_t bstride = KG * 32;
+  for (int64_t g = 0; g < KG; ++g) {
+    __m256i wv[NBR];
+    for (int b = 0; b < NBR; ++b) wv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * bstride + g * 32));
+    for (int m = 0; m < MR; ++m) {
+      int32_t q;
+      std::memcpy(&q, x + m * ldx + g * 4, 4);
+      const __m256i xb = _mm256_set1_epi32(q);
+      for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_dpbusd_epi32(acc[m][b], xb, wv[b]);
+    }
+  }
+  for (int m = 0; m < MR; ++m) {
+    if (valid >= 8 * NBR) {
+      for (int b = 0; b < NBR; ++b) _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + m * ldy + b * 8), acc[m][b]);
+    } else {
+      alignas(32) int32_t tmp[8 * NBR];
+      for (int b = 0; b < NBR; ++b) _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + b * 8), acc[m][b]);
+      std::memcpy(y + m * ldy, tmp, static_cast<size_t>(valid) * 4);
+    }
+  }
+}
+
+template <int MR, int NBR>
+void micro_any(bool vnni, const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
+  if (vnni) micro_vnni<MR, NBR>(w, KG, x, ldx, y, ldy, valid);
+  else micro<MR, NBR>(w, KG, x, ldx, y, ldy, valid);
+}
+
+// x: rows of ldx elements (u16 for AVX2, u8 for VNNI), passed on as bytes.
 template <int NBR>
-void rows(const int8_t* w, int64_t KG, const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
+void rows(bool vnni, const int8_t* w, int64_t KG, const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy,
+          int64_t valid) {
+  const int64_t esz = vnni ? 1 : 2;
   int64_t m = 0;
-  for (; m + 4 <= M; m += 4) micro<4, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid);
+  for (; m + 4 <= M; m += 4) micro_any<4, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid);
   switch (M - m) {
-    case 3: micro<3, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid); break;
-    case 2: micro<2, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid); break;
-    case 1: micro<1, NBR>(w, KG, x + 2 * m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 3: micro_any<3, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 2: micro_any<2, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 1: micro_any<1, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid); break;
     default: break;
   }
 }
@@ -96,12 +152,12 @@ void PackedU8S8::run_blocks(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y
     const int8_t* w = data_.data() + b * KG_ * 32;
     const int64_t n0 = b * 8, valid = std::min<int64_t>(nb * 8, N_ - n0);
     int32_t* yb = y + n0;
-    if (nb == 4) micro<1, 4>(w, KG_, x, ldx, yb, ldy, valid);
-    else if (nb == 2) rows<2>(w, KG_, x, M, ldx, yb, ldy, valid);
+    if (nb == 4) micro_any<1, 4>(vnni_, w, KG_, x, ldx, yb, ldy, valid);
+    else if (nb == 2) rows<2>(vnni_, w, KG_, x, M, ldx, yb, ldy, valid);
     else if (nb == 3) {   // only at M = 1
-      micro<1, 2>(w, KG_, x, ldx, yb, ldy, std::min<int64_t>(16, valid));
-      micro<1, 1>(w + 2 * KG_ * 32, KG_, x, ldx, yb + 16, ldy, valid - 16);
-    } else rows<1>(w, KG_, x, M, ldx, yb, ldy, valid);
+      micro_any<1, 2>(vnni_, w, KG_, x, ldx, yb, ldy, std::min<int64_t>(16, valid));
+      micro_any<1, 1>(vnni_, w + 2 * KG_ * 32, KG_, x, ldx, yb + 16, ldy, valid - 16);
+    } else rows<1>(vnni_, w, KG_, x, M, ldx, yb, ldy, valid);
     b += nb;
   }
 }
@@ -112,17 +168,31 @@ void PackedU8S8::gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int6
     for (int64_t m = 0; m < M; ++m) std::fill(y + m * ldy, y + m * ldy + N_, 0);
     return;
   }
-  // x widened to u16 once per call, rows padded with zeros to 4 KG (the kernel reads pairs).
+  // AVX2: x widened to u16 once per call, rows padded with zeros to 4 KG (the kernel reads
+  // pairs). VNNI: x stays u8, copied only when its rows need the padding to 4 KG.
   static thread_local std::vector<uint16_t> wide;
-  const int64_t ld16 = 4 * KG_;
-  if (wide.size() < static_cast<size_t>(M * ld16)) wide.resize(static_cast<size_t>(M * ld16));
-  for (int64_t m = 0; m < M; ++m) {
-    uint16_t* d = wide.data() + m * ld16;
-    widen(x + m * ldx, K_, d);
-    std::fill(d + K_, d + ld16, uint16_t(0));
+  static thread_local std::vector<uint8_t> padded;
+  const int64_t ldp = 4 * KG_;
+  if (vnni_) {
+    if (K_ % 4 != 0) {
+      if (padded.size() < static_cast<size_t>(M * ldp)) padded.resize(static_cast<size_t>(M * ldp));
+      for (int64_t m = 0; m < M; ++m) {
+        std::memcpy(padded.data() + m * ldp, x + m * ldx, static_cast<size_t>(K_));
+        std::fill(padded.data() + m * ldp + K_, padded.data() + (m + 1) * ldp, uint8_t(0));
+      }
+      x = padded.data();
+      ldx = ldp;
+    }
+  } else {
+    if (wide.size() < static_cast<size_t>(M * ldp)) wide.resize(static_cast<size_t>(M * ldp));
+    for (int64_t m = 0; m < M; ++m) {
+      uint16_t* d = wide.data() + m * ldp;
+      widen(x + m * ldx, K_, d);
+      std::fill(d + K_, d + ldp, uint16_t(0));
+    }
+    x = reinterpret_cast<const uint8_t*>(wide.data());
+    ldx = ldp;
   }
-  x = reinterpret_cast<const uint8_t*>(wide.data());
-  ldx = ld16;
   const int64_t work = M * N_ * K_;
   if (threads <= 1 || work < (int64_t(1) << 17) || NB_ < 8) {
     run_blocks(x, M, ldx, y, ldy, 0, NB_);

@@ -24,6 +24,7 @@ class PackedU8S8 {
   void pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
   int64_t N() const { return N_; }
   int64_t K() const { return K_; }
+  bool vnni() const { return vnni_; }
   // Per output row, the sum of its codes (for an activation zero point: sum((x - zp) w)).
   const std::vector<int32_t>& row_sums() const { return sums_; }
 
@@ -33,11 +34,18 @@ class PackedU8S8 {
 
  private:
   int64_t N_ = 0, K_ = 0, KG_ = 0, NB_ = 0;   // KG_ k quads, NB_ blocks of 8 rows
+  bool vnni_ = false;                         // packed for vpdpbusd (u8s8_gemm_vnni() at pack time)
   std::vector<int8_t, std::allocator<int8_t>> data_;
   std::vector<int32_t> sums_;
   void run_blocks(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t b0, int64_t b1) const;
 };
 
 bool u8s8_gemm_supported();   // AVX2 on this CPU
+// AVX512-VNNI (with VL) on this CPU: vpdpbusd, 32 exact u8 x s8 MACs per instruction, used for
+// weights packed from now on. u8s8_gemm_allow_vnni(false) forces the AVX2 path (tests).
+bool u8s8_cpu_has_vnni();
+bool u8s8_gemm_vnni();
+void u8s8_gemm_allow_vnni(bool allow);
+const char* u8s8_gemm_isa();   // "avx512-vnni" or "avx2"
 
 }  // namespace octet::onednn

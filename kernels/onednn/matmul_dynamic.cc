@@ -63,7 +63,7 @@ class MatMulDynamic final : public Kernel {
     }
   }
 
-  std::string impl() const override { return "matmul u8s8 dynamic octet avx2"; }
+  std::string impl() const override { return std::string("matmul u8s8 dynamic octet ") + u8s8_gemm_isa(); }
 
  private:
   const NodeDef& node_;

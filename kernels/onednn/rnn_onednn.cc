@@ -260,7 +260,7 @@ class RnnOnednn final : public Kernel {
     }
   }
 
-  std::string impl() const override { return int8_ ? "rnn u8s8 octet avx2" : "rnn f32 " + impl_; }
+  std::string impl() const override { return int8_ ? std::string("rnn u8s8 octet ") + u8s8_gemm_isa() : "rnn f32 " + impl_; }
 
  private:
   struct Dir {
