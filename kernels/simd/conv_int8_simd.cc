@@ -36,6 +36,7 @@ class ConvInt8Simd final : public Kernel {
     const TensorDef& w = ctx.input(1);
     const TensorDef& y = ctx.output(0);
     O_ = w.shape[0], KH_ = w.shape[1], KW_ = w.shape[2], C_ = w.shape[3], K_ = KH_ * KW_ * C_;
+    packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), O_, K_, K_);
     bias_.assign(static_cast<size_t>(O_), 0);
     if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const int32_t*>(ctx.input(2).data), O_, bias_.begin());
     scale_.resize(static_cast<size_t>(O_));
@@ -54,7 +55,6 @@ class ConvInt8Simd final : public Kernel {
     if (M == 0) return;
     const int32_t zx = x.zero_point();
     const bool u8 = x.dtype == DataType::u8;
-    const int8_t* w = a.in[1]->as<int8_t>();
     const int64_t tasks = std::min<int64_t>(threads_, chunks);
 
     parallel_(static_cast<size_t>(tasks), [&](size_t t) {
@@ -79,7 +79,7 @@ class ConvInt8Simd final : public Kernel {
               else widen<int8_t>(x.as<int8_t>() + off, C_, zx, row);
             }
         }
-        gemm_i16s8({buf.rows.data(), m1 - m0, K_, w, K_, K_, buf.acc.data(), O_}, 0, O_);
+        packed_.gemm(buf.rows.data(), m1 - m0, K_, buf.acc.data(), O_, 0, O_);
         for (int64_t m = m0; m < m1; ++m)
           for (int64_t o = 0; o < O_; ++o) {
             const int64_t i = m * O_ + o;
@@ -105,6 +105,7 @@ class ConvInt8Simd final : public Kernel {
   ParallelFor parallel_;
   int threads_;
   int64_t O_ = 0, KH_ = 0, KW_ = 0, C_ = 0, K_ = 0;
+  PackedS8 packed_;
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
   float inv_sy_ = 1.f, zy_ = 0.f;

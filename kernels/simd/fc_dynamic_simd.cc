@@ -22,6 +22,7 @@ class FcDynamicSimd final : public Kernel {
       : node_(ctx.node), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {
     const TensorDef& w = ctx.input(1);
     N_ = w.shape[0], K_ = w.shape[1];
+    packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);
     sw_.resize(static_cast<size_t>(N_));
     for (int64_t n = 0; n < N_; ++n) sw_[n] = w.quant.scale[w.quant.axis < 0 ? 0 : n];
     bias_.assign(static_cast<size_t>(N_), 0.f);   // + 0.f when absent, as the reference
@@ -44,13 +45,11 @@ class FcDynamicSimd final : public Kernel {
 
     int32_t* acc = y.as<int32_t>();
     float* out = y.as<float>();
-    const GemmArgs g{xi_.data(), rows, K_, a.in[1]->as<int8_t>(), K_, K_, acc, N_};
-    // Column ranges in multiples of 4 (the GEMM's tile), one per thread.
-    const int64_t blocks = (N_ + 3) / 4, tasks = std::min<int64_t>(threads_, blocks);
+    // Column ranges of whole weight blocks, one per thread.
+    const int64_t tasks = std::min<int64_t>(threads_, (N_ + packed_.block() - 1) / packed_.block());
     parallel_(static_cast<size_t>(tasks), [&](size_t t) {
-      const int64_t n0 = std::min(N_, blocks * static_cast<int64_t>(t) / tasks * 4);
-      const int64_t n1 = std::min(N_, blocks * static_cast<int64_t>(t + 1) / tasks * 4);
-      gemm_i16s8(g, n0, n1);
+      const int64_t n0 = packed_.split(static_cast<int64_t>(t), tasks), n1 = packed_.split(static_cast<int64_t>(t) + 1, tasks);
+      packed_.gemm(xi_.data(), rows, K_, acc, N_, n0, n1);
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = n0; c < n1; ++c) {
           const int64_t i = r * N_ + c;
@@ -66,6 +65,7 @@ class FcDynamicSimd final : public Kernel {
   ParallelFor parallel_;
   int threads_;
   int64_t N_ = 0, K_ = 0;
+  PackedS8 packed_;
   std::vector<float> sw_, bias_, scale_;
   std::vector<int16_t> xi_;
 };

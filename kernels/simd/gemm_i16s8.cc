@@ -1,14 +1,19 @@
 // The Highway implementation of gemm_i16s8.h, compiled once per target (foreach_target.h).
 //
-// Register tile: 2 rows of x by 4 weight rows (16 accumulators with NEON's second halves). Each step loads a vector of x per row and a half
-// vector of s8 per weight row (widened to s16), then ReorderWidenMulAccumulate adds the s16 x s16
-// products into s32 lanes (vpmaddwd on x86, vmlal on NEON, whose second accumulator holds the
-// upper half). Lane order differs between targets, which does not matter: each accumulator is
-// summed across lanes at the end. The K % lanes tail is a scalar loop.
+// Outer-product form: a block of NL weight rows is one vector of s32 lanes. For each pair of k,
+// the packed weights hold (w[n][k], w[n][k+1]) of the block's rows as s8 pairs, widened to one
+// s16 vector; the x pair (x[k], x[k+1]) is broadcast to every s32 lane, and
+// ReorderWidenMulAccumulate adds the products (vpmaddwd on x86, vmlal on NEON, with a second
+// accumulator for the upper half); RearrangeToOddPlusEven then gives lane n the sum of its own
+// pair products, i.e. y[m][n]. Register tile: up to 4 rows of x by 2 blocks, written out variable
+// by variable (SVE vectors are sizeless and cannot live in arrays).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "simd/gemm_i16s8.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "simd/gemm_i16s8.h"
 
@@ -17,81 +22,100 @@ namespace octet::simd {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Sum of one accumulator pair across lanes, plus the scalar tail of row x . row w.
-template <class D32, class V>
-HWY_INLINE int32_t Finish(D32 d32, V s0, V s1, const int16_t* x, const int8_t* w, int64_t k0, int64_t K) {
-  int32_t acc = hn::GetLane(hn::SumOfLanes(d32, hn::Add(s0, s1)));
-  for (int64_t k = k0; k < K; ++k) acc += static_cast<int32_t>(x[k]) * w[k];
-  return acc;
+using D16 = hn::ScalableTag<int16_t>;
+using D32 = hn::Repartition<int32_t, D16>;
+using D8 = hn::Rebind<int8_t, D16>;
+
+int64_t BlockRows() { return static_cast<int64_t>(hn::Lanes(D32())); }
+
+// The x pair at k as one s32: (x[k], x[k + 1]), or (x[k], 0) for the last k of an odd K.
+HWY_INLINE int32_t Pair(const int16_t* x, int64_t k) {
+  int32_t v;
+  std::memcpy(&v, x + k, 4);
+  return v;
+}
+HWY_INLINE int32_t LastPair(const int16_t* x, int64_t k) {
+  const int16_t p[2] = {x[k], 0};
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
 }
 
-// Rows m, m+1 of x (or only m when TWO is false) against weight rows n..n+3. Written out
-// variable by variable: SVE vectors are sizeless types and cannot live in arrays.
+template <class V>
+HWY_INLINE void Store(V s0, V s1, int32_t* y, int64_t valid) {
+  const D32 d32;
+  const auto v = hn::RearrangeToOddPlusEven(s0, s1);
+  if (valid >= static_cast<int64_t>(hn::Lanes(d32))) {
+    hn::StoreU(v, d32, y);
+  } else {
+    HWY_ALIGN int32_t tmp[HWY_MAX_BYTES / sizeof(int32_t)];
+    hn::Store(v, d32, tmp);
+    std::copy(tmp, tmp + valid, y);
+  }
+}
+
+// MR (1..4) rows of x from row m against blocks b and b + 1 (TWO) of packed weights.
+template <int MR, bool TWO>
+HWY_INLINE void Tile(const int8_t* wb, int64_t KP, int64_t NL, const int16_t* x, int64_t ldx, int64_t K, int32_t* y,
+                     int64_t ldy, int64_t valid0, int64_t valid1) {
+  const D16 d16;
+  const D32 d32;
+  const D8 d8;
+  const int8_t* wb1 = wb + KP * 2 * NL;
+  auto a0 = hn::Zero(d32), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;   // block b
+  auto e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;             // block b + 1
+  // Full pairs, then the odd K's last k (paired with 0; its packed partner weight is 0 too).
+  const int64_t full = K / 2;
+  for (int64_t p = 0; p < KP; ++p) {
+    const bool last = p == full;
+    const auto w0 = hn::PromoteTo(d16, hn::LoadU(d8, wb + p * 2 * NL));
+    const auto w1 = TWO ? hn::PromoteTo(d16, hn::LoadU(d8, wb1 + p * 2 * NL)) : w0;
+#define OCTET_ROW(i, acc, acc1, eacc, eacc1)                                                               \
+  if (MR > i) {                                                                                            \
+    const int16_t* xi = x + i * ldx;                                                                       \
+    const auto xv = hn::BitCast(d16, hn::Set(d32, HWY_UNLIKELY(last) ? LastPair(xi, 2 * p) : Pair(xi, 2 * p))); \
+    acc = hn::ReorderWidenMulAccumulate(d32, xv, w0, acc, acc1);                                           \
+    if (TWO) eacc = hn::ReorderWidenMulAccumulate(d32, xv, w1, eacc, eacc1);                               \
+  }
+    OCTET_ROW(0, a0, c0, e0, f0)
+    OCTET_ROW(1, a1, c1, e1, f1)
+    OCTET_ROW(2, a2, c2, e2, f2)
+    OCTET_ROW(3, a3, c3, e3, f3)
+#undef OCTET_ROW
+  }
+  Store(a0, c0, y, valid0);
+  if (TWO) Store(e0, f0, y + NL, valid1);
+  if (MR > 1) Store(a1, c1, y + ldy, valid0);
+  if (MR > 1 && TWO) Store(e1, f1, y + ldy + NL, valid1);
+  if (MR > 2) Store(a2, c2, y + 2 * ldy, valid0);
+  if (MR > 2 && TWO) Store(e2, f2, y + 2 * ldy + NL, valid1);
+  if (MR > 3) Store(a3, c3, y + 3 * ldy, valid0);
+  if (MR > 3 && TWO) Store(e3, f3, y + 3 * ldy + NL, valid1);
+}
+
 template <bool TWO>
-HWY_INLINE void Tile4(const GemmArgs& a, int64_t m, int64_t n) {
-  const hn::ScalableTag<int16_t> d16;
-  const hn::Repartition<int32_t, decltype(d16)> d32;
-  const hn::Rebind<int8_t, decltype(d16)> d8;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d16)), K = a.K, kv = K - K % L;
-  const int16_t* x0 = a.x + m * a.ldx;
-  const int16_t* x1 = TWO ? x0 + a.ldx : x0;
-  const int8_t* w0 = a.w + n * a.ldw;
-  const int8_t *w1 = w0 + a.ldw, *w2 = w1 + a.ldw, *w3 = w2 + a.ldw;
-  auto a00 = hn::Zero(d32), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-  auto b00 = a00, b01 = a00, b02 = a00, b03 = a00, b10 = a00, b11 = a00, b12 = a00, b13 = a00;
-  for (int64_t k = 0; k < kv; k += L) {
-    const auto v0 = hn::PromoteTo(d16, hn::LoadU(d8, w0 + k)), v1 = hn::PromoteTo(d16, hn::LoadU(d8, w1 + k));
-    const auto v2 = hn::PromoteTo(d16, hn::LoadU(d8, w2 + k)), v3 = hn::PromoteTo(d16, hn::LoadU(d8, w3 + k));
-    const auto u0 = hn::LoadU(d16, x0 + k);
-    a00 = hn::ReorderWidenMulAccumulate(d32, u0, v0, a00, b00);
-    a01 = hn::ReorderWidenMulAccumulate(d32, u0, v1, a01, b01);
-    a02 = hn::ReorderWidenMulAccumulate(d32, u0, v2, a02, b02);
-    a03 = hn::ReorderWidenMulAccumulate(d32, u0, v3, a03, b03);
-    if (TWO) {
-      const auto u1 = hn::LoadU(d16, x1 + k);
-      a10 = hn::ReorderWidenMulAccumulate(d32, u1, v0, a10, b10);
-      a11 = hn::ReorderWidenMulAccumulate(d32, u1, v1, a11, b11);
-      a12 = hn::ReorderWidenMulAccumulate(d32, u1, v2, a12, b12);
-      a13 = hn::ReorderWidenMulAccumulate(d32, u1, v3, a13, b13);
-    }
-  }
-  int32_t* y0 = a.y + m * a.ldy + n;
-  y0[0] = Finish(d32, a00, b00, x0, w0, kv, K);
-  y0[1] = Finish(d32, a01, b01, x0, w1, kv, K);
-  y0[2] = Finish(d32, a02, b02, x0, w2, kv, K);
-  y0[3] = Finish(d32, a03, b03, x0, w3, kv, K);
-  if (TWO) {
-    int32_t* y1 = y0 + a.ldy;
-    y1[0] = Finish(d32, a10, b10, x1, w0, kv, K);
-    y1[1] = Finish(d32, a11, b11, x1, w1, kv, K);
-    y1[2] = Finish(d32, a12, b12, x1, w2, kv, K);
-    y1[3] = Finish(d32, a13, b13, x1, w3, kv, K);
+HWY_INLINE void Rows(const int8_t* wb, int64_t KP, int64_t NL, const int16_t* x, int64_t M, int64_t ldx, int64_t K,
+                     int32_t* y, int64_t ldy, int64_t v0, int64_t v1) {
+  int64_t m = 0;
+  for (; m + 4 <= M; m += 4) Tile<4, TWO>(wb, KP, NL, x + m * ldx, ldx, K, y + m * ldy, ldy, v0, v1);
+  switch (M - m) {
+    case 3: Tile<3, TWO>(wb, KP, NL, x + m * ldx, ldx, K, y + m * ldy, ldy, v0, v1); break;
+    case 2: Tile<2, TWO>(wb, KP, NL, x + m * ldx, ldx, K, y + m * ldy, ldy, v0, v1); break;
+    case 1: Tile<1, TWO>(wb, KP, NL, x + m * ldx, ldx, K, y + m * ldy, ldy, v0, v1); break;
+    default: break;
   }
 }
 
-// One row of x against one weight row (the last N % 4 columns).
-HWY_INLINE void Tile1(const GemmArgs& a, int64_t m, int64_t n) {
-  const hn::ScalableTag<int16_t> d16;
-  const hn::Repartition<int32_t, decltype(d16)> d32;
-  const hn::Rebind<int8_t, decltype(d16)> d8;
-  const int64_t L = static_cast<int64_t>(hn::Lanes(d16)), K = a.K, kv = K - K % L;
-  const int16_t* x = a.x + m * a.ldx;
-  const int8_t* w = a.w + n * a.ldw;
-  auto s0 = hn::Zero(d32), s1 = s0;
-  for (int64_t k = 0; k < kv; k += L)
-    s0 = hn::ReorderWidenMulAccumulate(d32, hn::LoadU(d16, x + k), hn::PromoteTo(d16, hn::LoadU(d8, w + k)), s0, s1);
-  a.y[m * a.ldy + n] = Finish(d32, s0, s1, x, w, kv, K);
-}
-
-void GemmI16S8(const GemmArgs& a, int64_t n0, int64_t n1) {
-  int64_t n = n0;
-  for (; n + 4 <= n1; n += 4) {
-    int64_t m = 0;
-    for (; m + 2 <= a.M; m += 2) Tile4<true>(a, m, n);
-    for (; m < a.M; ++m) Tile4<false>(a, m, n);
+void Gemm(const int8_t* w, int64_t N, int64_t K, int64_t KP, int64_t NL, const int16_t* x, int64_t M, int64_t ldx,
+          int32_t* y, int64_t ldy, int64_t n0, int64_t n1) {
+  const int64_t bstride = KP * 2 * NL;
+  n1 = std::min(n1, N);
+  for (int64_t n = n0; n < n1; n += 2 * NL) {
+    const int64_t v0 = std::min(NL, n1 - n), v1 = std::min(NL, n1 - n - NL);
+    const int8_t* wb = w + (n / NL) * bstride;
+    if (v1 > 0) Rows<true>(wb, KP, NL, x, M, ldx, K, y + n, ldy, v0, v1);
+    else Rows<false>(wb, KP, NL, x, M, ldx, K, y + n, ldy, v0, 0);
   }
-  for (; n < n1; ++n)
-    for (int64_t m = 0; m < a.M; ++m) Tile1(a, m, n);
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
@@ -102,10 +126,29 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace octet::simd {
-HWY_EXPORT(GemmI16S8);
+HWY_EXPORT(BlockRows);
+HWY_EXPORT(Gemm);
 HWY_EXPORT(TargetName);
 
-void gemm_i16s8(const GemmArgs& a, int64_t n0, int64_t n1) { HWY_DYNAMIC_DISPATCH(GemmI16S8)(a, n0, n1); }
+PackedS8::PackedS8(const int8_t* w, int64_t N, int64_t K, int64_t ldw) : N_(N), K_(K), KP_((K + 1) / 2) {
+  NL_ = HWY_DYNAMIC_DISPATCH(BlockRows)();
+  const int64_t blocks = (N + NL_ - 1) / NL_;
+  data_.assign(static_cast<size_t>(blocks * KP_ * 2 * NL_), 0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      data_[static_cast<size_t>(((n / NL_) * KP_ + k / 2) * 2 * NL_ + (n % NL_) * 2 + k % 2)] = w[n * ldw + k];
+}
+
+void PackedS8::gemm(const int16_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t n0, int64_t n1) const {
+  if (M <= 0 || n1 <= n0) return;
+  HWY_DYNAMIC_DISPATCH(Gemm)(data_.data(), N_, K_, KP_, NL_, x, M, ldx, y, ldy, n0, n1);
+}
+
+int64_t PackedS8::split(int64_t i, int64_t parts) const {
+  const int64_t blocks = (N_ + NL_ - 1) / NL_;
+  return std::min(N_, blocks * i / parts * NL_);
+}
+
 const char* gemm_target() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 }  // namespace octet::simd
 #endif

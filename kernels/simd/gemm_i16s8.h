@@ -4,7 +4,7 @@
 // int8 convolutions with a fused residual.
 //
 //   y[m, n] = sum_k x[m, k] * w[n, k]        x: s16 (8-bit codes minus their zero point),
-//                                             w: s8 weight rows, y: s32, exact.
+//                                             w: s8 weight rows, packed once; y: s32, exact.
 // The activations are widened to s16 once by the caller (with the zero point subtracted, so no
 // compensation term is needed); the weights stay s8 in memory (4x less traffic than f32) and are
 // widened in registers. Every product and sum is exact in int32 (|x| <= 255, |w| <= 128,
@@ -12,20 +12,31 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace octet::simd {
 
-struct GemmArgs {
-  const int16_t* x;    // M rows of K, row stride ldx
-  int64_t M, ldx;
-  const int8_t* w;     // rows of K, row stride ldw
-  int64_t ldw, K;
-  int32_t* y;          // y[m * ldy + n]
-  int64_t ldy;
-};
+class PackedS8 {
+ public:
+  PackedS8() = default;
+  // w: N rows of K s8 codes, row stride ldw. Packed for the instruction set in use: blocks of
+  // block() rows (one vector of s32 lanes), k in pairs.
+  PackedS8(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
+  int64_t N() const { return N_; }
+  int64_t K() const { return K_; }
+  int64_t block() const { return NL_; }
 
-// Computes the output columns n0 <= n < n1 of every row.
-void gemm_i16s8(const GemmArgs& a, int64_t n0, int64_t n1);
+  // y[m * ldy + n] = sum_k x[m * ldx + k] w[n, k] for m < M and n0 <= n < n1; n0 must be a
+  // multiple of block() (split columns between threads in whole blocks).
+  void gemm(const int16_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t n0, int64_t n1) const;
+
+  // Splits the columns into `parts` ranges of whole blocks: range i is [split(i), split(i + 1)).
+  int64_t split(int64_t i, int64_t parts) const;
+
+ private:
+  int64_t N_ = 0, K_ = 0, KP_ = 0, NL_ = 1;   // KP_: k pairs; NL_: rows per block
+  std::vector<int8_t> data_;                  // [N / NL blocks][KP pairs][NL rows][2]
+};
 
 // Highway's name of the instruction set the GEMM runs on here (e.g. "AVX2", "NEON").
 const char* gemm_target();

@@ -1,10 +1,11 @@
 // int8_dynamic LSTM, GRU and RNN on the portable GEMM: the reference kernel
-// (kernels/reference/rnn_ref.h) with its matrix products replaced by gemm_i16s8, whose integer
+// (kernels/reference/rnn_ref.h) with its matrix products replaced by PackedS8::gemm, whose integer
 // sums are exact, dequantized with the reference's expression. Quantization, gates and
 // sequence handling are the reference's own code, so the outputs are the reference's bit for
 // bit. The input projection of all time steps is one GEMM per direction; each step's recurrent
 // product is one GEMM on the quantized hidden state, its output columns split over the threads.
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <vector>
 
@@ -25,15 +26,13 @@ class RnnSimd final : public ref::RnnKernel {
 
  protected:
   void products(const ref::RnnRows& x, int64_t rows, const Tensor& w, int64_t w0, int64_t n, float* out) override {
-    const int64_t K = x.K;
+    const PackedS8& p = packed(w, w0, n);
     acc_.resize(static_cast<size_t>(rows * n));
-    const GemmArgs g{x.q.data(), rows, K, w.as<int8_t>() + w0 * K, K, K, acc_.data(), n};
     const QuantInfo& wq = w.quant();
-    const int64_t blocks = (n + 3) / 4, tasks = std::min<int64_t>(threads_, blocks);
+    const int64_t tasks = std::min<int64_t>(threads_, (n + p.block() - 1) / p.block());
     parallel_(static_cast<size_t>(tasks), [&](size_t t) {
-      const int64_t n0 = std::min(n, blocks * static_cast<int64_t>(t) / tasks * 4);
-      const int64_t n1 = std::min(n, blocks * static_cast<int64_t>(t + 1) / tasks * 4);
-      gemm_i16s8(g, n0, n1);
+      const int64_t n0 = p.split(static_cast<int64_t>(t), tasks), n1 = p.split(static_cast<int64_t>(t) + 1, tasks);
+      p.gemm(x.q.data(), rows, x.K, acc_.data(), n, n0, n1);
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = n0; j < n1; ++j)
           out[r * n + j] = x.bad[r] ? std::numeric_limits<float>::quiet_NaN()
@@ -42,8 +41,24 @@ class RnnSimd final : public ref::RnnKernel {
   }
 
  private:
+  // The weight rows [w0, w0 + n) of W or R, packed on first use (the run asks for the same few
+  // slices every time: per direction, W's gates, R's gates, and GRU's h-gate rows of R).
+  const PackedS8& packed(const Tensor& w, int64_t w0, int64_t n) {
+    for (const Slice& s : slices_)
+      if (s.def == w.def && s.w0 == w0 && s.n == n) return s.packed;
+    const int64_t K = w.shape.back();
+    slices_.push_back({w.def, w0, n, PackedS8(w.as<int8_t>() + w0 * K, n, K, K)});
+    return slices_.back().packed;
+  }
+
+  struct Slice {
+    const TensorDef* def;
+    int64_t w0, n;
+    PackedS8 packed;
+  };
   ParallelFor parallel_;
   int threads_;
+  std::deque<Slice> slices_;   // deque: references stay valid as it grows
   std::vector<int32_t> acc_;
 };
 
