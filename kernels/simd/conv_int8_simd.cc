@@ -3,17 +3,21 @@
 //   acc  = sum (x - zp_x) w + bias            exact, int32 GEMM over im2col rows
 //   real = float(acc) * (s_x s_w[oc])  (+ s_r (r - zp_r))
 //   y    = quantize(activation(real))
-// in the reference's order of float operations, so the codes are the reference's exactly.
+// in the reference's order of float operations, so the codes are the reference's exactly
+// (vectorized for the clamps None/Relu/Clip by requantize.h, scalar for other activations).
 // Output pixels are processed in chunks of kRows: the chunk's im2col rows (s16, zero point
 // subtracted, padding = 0) stay in cache while every weight row passes over them. Contiguous
 // ranges of chunks go to the backend's threads, each with its own buffers.
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "ops/params.h"
 #include "quant/activation.h"
 #include "reference/q8.h"
 #include "simd/gemm_i16s8.h"
+#include "simd/requantize.h"
 #include "simd/simd_kernels.h"
 
 namespace octet::simd {
@@ -42,6 +46,14 @@ class ConvInt8Simd final : public Kernel {
     scale_.resize(static_cast<size_t>(O_));
     for (int64_t o = 0; o < O_; ++o) scale_[o] = x.quant.scale[0] * w.quant.scale[w.quant.axis < 0 ? 0 : o];
     inv_sy_ = 1.f / y.quant.scale[0];
+    // The vectorized epilogue (requantize.h) covers the clamps, and needs acc + bias in int32.
+    int64_t bias_max = 0;
+    for (int32_t b : bias_) bias_max = std::max<int64_t>(bias_max, std::abs(static_cast<int64_t>(b)));
+    const ActKind act = ctx.node.activation.kind;
+    vector_epilogue_ = (act == ActKind::None || act == ActKind::Relu || act == ActKind::Clip) &&
+                       K_ * 255 * 128 + bias_max < (int64_t(1) << 31);
+    lo_ = act == ActKind::Relu ? 0.f : act == ActKind::Clip ? ctx.node.activation.alpha : -INFINITY;
+    hi_ = act == ActKind::Clip ? ctx.node.activation.beta : INFINITY;
     zy_ = static_cast<float>(y.quant.zero_point[0]);
     buffers_.resize(static_cast<size_t>(threads_));
   }
@@ -80,15 +92,25 @@ class ConvInt8Simd final : public Kernel {
             }
         }
         packed_.gemm(buf.rows.data(), m1 - m0, K_, buf.acc.data(), O_, 0, O_);
-        for (int64_t m = m0; m < m1; ++m)
-          for (int64_t o = 0; o < O_; ++o) {
+        for (int64_t m = m0; m < m1; ++m) {
+          const int32_t* acc = buf.acc.data() + (m - m0) * O_;
+          int64_t o = 0;
+          if (vector_epilogue_) {
+            RequantRow row{acc, bias_.data(), scale_.data()};
+            if (r) row.r = static_cast<const int8_t*>(r->data) + m * O_, row.r_u8 = r->dtype == DataType::u8,
+                   row.r_scale = r->scale(), row.r_zp = r->zero_point();
+            row.lo = lo_, row.hi = hi_, row.inv_sy = inv_sy_, row.zy = zy_;
+            row.y = static_cast<int8_t*>(y.data) + m * O_, row.y_u8 = y.dtype == DataType::u8;
+            o = requantize_row(row, O_);
+          }
+          for (; o < O_; ++o) {   // the reference's expression
             const int64_t i = m * O_ + o;
-            const int64_t acc = static_cast<int64_t>(buf.acc[(m - m0) * O_ + o]) + bias_[o];
-            float real = static_cast<float>(acc) * scale_[o];
+            float real = static_cast<float>(static_cast<int64_t>(acc[o]) + bias_[o]) * scale_[o];
             if (r) real += r->scale() * static_cast<float>(ref::load_q(r->dtype, r->data, i) - r->zero_point());
             real = apply_activation(node_.activation, real);
             ref::store_q(y.dtype, y.data, i, real * inv_sy_ + zy_);
           }
+        }
       }
     });
   }
@@ -108,7 +130,8 @@ class ConvInt8Simd final : public Kernel {
   PackedS8 packed_;
   std::vector<int32_t> bias_;
   std::vector<float> scale_;
-  float inv_sy_ = 1.f, zy_ = 0.f;
+  float inv_sy_ = 1.f, zy_ = 0.f, lo_ = 0.f, hi_ = 0.f;
+  bool vector_epilogue_ = false;
   std::vector<Buffers> buffers_;
 };
 

@@ -1,0 +1,32 @@
+// The static int8 epilogue of octet's simd Conv, vectorized with Highway and exact: the same
+// float operations, in the same order, as the reference (kernels/reference/conv_ref.cc):
+//   real = float(acc + bias[c]) * scale[c]  (+ r_scale * float(r - r_zp))
+//   real = clamp(real)                       (None, Relu or Clip: max/min are exact)
+//   y    = saturate(round_half_even(real * inv_sy + zy))
+// Callers guarantee acc + bias fits in int32 (then float(int32) == float(int64), the
+// reference's) and use the scalar reference expression for other activations.
+#pragma once
+
+#include <cstdint>
+
+namespace octet::simd {
+
+struct RequantRow {
+  const int32_t* acc;           // [n]
+  const int32_t* bias;          // [n]
+  const float* scale;           // [n]: s_x s_w[c]
+  const void* r = nullptr;      // residual codes [n] (u8 or s8) or nullptr
+  bool r_u8 = true;
+  float r_scale = 1.f;
+  int32_t r_zp = 0;
+  float lo, hi;                 // the clamp (-inf, inf for none; 0, inf for Relu)
+  float inv_sy, zy;
+  void* y;                      // [n] u8 or s8 codes
+  bool y_u8 = true;
+};
+
+// Elements [0, n) of one row; returns how many it did (a multiple of the vector length);
+// the caller finishes the rest with the scalar expression.
+int64_t requantize_row(const RequantRow& a, int64_t n);
+
+}  // namespace octet::simd
