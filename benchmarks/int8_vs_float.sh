@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 OCTET=${1:-build/bin/octet}
 RUNS=${2:-40}
 M=benchmarks/models
-for name in resnet18 resnet50 mobilenet_v2; do
+for name in ${MODELS:-resnet18 resnet50 mobilenet_v2}; do
   [ -f "$M/octet/${name}_int8.json" ] || { echo "$name: not converted (run benchmarks/zoo_fidelity.py)"; continue; }
   data=$M/$name/heldout.npz
   [ -f "$data" ] || /usr/bin/python3 -c "
