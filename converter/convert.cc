@@ -119,7 +119,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
       log << "  calibration: " << calib_method_name(o.calib.method) << " on " << conversion["calibration"]["samples"].get<size_t>()
           << " samples in " << std::fixed << std::setprecision(1) << report.calib_seconds << " s\n"
           << "  weights: s8 in [-" << weight_max(o.weight_bits) << ", " << weight_max(o.weight_bits) << "] ("
-          << (o.weight_bits == 7 ? "7-bit, exact on every x86 ISA" : "8-bit: for VNNI/AMX or ARM; x86 without VNNI runs these nodes on the reference kernel")
+          << (o.weight_bits == 7 ? "7-bit: oneDNN's AVX2 kernels compute them exactly" : "8-bit: x86 without VNNI runs non-depthwise int8 convolutions on octet's exact simd kernel")
           << ")\n";
     const size_t total = report.json_bytes + report.bin_bytes;
     log << "  size: ONNX " << human(report.onnx_bytes) << " -> octet " << human(total) << " (json " << human(report.json_bytes)

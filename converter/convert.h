@@ -19,7 +19,7 @@ struct ConvertOptions {
   CalibrationOptions calib;
   io::ImageOptions image;            // for image calibration files
   std::set<std::string> float_ops, float_nodes;
-  int weight_bits = 7;               // 7: s8 weights in [-64, 64], exact on every x86 ISA; 8: [-127, 127]
+  int weight_bits = 8;               // 8: s8 weights in [-127, 127]; 7: [-64, 64] (see quantize.h)
   // auto: dynamic int8 for LSTM/GRU/RNN, and for FullyConnected (MatMul/Gemm with constant
   // weights) in models with recurrent or attention structure; all: also every FullyConnected;
   // none: recurrent nodes stay float and FullyConnected static.

@@ -15,7 +15,7 @@ using Ranges = std::map<std::string, std::pair<float, float>>;   // tensor -> ca
 struct QuantizeOptions {
   std::set<std::string> float_ops;     // op types kept in float (octet or ONNX names)
   std::set<std::string> float_nodes;   // node names (octet or original ONNX) kept in float
-  int weight_bits = 7;                 // 7: weights in [-64, 64]; 8: [-127, 127] (see weight_max)
+  int weight_bits = 8;                 // 8: weights in [-127, 127]; 7: [-64, 64] (see weight_max)
 };
 
 // Largest weight code for `bits`. 7 bits ([-64, 64]) keep every adjacent pair |a| + |b| <= 128,

@@ -8,7 +8,7 @@
 //  - everything else runs in float.
 // Where a tensor crosses between regions a QuantizeLinear or DequantizeLinear is inserted (once
 // per tensor, shared by all consumers). Graph outputs stay float under their ONNX names.
-// Weights become s8 symmetric per output channel, in [-64, 64] by default (weight_max), biases
+// Weights become s8 symmetric per output channel, in [-127, 127] by default (weight_max), biases
 // s32 in units of s_x * s_w[c],
 // activations u8 asymmetric per tensor from their calibrated range; ops that only move codes
 // keep their input's parameters.

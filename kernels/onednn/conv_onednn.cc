@@ -213,16 +213,33 @@ class ConvOnednn final : public CachedKernel {
 
 }  // namespace
 
+namespace {
+// Why oneDNN would compute this static int8 convolution inexactly here (empty: it would not).
+std::string unsafe_weights(const KernelContext& ctx) {
+  const TensorDef& w = ctx.input(1);
+  const bool depthwise = w.shape[3] == 1 && parse_conv(ctx.node).group == w.shape[0];
+  return depthwise ? "" : int8_weights_unsafe(w);
+}
+}  // namespace
+
 Support conv_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
   if (n.op != OpKind::Conv) return Support::no("ConvTranspose is not on oneDNN yet");
   if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
+  if (n.precision == Precision::Int8Static) {
+    const std::string unsafe = unsafe_weights(ctx);
+    if (!unsafe.empty()) {
+#ifdef OCTET_WITH_SIMD
+      const Support own = simd::conv_int8_supports(ctx);
+      if (own.ok) return own;
+      return Support::no(unsafe + "; octet simd: " + own.reason);
+#else
+      return Support::no(unsafe);
+#endif
+    }
+  }
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
-  if (n.precision == Precision::Int8Static) {
-    const std::string unsafe = int8_weights_unsafe(ctx.input(1));
-    if (!unsafe.empty()) return Support::no(unsafe);
-  }
   ConvSetup s(ctx);
   if (!s.unsupported.empty()) return Support::no(s.unsupported);
   return probe(ctx, "convolution", [&](const std::vector<Shape>& in, const std::vector<Shape>& out) {
@@ -230,6 +247,12 @@ Support conv_supports(const KernelContext& ctx) {
   });
 }
 
-std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) { return std::make_unique<ConvOnednn>(ctx); }
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) {
+#ifdef OCTET_WITH_SIMD
+  if (ctx.node.precision == Precision::Int8Static && !unsafe_weights(ctx).empty())
+    return simd::make_conv_int8(ctx, omp_parallel_for(ctx.threads));
+#endif
+  return std::make_unique<ConvOnednn>(ctx);
+}
 
 }  // namespace octet::onednn

@@ -279,14 +279,23 @@ Support fc_supports(const KernelContext& ctx) {
     // Any s8 weights are exact in PackedU8S8 (gemm_u8s8.h); they must be constant to be packed.
     return ctx.input(1).data ? Support::yes() : Support::no("dynamic int8 weights must be constant");
   }
-  std::string why;
-  if (!activation_supported(n.activation, &why)) return Support::no(why);
   if (n.precision == Precision::Int8Static) {
     // An s8 X needs no care here: oneDNN's matmul adds 128 to it and compensates, without
-    // touching the weights, so [-64, 64] weights stay exact (onednn_common.h).
+    // touching the weights, so [-64, 64] weights stay exact (onednn_common.h). Beyond that,
+    // without VNNI, octet's exact simd kernel runs the node.
     const std::string unsafe = int8_weights_unsafe(ctx.input(1));
-    if (!unsafe.empty()) return Support::no(unsafe);
+    if (!unsafe.empty()) {
+#ifdef OCTET_WITH_SIMD
+      const Support own = simd::conv_int8_supports(ctx);
+      if (own.ok) return own;
+      return Support::no(unsafe + "; octet simd: " + own.reason);
+#else
+      return Support::no(unsafe);
+#endif
+    }
   }
+  std::string why;
+  if (!activation_supported(n.activation, &why)) return Support::no(why);
   FcSetup s(ctx);
   if (!s.unsupported.empty()) return Support::no(s.unsupported);
   return probe(ctx, "fully-connected matmul", [&](const std::vector<Shape>& in, const std::vector<Shape>&) {
@@ -296,6 +305,10 @@ Support fc_supports(const KernelContext& ctx) {
 
 std::unique_ptr<Kernel> make_fc(const KernelContext& ctx) {
   if (ctx.node.precision == Precision::Int8Dynamic) return std::make_unique<FcDynamic>(ctx);
+#ifdef OCTET_WITH_SIMD
+  if (ctx.node.precision == Precision::Int8Static && !int8_weights_unsafe(ctx.input(1)).empty())
+    return simd::make_conv_int8(ctx, omp_parallel_for(ctx.threads));
+#endif
   if (ctx.node.precision == Precision::Int8Static && u8s8_gemm_supported() && (ctx.output(0).dtype == DataType::u8 || ctx.output(0).dtype == DataType::s8))
     return std::make_unique<FcStaticSmallM>(ctx);
   return std::make_unique<FcOnednn>(ctx);

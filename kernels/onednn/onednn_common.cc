@@ -80,6 +80,15 @@ std::string int8_weights_unsafe(const TensorDef& w) {
          std::to_string(amax) + " > " + std::to_string(kSafeWeightMax) + "); reconvert with --weight-bits 7";
 }
 
+#ifdef OCTET_WITH_SIMD
+simd::ParallelFor omp_parallel_for(int threads) {
+  return [threads](size_t tasks, const std::function<void(size_t)>& fn) {
+#pragma omp parallel for num_threads(threads) if (threads > 1 && tasks > 1)
+    for (size_t t = 0; t < tasks; ++t) fn(t);
+  };
+}
+#endif
+
 // ---- activations --------------------------------------------------------------------------
 
 bool activation_supported(const Activation& a, std::string* why) {

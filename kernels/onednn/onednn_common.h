@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#ifdef OCTET_WITH_SIMD
+#include "simd/simd_kernels.h"
+#endif
 
 namespace octet::onednn {
 
@@ -100,7 +103,15 @@ bool isa_has_vnni();
 
 // Empty when oneDNN computes int8 products with these s8 weights exactly on this machine;
 // otherwise the reason to refuse (weights beyond [-64, 64], or not constant, without VNNI).
+// Depthwise convolutions are exact with any s8 weights (measured on AVX2: 0 codes off over
+// full-range sweeps; their kernel does not add u8 x s8 pairs in s16) and are not checked.
 std::string int8_weights_unsafe(const TensorDef& w);
+
+#ifdef OCTET_WITH_SIMD
+// For nodes whose full-range int8 weights oneDNN's AVX2 kernels would saturate: octet's exact
+// portable kernel (kernels/simd) when it takes the node, on the session's OpenMP threads.
+simd::ParallelFor omp_parallel_for(int threads);
+#endif
 
 // --- small buffers -----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-// Static int8 Conv (one group) on the portable GEMM, with an optional fused residual
-// (reference: kernels/reference/conv_ref.cc):
+// Static int8 Conv (one group) and FullyConnected (as a 1x1 convolution over rows of K) on the
+// portable GEMM, with an optional fused residual (reference: kernels/reference/conv_ref.cc and
+// gemm_ref.cc, which compute the same expression):
 //   acc  = sum (x - zp_x) w + bias            exact, int32 GEMM over im2col rows
 //   real = float(acc) * (s_x s_w[oc])  (+ s_r (r - zp_r))
 //   y    = quantize(activation(real))
@@ -39,7 +40,10 @@ class ConvInt8Simd final : public Kernel {
     const TensorDef& x = ctx.input(0);
     const TensorDef& w = ctx.input(1);
     const TensorDef& y = ctx.output(0);
-    O_ = w.shape[0], KH_ = w.shape[1], KW_ = w.shape[2], C_ = w.shape[3], K_ = KH_ * KW_ * C_;
+    fc_ = ctx.node.op == OpKind::FullyConnected;
+    if (fc_) O_ = w.shape[0], KH_ = KW_ = 1, C_ = w.shape[1];
+    else O_ = w.shape[0], KH_ = w.shape[1], KW_ = w.shape[2], C_ = w.shape[3];
+    K_ = KH_ * KW_ * C_;
     packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), O_, K_, K_);
     bias_.assign(static_cast<size_t>(O_), 0);
     if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const int32_t*>(ctx.input(2).data), O_, bias_.begin());
@@ -62,7 +66,10 @@ class ConvInt8Simd final : public Kernel {
     const Tensor& x = *a.in[0];
     const Tensor* r = a.in.size() > 3 ? a.in[3] : nullptr;
     Tensor& y = *a.out[0];
-    const int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], OH = y.shape[1], OW = y.shape[2];
+    // FullyConnected: every row of K is one "pixel" of a 1x1 convolution.
+    const int64_t rows = fc_ && K_ > 0 ? x.elements() / K_ : 0;
+    const int64_t N = fc_ ? rows : x.shape[0], H = fc_ ? 1 : x.shape[1], W = fc_ ? 1 : x.shape[2];
+    const int64_t OH = fc_ ? 1 : y.shape[1], OW = fc_ ? 1 : y.shape[2];
     const int64_t M = N * OH * OW, chunks = (M + kRows - 1) / kRows;
     if (M == 0) return;
     const int32_t zx = x.zero_point();
@@ -115,7 +122,7 @@ class ConvInt8Simd final : public Kernel {
     });
   }
 
-  std::string impl() const override { return std::string("conv int8 octet simd (") + gemm_target() + ")"; }
+  std::string impl() const override { return std::string(fc_ ? "fc" : "conv") + " int8 octet simd (" + gemm_target() + ")"; }
 
  private:
   struct Buffers {
@@ -126,6 +133,7 @@ class ConvInt8Simd final : public Kernel {
   ConvParams p_;
   ParallelFor parallel_;
   int threads_;
+  bool fc_ = false;
   int64_t O_ = 0, KH_ = 0, KW_ = 0, C_ = 0, K_ = 0;
   PackedS8 packed_;
   std::vector<int32_t> bias_;
@@ -141,14 +149,17 @@ bool is_8bit(DataType t) { return t == DataType::u8 || t == DataType::s8; }
 
 Support conv_int8_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.op != OpKind::Conv || n.precision != Precision::Int8Static) return Support::no("not a static int8 Conv");
-  if (parse_conv(n).group != 1) return Support::no("grouped convolution");
+  const bool fc = n.op == OpKind::FullyConnected;
+  if ((n.op != OpKind::Conv && !fc) || n.precision != Precision::Int8Static) return Support::no("not a static int8 Conv or FullyConnected");
+  if (!fc && parse_conv(n).group != 1) return Support::no("grouped convolution");
   const TensorDef& w = ctx.input(1);
   if (w.dtype != DataType::s8 || !w.data) return Support::no("weights must be constant s8");
   for (int32_t z : w.quant.zero_point)
     if (z != 0) return Support::no("asymmetric weights");
   if (w.quant.axis > 0) return Support::no("weights quantized along another axis than the output channels");
-  if (w.shape[1] * w.shape[2] * w.shape[3] >= 65536) return Support::no("K >= 65536 could overflow the int32 sums");
+  int64_t K = 1;
+  for (size_t i = 1; i < w.shape.size(); ++i) K *= w.shape[i];
+  if (K >= 65536) return Support::no("K >= 65536 could overflow the int32 sums");
   if (!is_8bit(ctx.input(0).dtype) || !is_8bit(ctx.output(0).dtype)) return Support::no("8-bit input and output needed");
   if (ctx.has_input(2) && ctx.input(2).dtype != DataType::s32) return Support::no("int8 bias must be s32");
   if (ctx.has_input(3) && !is_8bit(ctx.input(3).dtype)) return Support::no("8-bit residual needed");

@@ -1,9 +1,10 @@
-// octet's portable int8 kernels (Highway GEMM, gemm_i16s8.h) for nodes the XNNPACK backend's
-// library cannot run: XNNPACK 2022-02 fixes every scale when an operator is created, so it has
+// octet's portable int8 kernels (Highway GEMM, gemm_i16s8.h) for nodes a backend's library
+// cannot run exactly: XNNPACK 2022-02 fixes every scale when an operator is created, so it has
 // no dynamic int8, and it requantizes a convolution before adding a residual (two roundings
-// where octet rounds once). These kernels compute exactly the reference's arithmetic (same
-// integer sums, the same float operations in the same order), so their outputs equal the
-// reference kernels' bit for bit on every CPU.
+// where octet rounds once); oneDNN's AVX2 (non-VNNI) int8 kernels saturate with full-range
+// weights. These kernels compute exactly the reference's arithmetic (same integer sums, the
+// same float operations in the same order), so their outputs equal the reference kernels' bit
+// for bit on every CPU.
 #pragma once
 
 #include <functional>
@@ -21,7 +22,7 @@ Support fc_dynamic_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx, ParallelFor parallel);
 
 // Conv, int8_static, one group (any kernel size, stride, padding, dilation), with or without a
-// fused residual.
+// fused residual; and int8_static FullyConnected (the same kernel, as a 1x1 convolution).
 Support conv_int8_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx, ParallelFor parallel);
 

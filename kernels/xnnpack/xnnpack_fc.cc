@@ -57,16 +57,27 @@ class FcF32 final : public XnnKernel {
 
 }  // namespace
 
-Support fc_supports(const KernelContext& ctx) {
+namespace {
+Support qc8_fc_supports(const KernelContext& ctx) {
   Support s = clamp_supported(ctx.node.activation);
   if (!s.ok) return s;
-  if (ctx.node.precision == Precision::Float) return Support::yes();
   return qc8_supports(ctx, ctx.input(1).shape[0]);
+}
+}  // namespace
+
+// Static int8 that XNNPACK cannot express (e.g. a fused Sigmoid) runs on octet's simd kernel.
+Support fc_supports(const KernelContext& ctx) {
+  if (ctx.node.precision == Precision::Float) return clamp_supported(ctx.node.activation);
+  const Support s = qc8_fc_supports(ctx);
+  if (s.ok) return s;
+  const Support own = simd::conv_int8_supports(ctx);
+  return own.ok ? own : Support::no(s.reason + "; octet simd: " + own.reason);
 }
 
 std::unique_ptr<Kernel> make_fc(const KernelContext& ctx, Pool pool) {
   if (ctx.node.precision == Precision::Float) return std::make_unique<FcF32>(ctx, std::move(pool));
-  return std::make_unique<FcInt8>(ctx, std::move(pool));
+  if (qc8_fc_supports(ctx).ok) return std::make_unique<FcInt8>(ctx, std::move(pool));
+  return simd::make_conv_int8(ctx, parallel_for(std::move(pool)));
 }
 
 }  // namespace octet::xnn

@@ -54,8 +54,8 @@ Command add_convert(CLI::App& app) {
   img->add_option("--layout", *layout, "tensor layout of the model input")->check(CLI::IsMember({"nchw", "nhwc"}))->capture_default_str();
   img->add_flag("--grayscale", *grayscale, "decode images as one channel");
   cmd->add_option("--weight-bits", o->weight_bits,
-                  "int8 weight range: 7 = [-64, 64], exact on every x86 ISA (oneDNN's AVX2 kernels saturate beyond it); "
-                  "8 = [-127, 127], for VNNI/AMX or ARM only")
+                  "int8 weight range: 8 = [-127, 127] (most accurate); 7 = [-64, 64], which oneDNN's AVX2 (non-VNNI) "
+                  "kernels compute exactly, where 8-bit convolutions run on octet's own exact kernel instead")
       ->check(CLI::IsMember({7, 8}))->capture_default_str();
   cmd->add_option("--dynamic", o->dynamic,
                   "dynamic int8 (weights s8, activations quantized at run time): auto = LSTM/GRU/RNN, and FullyConnected (MatMul/Gemm with constant weights) in recurrent or attention models; all = also every FullyConnected; none")
