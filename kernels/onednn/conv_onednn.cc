@@ -67,7 +67,7 @@ struct ConvSetup {
         const TensorDef& r = ctx.input(3);
         sum = {r.quant.scale[0], r.quant.zero_point[0], to_dnnl(r.dtype)};
       }
-      QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, has_res ? &sum : nullptr, 4);
+      QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, has_res ? &sum : nullptr, 4, /*round_first=*/true);
       unsupported = q.unsupported;
       const float sx = x.quant.scale[0];
       if (w.quant.axis == 0 && w.quant.scale.size() > 1) {

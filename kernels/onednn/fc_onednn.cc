@@ -43,7 +43,7 @@ struct FcSetup {
     if (prec == Precision::Int8Static) {
       zp_x = x.quant.zero_point[0];
       has_bias = has_bias || zp_x != 0;
-      QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, nullptr, 2);
+      QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, nullptr, 2, /*round_first=*/true);
       unsupported = q.unsupported;
       const float sx = x.quant.scale[0];
       if (w.quant.axis == 0 && w.quant.scale.size() > 1) {
@@ -150,10 +150,9 @@ class FcStaticSmallM final : public Kernel {
         node_error(ctx.node, "bias with the input zero point folded in overflows int32");
       bias_[static_cast<size_t>(n)] = static_cast<int32_t>(v);
     }
+    rq_ = q::requant_for(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0]);
     scale_.resize(N_);
-    for (int64_t n = 0; n < N_; ++n) scale_[n] = x.quant.scale[0] * w.quant.scale[w.quant.axis < 0 ? 0 : n];
-    inv_y_ = 1.f / y.quant.scale[0];
-    zp_y_ = static_cast<float>(y.quant.zero_point[0]);
+    for (int64_t n = 0; n < N_; ++n) scale_[n] = ref::requant_multiplier(rq_, x.quant.scale[0], w.quant.scale[w.quant.axis < 0 ? 0 : n]);
   }
 
   void reshape(const KernelArgs& a) override {
@@ -181,8 +180,7 @@ class FcStaticSmallM final : public Kernel {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t n = 0; n < N_; ++n) {
         const int32_t acc = acc_[static_cast<size_t>(r * N_ + n)] + bias_[static_cast<size_t>(n)];
-        const float real = apply_activation(node_.activation, static_cast<float>(acc) * scale_[static_cast<size_t>(n)]);
-        ref::store_q(y.dtype, y.data, r * N_ + n, real * inv_y_ + zp_y_);
+        ref::store_requant(y.dtype, y.data, r * N_ + n, acc, scale_[static_cast<size_t>(n)], false, 0.f, 0.f, node_.activation, rq_);
       }
   }
 
@@ -196,7 +194,7 @@ class FcStaticSmallM final : public Kernel {
   int64_t N_ = 0, K_ = 0;
   PackedU8S8 packed_;
   bool flip_ = false, small_ = true;
-  float inv_y_ = 1.f, zp_y_ = 0.f;
+  q::Requant rq_;
   std::vector<int32_t> bias_, acc_;
   std::vector<float> scale_;
   std::vector<uint8_t> xf_;

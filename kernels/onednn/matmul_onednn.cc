@@ -31,7 +31,7 @@ struct MatMulSetup {
     if (prec == Precision::Int8Static) {
       zp_a = a.quant.zero_point[0], zp_b = b.quant.zero_point[0];
       QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, nullptr,
-                                 static_cast<int>(std::max<size_t>(y.shape.size(), 2)));
+                                 static_cast<int>(std::max<size_t>(y.shape.size(), 2)), /*round_first=*/true);
       unsupported = q.unsupported;
       attr.set_output_scales(0, {a.quant.scale[0] * b.quant.scale[0] * q.factor});
       if (zp_a) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});

@@ -144,7 +144,8 @@ dnnl::post_ops float_chain(const Activation& act, bool residual) {
   return po;
 }
 
-QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float offset, const SumSpec* sum, int dst_rank) {
+QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float offset, const SumSpec* sum, int dst_rank,
+                       bool round_first) {
   using alg = dnnl::algorithm;
   QuantChain q;
   EltwiseAppender elt{q.po, q.unsupported, {}};
@@ -159,6 +160,10 @@ QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float off
   auto tail = [&](float alpha, float beta) {
     if (alpha != 1.f || beta != 0.f) elt(alg::eltwise_linear, alpha, beta);
   };
+  // Products round in output units before the zero point is added (quant/requant.h).
+  auto round = [&]() {
+    if (round_first && offset == 0.f) elt(alg::eltwise_round, 0.f, 0.f);
+  };
   auto pre_add = [&](float value) {
     if (value == 0.f) return;
     q.po.append_binary(alg::binary_add, plain_desc(Shape(static_cast<size_t>(std::max(dst_rank, 1)), 1), DataType::f32));
@@ -168,6 +173,7 @@ QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float off
   switch (act.kind) {
     case ActKind::None: {   // y = v + offset / s_y + zp
       start(inv);
+      round();
       tail(1.f, offset * inv + zp);
       break;
     }
@@ -176,6 +182,7 @@ QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float off
       const float d = offset * inv;
       if (d == 0.f) elt(alg::eltwise_relu, 0.f, 0.f);
       else elt(alg::eltwise_clip, -d, inf);
+      round();
       tail(1.f, d + zp);
       break;
     }
@@ -183,6 +190,7 @@ QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float off
       start(inv);
       const float d = offset * inv;
       elt(alg::eltwise_clip, act.alpha * inv - d, act.beta * inv - d);
+      round();
       tail(1.f, d + zp);
       break;
     }

@@ -85,7 +85,10 @@ struct QuantChain {
   float pre_add = 0.f;
   std::string unsupported;   // non-empty when the chain cannot be expressed
 };
-QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float offset, const SumSpec* sum, int dst_rank);
+// round_first (products: Conv, FullyConnected, MatMul, quant/requant.h): with a clamp activation
+// the value is rounded half to even before the zero point is added, as the reference does.
+QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float offset, const SumSpec* sum, int dst_rank,
+                       bool round_first = false);
 
 // --- int8 exactness without VNNI ------------------------------------------------------------
 

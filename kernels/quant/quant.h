@@ -32,6 +32,18 @@ inline T saturate_round(float v) {
   return static_cast<T>(static_cast<int32_t>((v + magic) - magic));
 }
 
+// Rounds v (output units, zero point NOT yet added) half-to-even, then adds the zero point and
+// saturates to T: ONNX's QLinearConv/QuantizeLinear order, and XNNPACK's. Adding the zero point
+// first would sometimes round differently (26.499998 + 143 rounds to 169.5 in float).
+template <class T>
+inline T round_add(float v, int32_t zero_point) {
+  const float lo = static_cast<float>(lowest<T>() - zero_point), hi = static_cast<float>(highest<T>() - zero_point);
+  if (!(v >= lo)) return static_cast<T>(lowest<T>());   // also NaN
+  if (v > hi) return static_cast<T>(highest<T>());
+  constexpr float magic = 12582912.f;   // |v| <= 383 here: the 1.5*2^23 trick is exact
+  return static_cast<T>(static_cast<int32_t>((v + magic) - magic) + zero_point);
+}
+
 template <class T>
 inline T quantize(float real, float inv_scale, int32_t zero_point) {
   return saturate_round<T>(real * inv_scale + static_cast<float>(zero_point));

@@ -2,8 +2,9 @@
 // dynamic int8. Static int8 computes, per output element:
 //
 //   acc  = sum (x - zp_x) * w  +  bias                    (int32, w symmetric: zp_w = 0)
-//   real = acc * s_x * s_w[oc]  (+ s_r * (r - zp_r) when a residual is fused)
-//   y    = quantize(activation(real), s_y, zp_y)
+//   y    = requantize(acc, residual r if fused)           (quant/requant.h: for None/Relu/Clip
+//          in output units, v = acc * (s_x s_w[oc] / s_y) (+ s_r / s_y (r - zp_r)), clamped and
+//          rounded; otherwise quantize(activation(acc s_x s_w[oc] (+ s_r (r - zp_r)))))
 //
 // Padding contributes real zeros (codes equal to zp_x), i.e. nothing to acc.
 #include <cstring>
@@ -104,25 +105,27 @@ class ConvRef final : public Kernel {
             }
     }
 
-    const float inv_sy = node_.precision == Precision::Int8Static ? 1.f / y.scale() : 1.f;
-    const int32_t zy = node_.precision == Precision::Int8Static ? y.zero_point() : 0;
+    const bool stat = node_.precision == Precision::Int8Static;
+    const q::Requant rq = stat ? q::requant_for(node_.activation, y.scale(), y.zero_point()) : q::Requant{};
     for (int64_t i = 0; i < ysize; ++i) {
       const int64_t oc = i % O;
+      if (stat) {   // quant/requant.h
+        const int64_t acc = acc_i[i] + (b ? b->as<int32_t>()[oc] : 0);
+        const float k = r ? requant_residual_factor(rq, r->scale()) : 0.f;
+        const float d = r ? static_cast<float>(load_q(r->dtype, r->data, i) - r->zero_point()) : 0.f;
+        store_requant(y.dtype, y.data, i, acc, requant_multiplier(rq, sx, weight_scale(*w.def, oc)), r != nullptr, k, d,
+                      node_.activation, rq);
+        continue;
+      }
       float real;
-      if (node_.precision == Precision::Int8Static) {
-        int64_t acc = acc_i[i] + (b ? b->as<int32_t>()[oc] : 0);
-        real = static_cast<float>(acc) * (sx * weight_scale(*w.def, oc));
-        if (r) real += r->scale() * static_cast<float>(load_q(r->dtype, r->data, i) - r->zero_point());
-      } else if (node_.precision == Precision::Int8Dynamic) {
+      if (node_.precision == Precision::Int8Dynamic) {
         real = static_cast<float>(acc_i[i]) * (sx * weight_scale(*w.def, oc)) + (b ? b->as<float>()[oc] : 0.f);
         if (r) real += r->as<float>()[i];
       } else {
         real = static_cast<float>(acc_f[i]) + (b ? b->as<float>()[oc] : 0.f);
         if (r) real += r->as<float>()[i];
       }
-      real = apply_activation(node_.activation, real);
-      if (node_.precision == Precision::Int8Static) store_q(y.dtype, y.data, i, real * inv_sy + static_cast<float>(zy));
-      else y.as<float>()[i] = real;
+      y.as<float>()[i] = apply_activation(node_.activation, real);
     }
   }
 

@@ -1,10 +1,10 @@
 // Reference FullyConnected (Y[..., N] = X[..., K] W[N, K]^T + B) and MatMul (numpy matmul of two
 // activations, batch dims broadcast). Quantized forms:
 //
-//   FullyConnected static:  acc = sum (x - zp_x) w + bias;  real = acc s_x s_w[n];  y = q(act(real))
+//   FullyConnected static:  acc = sum (x - zp_x) w + bias;  y = requantize(acc) (quant/requant.h)
 //   FullyConnected dynamic: x quantized per tensor at run time to u8 (dynamic_quant.h), then
 //                           real = acc s_x s_w[n] + bias_f32, output float
-//   MatMul static:          acc = sum (a - zp_a)(b - zp_b);  real = acc s_a s_b;  y = q(act(real))
+//   MatMul static:          acc = sum (a - zp_a)(b - zp_b);  y = requantize(acc), with s_a s_b for s_x s_w
 //   MatMul dynamic:         A quantized per tensor at run time to u8 (as FullyConnected's x), B to
 //                           s8 symmetric per tensor (dynamic_scale_s8); real = acc s_a s_b, output float
 #include <vector>
@@ -64,6 +64,7 @@ class FullyConnectedRef final : public Kernel {
     const Precision p = node_.precision;
     Operand xo = load_operand(x, p);
     const QuantInfo& wq = w.quant();
+    const q::Requant rq = p == Precision::Int8Static ? q::requant_for(node_.activation, y.scale(), y.zero_point()) : q::Requant{};
 #pragma omp parallel for
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t n = 0; n < N; ++n) {
@@ -76,15 +77,14 @@ class FullyConnectedRef final : public Kernel {
           int64_t acc = 0;
           for (int64_t k = 0; k < K; ++k) acc += static_cast<int64_t>(xo.i[r * K + k]) * w.as<int8_t>()[n * K + k];
           const float sw = wq.scale[wq.axis < 0 ? 0 : n];
-          if (p == Precision::Int8Static) {
-            real = static_cast<float>(acc + (b ? b->as<int32_t>()[n] : 0)) * (xo.scale * sw);
-          } else {
-            real = static_cast<float>(acc) * (xo.scale * sw) + (b ? b->as<float>()[n] : 0.f);
+          if (p == Precision::Int8Static) {   // quant/requant.h
+            store_requant(y.dtype, y.data, r * N + n, acc + (b ? b->as<int32_t>()[n] : 0), requant_multiplier(rq, xo.scale, sw),
+                          false, 0.f, 0.f, node_.activation, rq);
+            continue;
           }
+          real = static_cast<float>(acc) * (xo.scale * sw) + (b ? b->as<float>()[n] : 0.f);
         }
-        real = apply_activation(node_.activation, real);
-        if (p == Precision::Int8Static) store_q(y.dtype, y.data, r * N + n, real * (1.f / y.scale()) + static_cast<float>(y.zero_point()));
-        else y.as<float>()[r * N + n] = real;
+        y.as<float>()[r * N + n] = apply_activation(node_.activation, real);
       }
   }
 
@@ -103,10 +103,12 @@ class MatMulRef final : public Kernel {
     Operand ao = load_operand(A, p), bo = load_operand(B, p, /*symmetric=*/true);
     const int64_t M = A.shape[A.shape.size() - 2], K = A.shape.back(), N = B.shape.back();
     const int64_t batches = Y.elements() / (M * N);
+    const q::Requant rq = p == Precision::Int8Static ? q::requant_for(node_.activation, Y.scale(), Y.zero_point()) : q::Requant{};
     for (int64_t bi = 0; bi < batches; ++bi) {
       const int64_t aoff = matmul_batch_offset(Y.shape, A.shape, bi) * M * K, boff = matmul_batch_offset(Y.shape, B.shape, bi) * K * N;
       for (int64_t m = 0; m < M; ++m)
         for (int64_t n = 0; n < N; ++n) {
+          const int64_t yi = (bi * M + m) * N + n;
           float real;
           if (p == Precision::Float) {
             double acc = 0;
@@ -115,12 +117,13 @@ class MatMulRef final : public Kernel {
           } else {
             int64_t acc = 0;
             for (int64_t k = 0; k < K; ++k) acc += static_cast<int64_t>(ao.i[aoff + m * K + k]) * bo.i[boff + k * N + n];
+            if (p == Precision::Int8Static) {   // quant/requant.h
+              store_requant(Y.dtype, Y.data, yi, acc, requant_multiplier(rq, ao.scale, bo.scale), false, 0.f, 0.f, node_.activation, rq);
+              continue;
+            }
             real = static_cast<float>(acc) * (ao.scale * bo.scale);
           }
-          real = apply_activation(node_.activation, real);
-          const int64_t yi = (bi * M + m) * N + n;
-          if (p == Precision::Int8Static) store_q(Y.dtype, Y.data, yi, real * (1.f / Y.scale()) + static_cast<float>(Y.zero_point()));
-          else Y.as<float>()[yi] = real;
+          Y.as<float>()[yi] = apply_activation(node_.activation, real);
         }
     }
   }

@@ -2,8 +2,7 @@
 // portable GEMM, with an optional fused residual (reference: kernels/reference/conv_ref.cc and
 // gemm_ref.cc, which compute the same expression):
 //   acc  = sum (x - zp_x) w + bias            exact, int32 GEMM over im2col rows
-//   real = float(acc) * (s_x s_w[oc])  (+ s_r (r - zp_r))
-//   y    = quantize(activation(real))
+//   y    = requantize(acc, residual)          quant/requant.h
 // in the reference's order of float operations, so the codes are the reference's exactly
 // (vectorized for the clamps None/Relu/Clip by requantize.h, scalar for other activations).
 // Output pixels are processed in chunks of kRows: the chunk's im2col rows (s16, zero point
@@ -47,18 +46,13 @@ class ConvInt8Simd final : public Kernel {
     packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), O_, K_, K_);
     bias_.assign(static_cast<size_t>(O_), 0);
     if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const int32_t*>(ctx.input(2).data), O_, bias_.begin());
-    scale_.resize(static_cast<size_t>(O_));
-    for (int64_t o = 0; o < O_; ++o) scale_[o] = x.quant.scale[0] * w.quant.scale[w.quant.axis < 0 ? 0 : o];
-    inv_sy_ = 1.f / y.quant.scale[0];
-    // The vectorized epilogue (requantize.h) covers the clamps, and needs acc + bias in int32.
+    rq_ = q::requant_for(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0]);
+    mult_.resize(static_cast<size_t>(O_));
+    for (int64_t o = 0; o < O_; ++o) mult_[o] = ref::requant_multiplier(rq_, x.quant.scale[0], w.quant.scale[w.quant.axis < 0 ? 0 : o]);
+    // The vectorized epilogue (requantize.h) is the scaled form, and needs acc + bias in int32.
     int64_t bias_max = 0;
     for (int32_t b : bias_) bias_max = std::max<int64_t>(bias_max, std::abs(static_cast<int64_t>(b)));
-    const ActKind act = ctx.node.activation.kind;
-    vector_epilogue_ = (act == ActKind::None || act == ActKind::Relu || act == ActKind::Clip) &&
-                       K_ * 255 * 128 + bias_max < (int64_t(1) << 31);
-    lo_ = act == ActKind::Relu ? 0.f : act == ActKind::Clip ? ctx.node.activation.alpha : -INFINITY;
-    hi_ = act == ActKind::Clip ? ctx.node.activation.beta : INFINITY;
-    zy_ = static_cast<float>(y.quant.zero_point[0]);
+    vector_epilogue_ = rq_.scaled && K_ * 255 * 128 + bias_max < (int64_t(1) << 31);
     buffers_.resize(static_cast<size_t>(threads_));
   }
 
@@ -103,19 +97,19 @@ class ConvInt8Simd final : public Kernel {
           const int32_t* acc = buf.acc.data() + (m - m0) * O_;
           int64_t o = 0;
           if (vector_epilogue_) {
-            RequantRow row{acc, bias_.data(), scale_.data()};
+            RequantRow row{acc, bias_.data(), mult_.data()};
             if (r) row.r = static_cast<const int8_t*>(r->data) + m * O_, row.r_u8 = r->dtype == DataType::u8,
-                   row.r_scale = r->scale(), row.r_zp = r->zero_point();
-            row.lo = lo_, row.hi = hi_, row.inv_sy = inv_sy_, row.zy = zy_;
+                   row.r_scale = r->scale() * rq_.inv_sy, row.r_zp = r->zero_point();
+            row.lo = rq_.lo, row.hi = rq_.hi, row.zp = rq_.zp;
             row.y = static_cast<int8_t*>(y.data) + m * O_, row.y_u8 = y.dtype == DataType::u8;
             o = requantize_row(row, O_);
           }
-          for (; o < O_; ++o) {   // the reference's expression
+          for (; o < O_; ++o) {   // the reference's expression (quant/requant.h)
             const int64_t i = m * O_ + o;
-            float real = static_cast<float>(static_cast<int64_t>(acc[o]) + bias_[o]) * scale_[o];
-            if (r) real += r->scale() * static_cast<float>(ref::load_q(r->dtype, r->data, i) - r->zero_point());
-            real = apply_activation(node_.activation, real);
-            ref::store_q(y.dtype, y.data, i, real * inv_sy_ + zy_);
+            const float k = r ? ref::requant_residual_factor(rq_, r->scale()) : 0.f;
+            const float d = r ? static_cast<float>(ref::load_q(r->dtype, r->data, i) - r->zero_point()) : 0.f;
+            ref::store_requant(y.dtype, y.data, i, static_cast<int64_t>(acc[o]) + bias_[o], mult_[o], r != nullptr, k, d,
+                               node_.activation, rq_);
           }
         }
       }
@@ -137,8 +131,8 @@ class ConvInt8Simd final : public Kernel {
   int64_t O_ = 0, KH_ = 0, KW_ = 0, C_ = 0, K_ = 0;
   PackedS8 packed_;
   std::vector<int32_t> bias_;
-  std::vector<float> scale_;
-  float inv_sy_ = 1.f, zy_ = 0.f, lo_ = 0.f, hi_ = 0.f;
+  std::vector<float> mult_;   // per channel: quant/requant.h's m[c] (or s_x s_w[c])
+  q::Requant rq_;
   bool vector_epilogue_ = false;
   std::vector<Buffers> buffers_;
 };

@@ -101,13 +101,14 @@ bool code_clamp(const Activation& a, float s, int32_t zp, int32_t qlo, int32_t q
   float flo, fhi;
   float_clamp(a, &flo, &fhi);
   const float inv = 1.f / s;
-  // quantize() as the reference does, in a wide type, then limited to the code range.
+  // The bound in output units, rounded, then the zero point (quant/requant.h's order), limited
+  // to the code range: clamping codes so equals clamping v before rounding.
   auto code = [&](float real) -> int32_t {
     if (std::isinf(real)) return real < 0 ? qlo : qhi;
-    const float v = real * inv + static_cast<float>(zp);
-    if (!(v >= static_cast<float>(qlo))) return qlo;
-    if (v > static_cast<float>(qhi)) return qhi;
-    return static_cast<int32_t>(std::nearbyint(v));
+    const float v = real * inv;
+    if (!(v >= static_cast<float>(qlo - zp))) return qlo;
+    if (v > static_cast<float>(qhi - zp)) return qhi;
+    return static_cast<int32_t>(std::nearbyint(v)) + zp;
   };
   *lo = code(flo), *hi = code(fhi);
   return *lo < *hi;

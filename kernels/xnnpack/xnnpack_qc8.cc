@@ -1,15 +1,17 @@
 // XNNPACK's per-channel int8 convolution (xnn_create_convolution2d_nhwc_qc8), shared by Conv and
-// FullyConnected. It computes exactly octet's static int8 arithmetic (docs/format.md):
+// FullyConnected. It computes exactly octet's static int8 arithmetic (quant/requant.h):
 //   acc = sum((x - zp_x) w) + bias        XNNPACK folds -zp_x * sum(w) into the packed bias and
 //                                         pads with the code zp_x (real zero), as the reference
-//   y   = clamp(round(acc * s_x s_w[c] / s_y) + zp_y)
-// XNNPACK multiplies by the one float s_x s_w[c] / s_y and rounds half to even; the reference
-// multiplies by s_x s_w[c] and then by 1/s_y: the two roundings may differ by 1 code at most.
+//   y   = clamp(round_half_even(float(acc) * m[c]) + zp_y)
+// XNNPACK computes its multiplier as input_scale * kernel_scale[c] / output_scale; octet passes
+// 1, m[c] = (s_x s_w[c]) (1 / s_y) and 1, so it multiplies by octet's m[c] exactly, and the
+// clamp in codes equals the reference's clamp before rounding (rounding is monotonic).
 // u8 inputs/outputs are flipped to/from s8 (see xnnpack_common.h); the zero points move by 128.
 #include <cmath>
 #include <vector>
 
 #include "ops/op_spec.h"
+#include "quant/requant.h"
 #include "xnnpack/xnnpack_kernels.h"
 
 namespace octet::xnn {
@@ -41,7 +43,7 @@ Support qc8_supports(const KernelContext& ctx, int64_t out_channels) {
     return Support::no("the fused clamp leaves a single output code");
   // XNNPACK's limits on the requantization scale (checked at create: [2^-32, 256)).
   for (float sw : weight_scales(w, out_channels)) {
-    const float r = x.quant.scale[0] * sw / y.quant.scale[0];
+    const float r = q::output_multiplier(x.quant.scale[0], sw, 1.f / y.quant.scale[0]);
     if (!(r >= 0x1.0p-32f && r < 256.f) || !std::isnormal(sw))
       return Support::no("requantization scale " + std::to_string(r) + " outside XNNPACK's [2^-32, 256)");
   }
@@ -56,7 +58,10 @@ Qc8Conv::Qc8Conv(const KernelContext& ctx, const Qc8Geometry& g) : node_(ctx.nod
   flip_x_ = x.dtype == DataType::u8;
   flip_y_ = y.dtype == DataType::u8;
   depthwise_ = g.cg == 1 && g.og == 1;
-  const std::vector<float> sw = weight_scales(w, O);
+  // m[c] as the reference computes it (quant/requant.h), handed over as the kernel scales.
+  std::vector<float> m = weight_scales(w, O);
+  const float inv_sy = 1.f / y.quant.scale[0];
+  for (float& s : m) s = q::output_multiplier(x.quant.scale[0], s, inv_sy);
   int32_t lo, hi;
   code_clamp(ctx.node.activation, y.quant.scale[0], s8_zero_point(y), -128, 127, &lo, &hi);
   const int32_t* bias = ctx.has_input(2) ? reinterpret_cast<const int32_t*>(ctx.input(2).data) : nullptr;
@@ -66,8 +71,8 @@ Qc8Conv::Qc8Conv(const KernelContext& ctx, const Qc8Geometry& g) : node_(ctx.nod
   xnn_operator_t op = nullptr;
   check(xnn_create_convolution2d_nhwc_qc8(
             g.pad_t, g.pad_r, g.pad_b, g.pad_l, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.groups, g.cg, g.og,
-            g.groups * g.cg, g.groups * g.og, static_cast<int8_t>(s8_zero_point(x)), x.quant.scale[0], sw.data(),
-            reinterpret_cast<const int8_t*>(w.data), bias, static_cast<int8_t>(s8_zero_point(y)), y.quant.scale[0],
+            g.groups * g.cg, g.groups * g.og, static_cast<int8_t>(s8_zero_point(x)), 1.f, m.data(),
+            reinterpret_cast<const int8_t*>(w.data), bias, static_cast<int8_t>(s8_zero_point(y)), 1.f,
             static_cast<int8_t>(lo), static_cast<int8_t>(hi), 0, &op),
         node_, "xnn_create_convolution2d_nhwc_qc8");
   op_.reset(op);

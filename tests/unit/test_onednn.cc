@@ -140,6 +140,9 @@ constexpr const char* kUnsafeWeights = "7-bit range that oneDNN's AVX2 (non-VNNI
 // one-row global pooling). Without `require_onednn` any refusal is allowed (the node then runs
 // on the reference kernel and trivially agrees) and reported. Returns whether everything ran on
 // oneDNN; `ref_only` counts nodes off oneDNN because it has only its reference implementation.
+// Int8 codes compared and how many differed from the reference, per op (the summary test case).
+std::map<std::string, std::pair<int64_t, int64_t>> g_code_diffs;
+
 bool compare(const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& inputs,
              bool require_onednn = true, int threads = 1, int* ref_only = nullptr) {
   const bool ref_only_ok = !onednn_has_vnni();
@@ -171,6 +174,11 @@ bool compare(const std::shared_ptr<const Model>& model, const std::map<std::stri
     CHECK(max_code_diff(a, b) <= 1);
     check_not_trivial(b);
     check_not_trivial(a);
+    const auto last = model->nodes().back();
+    const bool residual = last.op == "Conv" && last.inputs.size() > 3 && !last.inputs[3].empty();
+    auto& [codes, off] = g_code_diffs[last.op + (residual ? " + residual" : "") + (last.activation.empty() ? "" : " " + last.activation)];
+    codes += static_cast<int64_t>(a.bytes.size());
+    for (size_t i = 0; i < a.bytes.size(); ++i) off += a.bytes[i] != b.bytes[i];
   }
   return on_onednn;
 }
@@ -1199,6 +1207,11 @@ TEST_CASE("reorder: Transpose, Slice, QuantizeLinear, DequantizeLinear match the
       auto dm = d.build();
       CHECK(run_strict(dm, "onednn", {{"q", want["q"]}})["y"].bytes == run(dm, "reference", {{"q", want["q"]}})["y"].bytes);
     }
+}
+
+// Last in the file (doctest runs test cases in file order): what the comparisons above saw.
+TEST_CASE("summary: int8 codes that differ from the reference (by 1), per op") {
+  for (const auto& [op, c] : g_code_diffs) MESSAGE(op << ": " << c.second << " of " << c.first);
 }
 
 }  // TEST_SUITE
