@@ -81,6 +81,8 @@ TEST_CASE("every backend reproduces the outputs recorded on x86, from the same m
         }
         const Tolerance tol = tolerance_for(*model, out.name, max_abs);
         CAPTURE(tol.why);
+        MESSAGE(dir.filename().string() << " on " << backend << ": max |diff| " << worst << " (tolerance " << tol.abs << ", "
+                << tol.why << ")");
         CHECK(worst <= tol.abs);
         if (tol.min_cosine > 0) CHECK(dot / std::sqrt(na * nb + 1e-30) >= tol.min_cosine);
         ++compared;
