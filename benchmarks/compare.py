@@ -69,6 +69,15 @@ def slug(s):
     return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")
 
 
+def isa_tag():
+    """The int8 instruction class, for file names: cloud CPUs often report only "AMD EPYC"."""
+    f = set(cpu_flags())
+    for flag, tag in (("amx_int8", "amx"), ("avx512_vnni", "avx512vnni"), ("avx_vnni", "avxvnni"), ("avx2", "avx2")):
+        if flag in f:
+            return tag
+    return platform.machine()
+
+
 def cosine(a, b):
     a = np.asarray(a, np.float64).ravel()
     b = np.asarray(b, np.float64).ravel()
@@ -551,7 +560,7 @@ def main():
                 break
     versions = ", ".join(dict.fromkeys(versions))
     os.makedirs(args.results_dir, exist_ok=True)
-    stem = f"{slug(cpu_model())}-{datetime.date.today():%Y-%m-%d}{('-' + args.tag) if args.tag else ''}"
+    stem = f"{slug(cpu_model())}-{isa_tag()}-{datetime.date.today():%Y-%m-%d}{('-' + args.tag) if args.tag else ''}"
     md = os.path.join(args.results_dir, stem + ".md")
     svg = os.path.join(args.results_dir, stem + ".svg")
     write_report(args, models, results, md, svg, started, versions)

@@ -127,7 +127,9 @@ TEST_CASE("dynamic: int8_dynamic FullyConnected matches the reference") {
   for (const std::string& be : octet::test::optimized_backends()) {
     struct C { std::vector<int64_t> x; int64_t N; bool bias; const char* act; };
     for (const C& c : {C{{1, 64}, 40, true, nullptr}, C{{3, 7, 33}, 13, false, "Relu"}, C{{2, 128}, 96, true, "Gelu"},
-                       C{{1, 5, 256}, 300, true, nullptr}}) {
+                       C{{1, 5, 256}, 300, true, nullptr},
+                       // 128 rows: oneDNN's own GEMM on VNNI CPUs (FcDynamic::kLargeRows)
+                       C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, nullptr}}) {
       INFO(be << " N " << c.N << " K " << c.x.back());
       auto m = fc_dynamic_model(c.x, c.N, c.bias, c.act, 11);
       std::map<std::string, Buffer> in{{"x", octet::test::random_f32(c.x, -2, 3, 5)}};
