@@ -228,15 +228,7 @@ Support conv_supports(const KernelContext& ctx) {
   if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   if (n.precision == Precision::Int8Static) {
     const std::string unsafe = unsafe_weights(ctx);
-    if (!unsafe.empty()) {
-#ifdef OCTET_WITH_SIMD
-      const Support own = simd::conv_int8_supports(ctx);
-      if (own.ok) return own;
-      return Support::no(unsafe + "; octet simd: " + own.reason);
-#else
-      return Support::no(unsafe);
-#endif
-    }
+    if (!unsafe.empty()) return simd_instead(ctx, unsafe);
   }
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);

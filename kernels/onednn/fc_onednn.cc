@@ -301,15 +301,7 @@ Support fc_supports(const KernelContext& ctx) {
     // touching the weights, so [-64, 64] weights stay exact (onednn_common.h). Beyond that,
     // without VNNI, octet's exact simd kernel runs the node.
     const std::string unsafe = int8_weights_unsafe(ctx.input(1));
-    if (!unsafe.empty()) {
-#ifdef OCTET_WITH_SIMD
-      const Support own = simd::conv_int8_supports(ctx);
-      if (own.ok) return own;
-      return Support::no(unsafe + "; octet simd: " + own.reason);
-#else
-      return Support::no(unsafe);
-#endif
-    }
+    if (!unsafe.empty()) return simd_instead(ctx, unsafe);
   }
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);

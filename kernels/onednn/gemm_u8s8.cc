@@ -52,6 +52,20 @@ void PackedU8S8::pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw) {
 
 namespace {
 
+// Stores an MR x (8 NBR) tile of results, of which the first `valid` columns exist.
+template <int MR, int NBR>
+OCTET_AVX2 inline void store_tile(const __m256i (&acc)[MR][NBR], int32_t* y, int64_t ldy, int64_t valid) {
+  for (int m = 0; m < MR; ++m) {
+    if (valid >= 8 * NBR) {
+      for (int b = 0; b < NBR; ++b) _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + m * ldy + b * 8), acc[m][b]);
+    } else {
+      alignas(32) int32_t tmp[8 * NBR];
+      for (int b = 0; b < NBR; ++b) _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + b * 8), acc[m][b]);
+      std::memcpy(y + m * ldy, tmp, static_cast<size_t>(valid) * 4);
+    }
+  }
+}
+
 // MR rows of x times NBR blocks of 8 weight rows (w points at the first block; blocks are KG*32
 // bytes apart). Results for rows n0 .. n0 + 8 NBR, of which `valid` exist.
 template <int MR, int NBR>
@@ -73,15 +87,7 @@ OCTET_AVX2 void micro(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx
       for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_add_epi32(acc[m][b], _mm256_madd_epi16(xb, wv[b]));
     }
   }
-  for (int m = 0; m < MR; ++m) {
-    if (valid >= 8 * NBR) {
-      for (int b = 0; b < NBR; ++b) _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + m * ldy + b * 8), acc[m][b]);
-    } else {
-      alignas(32) int32_t tmp[8 * NBR];
-      for (int b = 0; b < NBR; ++b) _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + b * 8), acc[m][b]);
-      std::memcpy(y + m * ldy, tmp, static_cast<size_t>(valid) * 4);
-    }
-  }
+  store_tile<MR, NBR>(acc, y, ldy, valid);
 }
 
 // The same with AVX512-VNNI on 256-bit vectors: vpdpbusd multiplies the u8 x codes (4
@@ -103,15 +109,7 @@ OCTET_VNNI void micro_vnni(const int8_t* w, int64_t KG, const uint8_t* x, int64_
       for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_dpbusd_epi32(acc[m][b], xb, wv[b]);
     }
   }
-  for (int m = 0; m < MR; ++m) {
-    if (valid >= 8 * NBR) {
-      for (int b = 0; b < NBR; ++b) _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + m * ldy + b * 8), acc[m][b]);
-    } else {
-      alignas(32) int32_t tmp[8 * NBR];
-      for (int b = 0; b < NBR; ++b) _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + b * 8), acc[m][b]);
-      std::memcpy(y + m * ldy, tmp, static_cast<size_t>(valid) * 4);
-    }
-  }
+  store_tile<MR, NBR>(acc, y, ldy, valid);
 }
 
 template <int MR, int NBR>

@@ -80,6 +80,16 @@ std::string int8_weights_unsafe(const TensorDef& w) {
          std::to_string(amax) + " > " + std::to_string(kSafeWeightMax) + "); reconvert with --weight-bits 7";
 }
 
+Support simd_instead(const KernelContext& ctx, const std::string& unsafe) {
+#ifdef OCTET_WITH_SIMD
+  const Support own = simd::conv_int8_supports(ctx);
+  return own.ok ? own : Support::no(unsafe + "; octet simd: " + own.reason);
+#else
+  (void)ctx;
+  return Support::no(unsafe);
+#endif
+}
+
 #ifdef OCTET_WITH_SIMD
 simd::ParallelFor omp_parallel_for(int threads) {
   return [threads](size_t tasks, const std::function<void(size_t)>& fn) {

@@ -110,9 +110,11 @@ bool isa_has_vnni();
 // full-range sweeps; their kernel does not add u8 x s8 pairs in s16) and are not checked.
 std::string int8_weights_unsafe(const TensorDef& w);
 
+// For a static int8 Conv/FullyConnected oneDNN would compute inexactly here (`unsafe` says why):
+// octet's exact portable kernel (kernels/simd) when it takes the node, else the refusal.
+Support simd_instead(const KernelContext& ctx, const std::string& unsafe);
 #ifdef OCTET_WITH_SIMD
-// For nodes whose full-range int8 weights oneDNN's AVX2 kernels would saturate: octet's exact
-// portable kernel (kernels/simd) when it takes the node, on the session's OpenMP threads.
+// The session's OpenMP threads for those kernels.
 simd::ParallelFor omp_parallel_for(int threads);
 #endif
 

@@ -402,6 +402,18 @@ std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint3
 
 }  // namespace
 
+namespace {
+// Random signedness of X and Y, X zero point, bias, weight granularity and range of a conv case.
+void random_quant(ConvCase& c, std::mt19937& rng) {
+  c.xt = rng() % 2 ? DataType::u8 : DataType::s8;
+  c.yt = rng() % 2 ? DataType::u8 : DataType::s8;
+  c.zpx = qmin(c.xt) + static_cast<int32_t>(rng() % 256);
+  c.bias = rng() % 4 != 0;
+  c.per_channel = rng() % 4 != 0;
+  c.wmax = rng() % 2 ? 127 : 64;
+}
+}  // namespace
+
 TEST_SUITE("xnnpack") {
 
 TEST_CASE("conv: hand-picked cases, int8 (full and converter weight ranges) and float") {
@@ -433,12 +445,7 @@ TEST_CASE("conv: random sweep of geometry, groups, types and zero points") {
       default: c.group = pick(2, 4), c.C = c.group * pick(1, 9), c.O = c.group * pick(1, 9);
     }
     c.act = acts[rng() % acts.size()];
-    c.xt = rng() % 2 ? DataType::u8 : DataType::s8;
-    c.yt = rng() % 2 ? DataType::u8 : DataType::s8;
-    c.zpx = static_cast<int32_t>(pick(qmin(c.xt), qmax(c.xt)));
-    c.bias = rng() % 4 != 0;
-    c.per_channel = rng() % 4 != 0;
-    c.wmax = rng() % 2 ? 127 : 64;
+    random_quant(c, rng);
     check_conv(c, 1000 + i);
   }
 }
@@ -566,12 +573,7 @@ TEST_CASE("simd conv: int8 with a fused residual or an activation XNNPACK cannot
     c.act = acts[rng() % acts.size()];
     const bool clampable = c.act.empty() || c.act == "Relu" || c.act == "Relu6";   // else XNNPACK can't
     c.residual = clampable || i % 2 == 0;
-    c.xt = rng() % 2 ? DataType::u8 : DataType::s8;
-    c.yt = rng() % 2 ? DataType::u8 : DataType::s8;
-    c.zpx = static_cast<int32_t>(pick(qmin(c.xt), qmax(c.xt)));
-    c.bias = rng() % 4 != 0;
-    c.per_channel = rng() % 4 != 0;
-    c.wmax = rng() % 2 ? 127 : 64;
+    random_quant(c, rng);
     INFO(c.str());
     std::map<std::string, Buffer> in;
     compare_simd(int8_conv_model(c, 3000 + i, &in), in);
