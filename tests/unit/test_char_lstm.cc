@@ -190,7 +190,7 @@ TEST_CASE("char_lstm: int8 perplexity within 1% of float; float matches PyTorch 
   auto int8_model = Model::load(convert_char_lstm(dir, "int8"));
   CHECK(count(int8_model, "LSTM", "int8_dynamic") == 1);
   CHECK(count(int8_model, "FullyConnected", "int8_dynamic") == 1);
-  CHECK(count(int8_model, "Gather", "float") == 1);   // the embedding, indexed by the int64 tokens
+  CHECK(count(int8_model, "Gather", "int8_static") == 1);   // the embedding table stored in 8 bits
 
   const double fp = perplexity(run(float_model, "auto", {{"tokens", input}}).at("logits"), windows);
   const double q = perplexity(run(int8_model, "auto", {{"tokens", input}}).at("logits"), windows);
