@@ -342,6 +342,17 @@ class RnnOnednn final : public Kernel {
   void exec(Gemm& g, int64_t d, const void* src, void* dst) {
     if (int8_) {
       const PackedU8S8& q = dirs_[d].*g.q;
+      if (g.q == &Dir::qw && g.M >= kLargeRows && large_gemm_) {
+        // The input projection of all steps: oneDNN's own u8 x s8 GEMM on the model's rows, the
+        // same raw products (no offsets; the zero point is compensated by the row sums later).
+        ThreadScope ts(threads_);
+        const int32_t co = 0;
+        if (dnnl_gemm_u8s8s32('N', 'T', 'F', g.M, q.N(), q.K(), 1.f, static_cast<const uint8_t*>(src), q.K(), 0,
+                              reinterpret_cast<const int8_t*>(dirs_[d].w), q.K(), 0, 0.f, static_cast<int32_t*>(dst), q.N(),
+                              &co) != dnnl_success)
+          node_error(node_, "dnnl_gemm_u8s8s32 failed");
+        return;
+      }
       q.gemm(static_cast<const uint8_t*>(src), g.M, q.K(), static_cast<int32_t*>(dst), q.N(), threads_);
       return;
     }
@@ -363,6 +374,11 @@ class RnnOnednn final : public Kernel {
     }
   }
 
+  // With VNNI, oneDNN's GEMM is faster than octet's kernel for the input projection of many
+  // steps (it re-packs the weights per call, which pays only for many rows); without VNNI its
+  // AVX2 path would saturate full-range weights.
+  static constexpr int64_t kLargeRows = 32;
+  const bool large_gemm_ = isa_has_vnni();
   const NodeDef& node_;
   int threads_;
   RnnParams p_;
