@@ -184,7 +184,7 @@ class FcStaticSmallM final : public Kernel {
       }
   }
 
-  std::string impl() const override { return small_ ? std::string("fc u8s8 small-M octet ") + (packed_.vnni() ? "avx512-vnni" : "avx2") : large_->impl(); }
+  std::string impl() const override { return small_ ? std::string("fc u8s8 small-M octet ") + packed_.isa() : large_->impl(); }
 
  private:
   const KernelContext ctx_;
@@ -242,7 +242,7 @@ class FcDynamic final : public Kernel {
   }
 
   std::string impl() const override {
-    return large_ ? "fc u8s8 dynamic onednn gemm_u8s8s32" : std::string("fc u8s8 dynamic octet ") + (packed_.vnni() ? "avx512-vnni" : "avx2");
+    return large_ ? "fc u8s8 dynamic onednn gemm_u8s8s32" : std::string("fc u8s8 dynamic octet ") + packed_.isa();
   }
 
  private:

@@ -25,6 +25,7 @@ class PackedU8S8 {
   int64_t N() const { return N_; }
   int64_t K() const { return K_; }
   bool vnni() const { return vnni_; }
+  const char* isa() const { return vnni_ ? "avx512-vnni" : "avx2"; }
   // Per output row, the sum of its codes (for an activation zero point: sum((x - zp) w)).
   const std::vector<int32_t>& row_sums() const { return sums_; }
 

@@ -28,7 +28,7 @@ namespace octet::q {
 
 struct Requant {
   bool scaled = true;   // the activation is a clamp: the output-unit form applies
-  float inv_sy = 1.f, zy = 0.f;
+  float inv_sy = 1.f;
   int32_t zp = 0;
   float lo = -INFINITY, hi = INFINITY;   // the clamp in output units (scaled only)
 };
@@ -41,7 +41,6 @@ inline Requant requant_for(const Activation& a, float s_y, int32_t zp_y) {
   Requant r;
   r.scaled = is_clamp(a);
   r.inv_sy = 1.f / s_y;
-  r.zy = static_cast<float>(zp_y);
   r.zp = zp_y;
   if (a.kind == ActKind::Relu) r.lo = 0.f;
   if (a.kind == ActKind::Clip) r.lo = a.alpha * r.inv_sy, r.hi = a.beta * r.inv_sy;

@@ -9,7 +9,6 @@
 // subtracted, padding = 0) stay in cache while every weight row passes over them. Contiguous
 // ranges of chunks go to the backend's threads, each with its own buffers.
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <vector>
 
