@@ -985,6 +985,16 @@ class Exporter {
     finish(o, y, false);
   }
 
+  // ONNX's B is [Wb, Rb] per direction: octet's summed [D, G*H] form becomes [sum, 0].
+  std::string onnx_bias(int b, int64_t D, int64_t GH) {
+    const auto& td = T(b);
+    if (td.shape.back() == 2 * GH) return constant(b);
+    std::vector<float> v(static_cast<size_t>(D * 2 * GH), 0.f);
+    const float* src = reinterpret_cast<const float*>(td.data);
+    for (int64_t d = 0; d < D; ++d) std::copy(src + d * GH, src + (d + 1) * GH, v.begin() + d * 2 * GH);
+    return init_raw(td.name + "_wb_rb", TensorProto::FLOAT, {D, 2 * GH}, v.data(), v.size() * 4);
+  }
+
   void recurrent(const NodeDef& n) {
     const char* op = op_name(n.op);
     int x = in(0), w = in(1), r = in(2), b = in(3), sl = in(4), h0 = in(5), c0 = n.op == OpKind::LSTM ? in(6) : -1;
@@ -1004,7 +1014,7 @@ class Exporter {
         attr_i(c, "to", TensorProto::INT32);
       }
     }
-    std::string bi = b >= 0 ? (T(b).is_constant() ? constant(b) : fin(b, false)) : "", hi = h0 >= 0 ? fin(h0, false) : "", ci = c0 >= 0 ? fin(c0, false) : "";
+    std::string bi = b >= 0 ? (T(b).is_constant() ? onnx_bias(b, D, G * H) : fin(b, false)) : "", hi = h0 >= 0 ? fin(h0, false) : "", ci = c0 >= 0 ? fin(c0, false) : "";
     auto common_attrs = [&](onnx::NodeProto* nd) {
       attr_i(nd, "hidden_size", H);
       attr_s(nd, "direction", dir);

@@ -86,6 +86,22 @@ class Lowerer {
     out.push_back(std::move(n));
   }
 
+  // B = [Wb, Rb] per direction; every gate adds Wb + Rb (except GRU's hidden gate under
+  // linear_before_reset), and the kernels add that sum once, so the file stores it: [D, G*H]
+  // instead of [D, 2*G*H], the same floats the kernels computed, at half the bytes.
+  void sum_rnn_bias(Node& n) {
+    if (n.op == "GRU" && n.attr_int("linear_before_reset", 0) != 0) return;
+    const Constant& b = *g_.constant(n.inputs[3]);
+    if (b.shape.size() != 2 || b.shape[1] % 2 != 0) return;   // left to the shape check
+    const int64_t D = b.shape[0], GH = b.shape[1] / 2;
+    const std::vector<float> v = b.floats();
+    std::vector<float> sum(static_cast<size_t>(D * GH));
+    for (int64_t d = 0; d < D; ++d)
+      for (int64_t i = 0; i < GH; ++i) sum[d * GH + i] = v[d * 2 * GH + i] + v[d * 2 * GH + GH + i];
+    n.inputs[3] = g_.add_constant(n.inputs[3] + "_summed", Constant::of_floats({D, GH}, sum));
+    stats_.add(n.op + " bias Wb + Rb summed");
+  }
+
   // ONNX LSTM/GRU/RNN map one to one (docs/format.md, "Recurrent ops"): weights keep their
   // layout; octet always has Y, so an omitted one gets a name nobody reads.
   void lower_rnn(Node& n, std::vector<Node>& out) {
@@ -106,6 +122,7 @@ class Lowerer {
     }
     while (n.inputs.size() > 3 && n.inputs.back().empty()) n.inputs.pop_back();
     while (n.outputs.size() > 1 && n.outputs.back().empty()) n.outputs.pop_back();
+    if (n.has_input(3)) sum_rnn_bias(n);
     stats_.add(n.op + " kept (ONNX semantics)");
     keep(n, out, a);
   }

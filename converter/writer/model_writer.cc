@@ -72,13 +72,33 @@ void dump(const J& j, std::string& out) {
 using ojson = nlohmann::ordered_json;
 ojson ordered(const nlohmann::json& j) { return ojson::parse(j.dump()); }
 
-ojson quant_json(const QuantInfo& q) {
+// The bytes of a long scale list in the .bin: bf16 (the high half of the float) when that loses
+// nothing, as for dynamic weights (quantize_dynamic.cc rounds their scales to bf16), else f32.
+std::vector<uint8_t> scale_blob(const std::vector<float>& scale, const char** dtype) {
+  bool bf16 = true;
+  for (float v : scale) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    bf16 = bf16 && (u & 0xFFFFu) == 0;
+  }
+  *dtype = bf16 ? "bf16" : "f32";
+  std::vector<uint8_t> out;
+  for (float v : scale) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    for (int b = bf16 ? 2 : 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(u >> (8 * b)));
+  }
+  return out;
+}
+
+// blob: where scale_blob's bytes went in the .bin (dtype, offset, bytes), or null for inline.
+ojson quant_json(const QuantInfo& q, const ojson& blob) {
   ojson j = ojson::object();
   if (q.axis >= 0) {
     j["axis"] = q.axis;
     ojson s = ojson::array();
     for (float v : q.scale) s.push_back(static_cast<double>(v));
-    j["scale"] = s;
+    j["scale"] = blob.is_null() ? s : blob;
     bool all_same = true;
     for (int32_t z : q.zero_point) all_same = all_same && z == q.zero_point[0];
     if (all_same) j["zero_point"] = q.zero_point.empty() ? 0 : q.zero_point[0];
@@ -99,14 +119,27 @@ std::string dump_json_line(const nlohmann::json& j) {
 
 void ModelWriter::serialize(const std::string& bin_name, std::string* json_text, std::vector<uint8_t>* bin) const {
   // .bin: header, then each constant at the next 64-byte boundary, in tensor order.
+  // Long per-channel scale lists follow the constants, each at a 64-byte boundary too.
   bin->assign(format::kHeaderBytes, 0);
-  std::vector<std::pair<uint64_t, uint64_t>> where(tensors_.size(), {0, 0});
-  for (size_t i = 0; i < tensors_.size(); ++i) {
-    if (!tensors_[i].has_data) continue;
+  auto append = [&](const std::vector<uint8_t>& bytes) {
     uint64_t off = (bin->size() + format::kAlignment - 1) / format::kAlignment * format::kAlignment;
     bin->resize(off, 0);
-    bin->insert(bin->end(), tensors_[i].data.begin(), tensors_[i].data.end());
-    where[i] = {off, tensors_[i].data.size()};
+    bin->insert(bin->end(), bytes.begin(), bytes.end());
+    return off;
+  };
+  std::vector<std::pair<uint64_t, uint64_t>> where(tensors_.size(), {0, 0});
+  for (size_t i = 0; i < tensors_.size(); ++i)
+    if (tensors_[i].has_data) where[i] = {append(tensors_[i].data), tensors_[i].data.size()};
+  std::vector<ojson> scale_where(tensors_.size());
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const QuantInfo& q = tensors_[i].quant;
+    if (q.axis < 0 || q.scale.size() <= format::kMaxInlineScales) continue;
+    const char* dtype = nullptr;
+    std::vector<uint8_t> bytes = scale_blob(q.scale, &dtype);
+    ojson& b = scale_where[i];
+    b["dtype"] = dtype;
+    b["offset"] = append(bytes);
+    b["bytes"] = bytes.size();
   }
   bin->resize((bin->size() + format::kAlignment - 1) / format::kAlignment * format::kAlignment, 0);
   format::BinHeader h{};
@@ -143,7 +176,7 @@ void ModelWriter::serialize(const std::string& bin_name, std::string* json_text,
     j["name"] = t.name;
     j["dtype"] = dtype_name(t.dtype);
     j["shape"] = t.shape_known ? ordered(nlohmann::json(t.shape)) : ojson(nullptr);
-    if (!t.quant.empty()) j["quant"] = quant_json(t.quant);
+    if (!t.quant.empty()) j["quant"] = quant_json(t.quant, scale_where[i]);
     if (t.has_data) {
       ojson d = ojson::object();
       d["offset"] = where[i].first;

@@ -89,8 +89,9 @@ class RnnOnednn final : public Kernel {
         dir.qr = PackedU8S8(s8(dir.r), gru0 ? 2 * H_ : GH_, H_, H_);
         if (gru0) dir.qrh = PackedU8S8(s8(dir.rh), H_, H_, H_);
       }
-      const float* wb = b ? b + d * 2 * GH_ : nullptr;
-      const float* rb = wb ? wb + GH_ : nullptr;
+      const bool summed = b && ctx.input(kRnnB).shape.back() == GH_;   // [D, G*H] = Wb + Rb
+      const float* wb = b ? b + d * (summed ? GH_ : 2 * GH_) : nullptr;
+      const float* rb = wb && !summed ? wb + GH_ : nullptr;
       dir.bias_x.resize(GH_), dir.rb_h.assign(H_, 0.f);
       for (int64_t n = 0; n < GH_; ++n) {
         const bool gru_h_lbr = G_ == 3 && n >= 2 * H_ && p_.linear_before_reset;

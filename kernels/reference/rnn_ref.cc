@@ -115,8 +115,9 @@ void RnnKernel::run(const KernelArgs& a) {
   float* rh = sized(rh_, B * H);
   for (int64_t d = 0; d < D; ++d) {
     const bool rev = p_.reverse || d == 1;
-    const float* wb = Bt ? Bt->as<float>() + d * 2 * GH : nullptr;
-    const float* rb = wb ? wb + GH : nullptr;
+    const bool summed = Bt && Bt->elements() == D * GH;   // [D, G*H] = Wb + Rb (docs/format.md)
+    const float* wb = Bt ? Bt->as<float>() + d * (summed ? GH : 2 * GH) : nullptr;
+    const float* rb = wb && !summed ? wb + GH : nullptr;
     auto bias = [&](int64_t n, bool with_rb) { return (wb ? wb[n] : 0.f) + (with_rb && rb ? rb[n] : 0.f); };
     for (int64_t b = 0; b < B; ++b)
       for (int64_t j = 0; j < H; ++j) {

@@ -268,8 +268,12 @@ TEST_CASE("format name and version") {
     d["format_version"] = {2, 0};
     CHECK_ERROR(load_error(d, v.bin), "format version 2.0", "not supported");
   }
-  SUBCASE("a newer minor version of our major is accepted") {
-    d["format_version"] = {1, 7};
+  SUBCASE("a newer minor version is refused by name") {
+    d["format_version"] = {1, format::kFormatMinor + 1};
+    CHECK_ERROR(load_error(d, v.bin), "format version 1." + std::to_string(format::kFormatMinor + 1), "newer", "update octet");
+  }
+  SUBCASE("older minor versions are read") {
+    d["format_version"] = {1, 0};
     CHECK(load_error(d, v.bin).empty());
   }
   SUBCASE("version not [major, minor]") {
@@ -412,6 +416,107 @@ TEST_CASE("quantization parameters") {
   SUBCASE("per-tensor quant with several scales") {
     y["quant"]["scale"] = {0.1, 0.2};
     CHECK_ERROR(load_error(d, v.bin), "'y'", "per-tensor");
+  }
+}
+
+namespace {
+// x (u8) -> Conv with 20 output channels -> y (u8) -> z (f32): 20 > kMaxInlineScales, so the
+// writer puts the weight scales in the .bin, as bf16 when every value is a bf16, else as f32.
+struct BlobScaleModel {
+  std::string json_text;
+  std::vector<uint8_t> bin;
+  explicit BlobScaleModel(bool bf16) {
+    static_assert(format::kMaxInlineScales < 20);
+    std::vector<float> scales;
+    std::vector<int8_t> w;
+    for (int o = 0; o < 20; ++o) {
+      scales.push_back(bf16 ? 0.0078125f * static_cast<float>(o + 1) : 0.01f + 0.0013f * static_cast<float>(o));
+      w.push_back(static_cast<int8_t>(o * 5 - 50)), w.push_back(static_cast<int8_t>(60 - o * 3));
+    }
+    GraphBuilder g;
+    g.input("x", DataType::u8, {1, 2, 2, 2}, per_tensor(0.1f, 128));
+    g.constant("w", Buffer::of<int8_t>(DataType::s8, {20, 1, 1, 2}, w), per_channel(scales));
+    g.tensor("y", DataType::u8, {1, 2, 2, 20}, per_tensor(0.05f, 100));
+    g.tensor("z", DataType::f32, {1, 2, 2, 20});
+    g.output("z");
+    g.node("Conv", {"x", "w"}, {"y"}, json::object(), "int8_static", nullptr, "conv");
+    g.node("DequantizeLinear", {"y"}, {"z"}, json::object(), "float", nullptr, "deq");
+    g.serialize(&json_text, &bin);
+    scale_list = scales;
+  }
+  std::vector<float> scale_list;
+  json doc() const { return json::parse(json_text); }
+  // The same model with the scales written out in the JSON (format 1.0's only form).
+  json inline_doc() const {
+    json d = doc();
+    tensor_of(d, "w")["quant"]["scale"] = scale_list;
+    return d;
+  }
+};
+
+std::vector<float> run_blob_model(const json& doc, const std::vector<uint8_t>& bin) {
+  TempDir dir;
+  auto m = Model::load(write_model(dir, doc.dump(), bin));
+  std::vector<uint8_t> x{0, 17, 64, 128, 129, 200, 250, 255};
+  Session s(m, {1, "reference"});
+  s.set_input("x", TensorView::of(x.data(), {1, 2, 2, 2}));
+  s.run();
+  const float* z = static_cast<const float*>(s.output("z").data);
+  return std::vector<float>(z, z + 80);
+}
+}  // namespace
+
+TEST_CASE("per-channel scales stored in the .bin") {
+  for (bool bf16 : {false, true}) {
+    CAPTURE(bf16);
+    const BlobScaleModel v(bf16);
+    json d = v.doc();
+    json& sc = tensor_of(d, "w")["quant"]["scale"];
+    REQUIRE(sc.is_object());
+    CHECK(sc["dtype"] == (bf16 ? "bf16" : "f32"));
+    CHECK(sc["bytes"] == 20 * (bf16 ? 2 : 4));
+    CHECK(run_blob_model(d, v.bin) == run_blob_model(v.inline_doc(), v.bin));
+    const uint64_t off = sc["offset"].get<uint64_t>();
+    SUBCASE("unknown dtype") {
+      sc["dtype"] = "f16";
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "scale dtype 'f16'");
+    }
+    SUBCASE("one value short of the channel count") {
+      sc["bytes"] = sc["bytes"].get<uint64_t>() - (bf16 ? 2 : 4);
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "19 scales for 20 channels");
+    }
+    SUBCASE("not a whole number of values") {
+      sc["bytes"] = sc["bytes"].get<uint64_t>() - 1;
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "not a whole number");
+    }
+    SUBCASE("past the end of the file") {
+      sc["offset"] = v.bin.size() - 8;
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "outside the weights file");
+    }
+    SUBCASE("offset near 2^64") {
+      sc["offset"] = ~uint64_t(0) - 4;
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "outside the weights file");
+    }
+    SUBCASE("inside the header") {
+      sc["offset"] = 0;
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "outside the weights file");
+    }
+    SUBCASE("without a per-channel axis") {
+      tensor_of(d, "w")["quant"].erase("axis");
+      CHECK_ERROR(load_error(d, v.bin), "'w'", "needs 'axis'");
+    }
+    SUBCASE("NaN, zero, negative or infinite values") for (const char* what : {"NaN", "zero", "negative", "infinite"}) {
+      CAPTURE(what);
+      std::vector<uint8_t> bin = v.bin;
+      const float bad = what[0] == 'N' ? std::nanf("") : what[0] == 'z' ? 0.f : what[0] == 'n' ? -0.5f : INFINITY;
+      uint32_t u;
+      std::memcpy(&u, &bad, 4);
+      const size_t at = off + 3 * (bf16 ? 2 : 4);
+      if (bf16) bin[at] = static_cast<uint8_t>(u >> 16), bin[at + 1] = static_cast<uint8_t>(u >> 24);
+      else std::memcpy(&bin[at], &u, 4);
+      CHECK_ERROR(load_error(d.dump(), bin, true, false), "'w'", "scale #3");
+      CHECK_ERROR(load_error(d.dump(), bin), "checksum");   // and the checksum catches it first
+    }
   }
 }
 

@@ -2,13 +2,18 @@
 // The format itself is described in docs/format.md.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace octet::format {
 
 inline constexpr const char* kFormatName = "octet";
 inline constexpr int kFormatMajor = 1;   // readers refuse other majors
-inline constexpr int kFormatMinor = 0;   // readers accept any minor of their major
+inline constexpr int kFormatMinor = 1;   // readers refuse a newer minor (1.1: scale lists in the .bin)
+
+// Per-channel scale lists longer than this are stored in the .bin (f32, or bf16 when every
+// value is exactly a bf16), not written out in the JSON.
+inline constexpr size_t kMaxInlineScales = 16;
 
 // The .bin starts with this 64-byte header; blobs follow at 64-byte aligned file offsets.
 inline constexpr char kBinMagic[8] = {'O', 'C', 'T', 'E', 'T', 'B', 'I', 'N'};

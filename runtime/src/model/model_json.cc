@@ -3,6 +3,7 @@
 // every node (op, arity, references, topological order, attributes, dtypes) and the shapes.
 // Each failure is one octet::Error whose message names the file and the item.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -53,7 +54,26 @@ void qrange(DataType t, int64_t* lo, int64_t* hi) {
   }
 }
 
-QuantInfo parse_quant(const Ctx& c, const json& q, const TensorDef& t, const std::string& where) {
+// A long scale list stored in the .bin: {"dtype": "f32" or "bf16", "offset": O, "bytes": B}.
+void read_scale_blob(const Ctx& c, const json& b, const WeightsFile& wf, const std::string& where, std::vector<float>* out) {
+  const std::string dtype = get_string(c, b, "dtype", where + " scale");
+  if (dtype != "f32" && dtype != "bf16") c.fail(where + ": scale dtype '" + dtype + "' must be f32 or bf16");
+  const uint64_t size = dtype == "f32" ? 4 : 2;
+  const uint64_t off = get_u64(c, b, "offset", where + " scale"), len = get_u64(c, b, "bytes", where + " scale");
+  if (len % size != 0) c.fail(where + ": scale list of " + std::to_string(len) + " bytes is not a whole number of " + dtype + " values");
+  if (off < format::kHeaderBytes || off > wf.size() || len > wf.size() - off)
+    c.fail(where + ": scale list [" + std::to_string(off) + ", +" + std::to_string(len) + ") lies outside the weights file (" + std::to_string(wf.size()) + " bytes)");
+  const uint8_t* p = wf.data() + off;
+  for (uint64_t i = 0; i < len / size; ++i, p += size) {
+    uint32_t u = 0;
+    for (uint64_t k = 0; k < size; ++k) u |= static_cast<uint32_t>(p[k]) << (8 * (k + 4 - size));
+    float v;
+    std::memcpy(&v, &u, 4);
+    out->push_back(v);
+  }
+}
+
+QuantInfo parse_quant(const Ctx& c, const json& q, const TensorDef& t, const WeightsFile& wf, const std::string& where) {
   QuantInfo out;
   if (!q.is_object()) c.fail(where + ": 'quant' must be an object");
   const json& sc = member(c, q, "scale", where + " quant");
@@ -64,15 +84,24 @@ QuantInfo parse_quant(const Ctx& c, const json& q, const TensorDef& t, const std
     out.axis = q.at("axis").get<int>();
   }
   auto read_scales = [&](const json& v) {
-    if (!v.is_number()) c.fail(where + ": scale must be a number");
+    if (!v.is_number()) c.fail(where + ": scale must be a number (or, per channel, a list or a {dtype, offset, bytes} in the .bin)");
     double d = v.get<double>();
     if (!std::isfinite(d) || !(d > 0) || d > std::numeric_limits<float>::max())
       c.fail(where + ": scale " + v.dump() + " is not a positive finite number");
     out.scale.push_back(static_cast<float>(d));
     if (!(out.scale.back() > 0)) c.fail(where + ": scale " + v.dump() + " underflows to zero in float");
   };
-  if (sc.is_array()) for (const auto& v : sc) read_scales(v);
-  else read_scales(sc);
+  if (sc.is_array()) {
+    for (const auto& v : sc) read_scales(v);
+  } else if (sc.is_object()) {
+    if (!q.contains("axis")) c.fail(where + ": a scale list in the .bin needs 'axis'");
+    read_scale_blob(c, sc, wf, where, &out.scale);
+    for (size_t i = 0; i < out.scale.size(); ++i)
+      if (!std::isfinite(out.scale[i]) || !(out.scale[i] > 0))
+        c.fail(where + ": scale #" + std::to_string(i) + " in the .bin (" + std::to_string(out.scale[i]) + ") is not a positive finite number");
+  } else {
+    read_scales(sc);
+  }
   int64_t lo, hi;
   qrange(t.dtype, &lo, &hi);
   auto read_zp = [&](const json& v) {
@@ -177,7 +206,7 @@ void parse_tensors(const Ctx& c, const json& root, ModelData& m) {
         c.fail(where + ": dimension " + d.dump() + " must be a non-negative integer or a name");
       }
     }
-    if (tj.contains("quant") && !tj.at("quant").is_null()) t.quant = parse_quant(c, tj.at("quant"), t, where);
+    if (tj.contains("quant") && !tj.at("quant").is_null()) t.quant = parse_quant(c, tj.at("quant"), t, *m.weights, where);
     if ((t.dtype == DataType::u8 || t.dtype == DataType::s8) && t.quant.empty())
       c.fail(where + ": 8-bit tensors need quantization parameters ('quant')");
     if (tj.contains("data")) {
@@ -354,9 +383,12 @@ std::unique_ptr<ModelData> parse_model(const std::string& text, const std::strin
   const json& ver = member(c, root, "format_version", "model");
   if (!ver.is_array() || ver.size() != 2 || !ver[0].is_number_integer() || !ver[1].is_number_integer())
     c.fail("'format_version' must be [major, minor]");
+  const std::string version = std::to_string(ver[0].get<int>()) + "." + std::to_string(ver[1].get<int>());
   if (ver[0].get<int>() != format::kFormatMajor)
-    c.fail("format version " + std::to_string(ver[0].get<int>()) + "." + std::to_string(ver[1].get<int>()) +
-           " is not supported (this runtime reads " + std::to_string(format::kFormatMajor) + ".x)");
+    c.fail("format version " + version + " is not supported (this runtime reads " + std::to_string(format::kFormatMajor) + ".x)");
+  if (ver[1].get<int>() > format::kFormatMinor)
+    c.fail("format version " + version + " is newer than this runtime (it reads " + std::to_string(format::kFormatMajor) +
+           ".0 to " + std::to_string(format::kFormatMajor) + "." + std::to_string(format::kFormatMinor) + "): update octet");
 
   auto m = std::make_unique<ModelData>();
   m->path = label;

@@ -124,8 +124,12 @@ void infer_rnn(InferCtx& c) {
   };
   check_w(w, I, "W");
   check_w(r, H, "R");
-  if (c.has_input(kRnnB) && c.input(kRnnB) != Shape{D, 2 * GH})
-    c.fail("B has shape " + shape_str(c.input(kRnnB)) + ", expected " + shape_str({D, 2 * GH}));
+  // B is ONNX's [Wb, Rb] per direction, or their sum [D, G*H] as the converter writes it (not
+  // for GRU with linear_before_reset, whose hidden gate adds Rb inside the reset product).
+  const bool summed_ok = !(p.gates == 3 && p.linear_before_reset);
+  if (c.has_input(kRnnB) && c.input(kRnnB) != Shape{D, 2 * GH} && !(summed_ok && c.input(kRnnB) == Shape{D, GH}))
+    c.fail("B has shape " + shape_str(c.input(kRnnB)) + ", expected " + shape_str({D, 2 * GH}) +
+           (summed_ok ? " (or the summed " + shape_str({D, GH}) + ")" : std::string()));
   if (c.has_input(kRnnSeqLens) && c.input(kRnnSeqLens) != Shape{B})
     c.fail("sequence_lens has shape " + shape_str(c.input(kRnnSeqLens)) + ", expected [" + std::to_string(B) + "]");
   const Shape state = p.layout == 0 ? Shape{D, B, H} : Shape{B, D, H};
