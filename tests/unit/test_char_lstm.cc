@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -191,6 +192,12 @@ TEST_CASE("char_lstm: int8 perplexity within 1% of float; float matches PyTorch 
   CHECK(count(int8_model, "LSTM", "int8_dynamic") == 1);
   CHECK(count(int8_model, "FullyConnected", "int8_dynamic") == 1);
   CHECK(count(int8_model, "Gather", "int8_static") == 1);   // the embedding table stored in 8 bits
+  // The issue's size bar: at most 0.27x the float ONNX, JSON and .bin together (per-row scales
+  // in bf16 in the .bin and the summed LSTM bias are what bring this small model under it).
+  const auto bytes = [&](const std::string& f) { return static_cast<double>(std::filesystem::file_size(f)); };
+  const double ratio = (bytes(dir.file("char_int8.json")) + bytes(dir.file("char_int8.bin"))) / bytes(kCharLstm + "/model.onnx");
+  MESSAGE("int8 files / float ONNX: " << ratio);
+  CHECK(ratio <= 0.27);
 
   const double fp = perplexity(run(float_model, "auto", {{"tokens", input}}).at("logits"), windows);
   const double q = perplexity(run(int8_model, "auto", {{"tokens", input}}).at("logits"), windows);
