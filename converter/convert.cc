@@ -47,6 +47,8 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     throw Error("--dynamic must be auto, all or none (got '" + o.dynamic + "')");
   if (o.attention_matmul != "float" && o.attention_matmul != "int8")
     throw Error("--attention-matmul must be float or int8 (got '" + o.attention_matmul + "')");
+  if (o.dynamic_input != "per-tensor" && o.dynamic_input != "per-row")
+    throw Error("--dynamic-input must be per-tensor or per-row (got '" + o.dynamic_input + "')");
   if (o.weight_bits != 7 && o.weight_bits != 8) throw Error("--weight-bits must be 7 or 8 (got " + std::to_string(o.weight_bits) + ")");
   if (o.precision == "int8" && o.calib_dir.empty())
     throw Error("int8 conversion needs calibration data: --calib DIR (or --precision float)");
@@ -73,7 +75,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     co.full_range.insert(g.outputs.begin(), g.outputs.end());
     CalibrationResult cal = calibrate(float_model, data, co);
     report.calib_seconds = cal.seconds;
-    QuantizeOptions qo{o.float_ops, o.float_nodes, o.weight_bits};
+    QuantizeOptions qo{o.float_ops, o.float_nodes, o.weight_bits, o.dynamic_input == "per-row"};
     // Dynamic FullyConnected nodes are kept out of the static plan (float there), then converted.
     std::string why;
     const std::set<std::string> dyn_fc = plan_dynamic_fc(g, o.dynamic, &why);
@@ -86,7 +88,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     if (o.attention_matmul == "int8") quantize_attention_matmul(g, qo, stats);
     conversion["dynamic"] = o.dynamic;
     conversion["attention_matmul"] = o.attention_matmul;
-    if (!dyn_fc.empty()) conversion["dynamic_fully_connected"] = why;
+    if (!dyn_fc.empty()) conversion["dynamic_fully_connected"] = why, conversion["dynamic_input"] = o.dynamic_input;
     conversion["weight_bits"] = o.weight_bits;
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
     if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;

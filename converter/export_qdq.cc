@@ -20,6 +20,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "model/model_data.h"
+#include "ops/params.h"
 #include "octet/octet.h"
 
 namespace octet::conv {
@@ -653,6 +654,9 @@ class Exporter {
     bool x_nchw_ok = xv.nchw && rank == 4;   // flattened order matters: use octet's layout
     (void)x_nchw_ok;
     if (cur_->precision == Precision::Int8Dynamic) {
+      if (fc_input_per_row(n))
+        note("dynamic FullyConnected nodes quantize their input per row in octet (--dynamic-input per-row) but per "
+             "tensor in the export: ONNX's DynamicQuantizeLinear has one scale per tensor");
       std::string o = dynamic_matmul(fin(x, false), w, T(y).name);
       if (b >= 0) o = op1("Add", {o, b >= 0 && T(b).dtype == DataType::f32 ? constant(b) : weight(b, constant(b))}, T(y).name + "_bias");
       o = act(o, n.activation, y);

@@ -127,7 +127,9 @@ void quantize_dynamic_fc(Graph& g, const std::set<std::string>& names, const Qua
     if (user_float) continue;
     n.inputs[1] = quantize_rows(g, n.inputs[1], qmax);
     n.precision = "int8_dynamic";
-    stats.add("FullyConnected -> int8_dynamic (s8 per output row)");
+    if (opts.dynamic_input_per_row) n.attrs["input_quant"] = "per_row";
+    stats.add(std::string("FullyConnected -> int8_dynamic (s8 per output row, input per ") +
+              (opts.dynamic_input_per_row ? "row)" : "tensor)"));
   }
   g.remove_dead();
 }

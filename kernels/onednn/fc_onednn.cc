@@ -13,6 +13,7 @@
 #include "onednn/rnn_math.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "quant/activation.h"
 #include "quant/dynamic_quant.h"
 #include "reference/q8.h"
@@ -200,17 +201,18 @@ class FcStaticSmallM final : public Kernel {
   std::vector<uint8_t> xf_;
 };
 
-// int8_dynamic FullyConnected (docs/format.md; reference: gemm_ref.cc): X quantized per tensor
-// to u8 at run time, u8 x s8 -> s32 on octet's packed AVX2 kernel (weights packed once here),
-// then y = float(acc - zp_x sum(w)) * (s_x s_w[n]) + b[n] and the fused activation, in the
-// reference's order. The s32 products are written into Y's own memory and converted in place.
+// int8_dynamic FullyConnected (docs/format.md; reference: gemm_ref.cc): X quantized to u8 at run
+// time, per tensor or per row (input_quant), u8 x s8 -> s32 on octet's packed kernel (weights
+// packed once here) or oneDNN's GEMM, then y = float(acc - zp_x[r] sum(w)) * (s_x[r] s_w[n]) +
+// b[n] and the fused activation, in the reference's order. The s32 products are written into
+// Y's own memory and converted in place.
 class FcDynamic final : public Kernel {
  public:
-  explicit FcDynamic(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads) {
+  explicit FcDynamic(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads), per_row_(fc_input_per_row(ctx.node)) {
     const TensorDef& w = ctx.input(1);
     N_ = w.shape[0], K_ = w.shape[1];
     packed_ = PackedU8S8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);
-    sw_.resize(N_), scale_.resize(N_);
+    sw_.resize(N_);
     for (int64_t n = 0; n < N_; ++n) sw_[n] = w.quant.axis < 0 ? w.quant.scale[0] : w.quant.scale[n];
     bias_.assign(N_, 0.f);
     if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const float*>(ctx.input(2).data), N_, bias_.begin());
@@ -222,23 +224,29 @@ class FcDynamic final : public Kernel {
     const int64_t rows = x.elements() / std::max<int64_t>(K_, 1), n = rows * K_;
     if (rows == 0) return;
     if (xq_.size() < static_cast<size_t>(n + 4)) xq_.resize(static_cast<size_t>(n + 4));
-    const q::Params p = dynamic_params_u8_avx2(x.as<float>(), static_cast<size_t>(n));
-    quantize_u8_avx2(x.as<float>(), static_cast<size_t>(n), p, xq_.data());
+    const float* xf = x.as<float>();
+    params_.resize(static_cast<size_t>(rows));
+    if (per_row_)
+      for (int64_t r = 0; r < rows; ++r) params_[r] = dynamic_params_u8_avx2(xf + r * K_, static_cast<size_t>(K_));
+    else
+      std::fill(params_.begin(), params_.end(), dynamic_params_u8_avx2(xf, static_cast<size_t>(n)));
+    if (per_row_)
+      for (int64_t r = 0; r < rows; ++r) quantize_u8_avx2(xf + r * K_, static_cast<size_t>(K_), params_[r], xq_.data() + r * K_);
+    else
+      quantize_u8_avx2(xf, static_cast<size_t>(n), params_[0], xq_.data());
     int32_t* acc = reinterpret_cast<int32_t*>(y.data);
-    for (int64_t n = 0; n < N_; ++n) scale_[n] = p.scale * sw_[n];
     large_ = large_gemm_ && rows >= kLargeRows;
     if (large_) {
-      // oneDNN's GEMM subtracts the zero point itself: C = (X - zp_x) W^T, exact in int32.
+      // Raw u8 x s8 products (zero point 0 here: the epilogue subtracts each row's, exactly).
       ThreadScope ts(threads_);
       const int32_t co = 0;
-      if (dnnl_gemm_u8s8s32('N', 'T', 'F', rows, N_, K_, 1.f, xq_.data(), K_, static_cast<uint8_t>(p.zero_point),
-                            a.in[1]->as<int8_t>(), K_, 0, 0.f, acc, N_, &co) != dnnl_success)
+      if (dnnl_gemm_u8s8s32('N', 'T', 'F', rows, N_, K_, 1.f, xq_.data(), K_, 0, a.in[1]->as<int8_t>(), K_, 0, 0.f, acc, N_,
+                            &co) != dnnl_success)
         node_error(node_, "dnnl_gemm_u8s8s32 failed");
-      epilogue(acc, rows, 0);
-      return;
+    } else {
+      packed_.gemm(xq_.data(), rows, K_, acc, N_, threads_);
     }
-    packed_.gemm(xq_.data(), rows, K_, acc, N_, threads_);
-    epilogue(acc, rows, p.zero_point);
+    epilogue(acc, rows);
   }
 
   std::string impl() const override {
@@ -246,7 +254,7 @@ class FcDynamic final : public Kernel {
   }
 
  private:
-  __attribute__((target("avx2,fma"))) void epilogue(int32_t* acc, int64_t rows, int32_t zp) {
+  __attribute__((target("avx2,fma"))) void epilogue(int32_t* acc, int64_t rows) {
     const std::vector<int32_t>& sums = packed_.row_sums();
     float* y = reinterpret_cast<float*>(acc);
     const bool gelu = node_.activation.kind == ActKind::Gelu, act = node_.activation.kind != ActKind::None;
@@ -256,14 +264,17 @@ class FcDynamic final : public Kernel {
       int32_t* ar = acc + r * N_;
       float* yr = y + r * N_;
       int64_t n = 0;
+      const int32_t zp = params_[r].zero_point;
+      const float sx = params_[r].scale;
       const __m256i vz = _mm256_set1_epi32(zp);
+      const __m256 vsx = _mm256_set1_ps(sx);
       for (; n + 8 <= N_; n += 8) {
         const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums.data() + n));
         const __m256i v = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + n)), _mm256_mullo_epi32(vz, s));
-        const __m256 real = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_loadu_ps(scale_.data() + n));
+        const __m256 real = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(vsx, _mm256_loadu_ps(sw_.data() + n)));
         _mm256_storeu_ps(yr + n, _mm256_add_ps(real, _mm256_loadu_ps(bias_.data() + n)));
       }
-      for (; n < N_; ++n) yr[n] = static_cast<float>(ar[n] - zp * sums[n]) * scale_[n] + bias_[n];
+      for (; n < N_; ++n) yr[n] = static_cast<float>(ar[n] - zp * sums[n]) * (sx * sw_[n]) + bias_[n];
       if (gelu) {
         for (n = 0; n + 8 <= N_; n += 8) _mm256_storeu_ps(yr + n, rnnmath::gelu8(_mm256_loadu_ps(yr + n)));
         for (; n < N_; ++n) yr[n] = gelu_erf(yr[n]);
@@ -282,8 +293,10 @@ class FcDynamic final : public Kernel {
   int threads_;
   int64_t N_ = 0, K_ = 0;
   PackedU8S8 packed_;
+  bool per_row_;
   bool large_gemm_ = isa_has_vnni(), large_ = false;
-  std::vector<float> sw_, bias_, scale_;
+  std::vector<float> sw_, bias_;
+  std::vector<q::Params> params_;   // per row of X (all equal when per tensor)
   std::vector<uint8_t> xq_;
 };
 

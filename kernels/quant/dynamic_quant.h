@@ -24,6 +24,11 @@ inline Params dynamic_params_u8(const float* x, size_t n) {
   return choose_params<uint8_t>(lo, hi);
 }
 
+// Per row (per token): rows of `cols` values, each with its own params.
+inline void dynamic_params_u8_rows(const float* x, size_t rows, size_t cols, Params* out) {
+  for (size_t r = 0; r < rows; ++r) out[r] = dynamic_params_u8(x + r * cols, cols);
+}
+
 inline void quantize_u8(const float* x, size_t n, Params p, uint8_t* out) {
   const float inv = 1.f / p.scale;
   for (size_t i = 0; i < n; ++i) out[i] = quantize<uint8_t>(x[i], inv, p.zero_point);

@@ -2,8 +2,8 @@
 // activations, batch dims broadcast). Quantized forms:
 //
 //   FullyConnected static:  acc = sum (x - zp_x) w + bias;  y = requantize(acc) (quant/requant.h)
-//   FullyConnected dynamic: x quantized per tensor at run time to u8 (dynamic_quant.h), then
-//                           real = acc s_x s_w[n] + bias_f32, output float
+//   FullyConnected dynamic: x quantized per tensor (or per row: input_quant) at run time to u8
+//                           (dynamic_quant.h), then real = acc s_x s_w[n] + bias_f32, output float
 //   MatMul static:          acc = sum (a - zp_a)(b - zp_b);  y = requantize(acc), with s_a s_b for s_x s_w
 //   MatMul dynamic:         A quantized per tensor at run time to u8 (as FullyConnected's x), B to
 //                           s8 symmetric per tensor (dynamic_scale_s8); real = acc s_a s_b, output float
@@ -26,7 +26,25 @@ struct Operand {
   std::vector<int32_t> i;
   const float* f = nullptr;
   float scale = 1.f;
+  std::vector<float> row_scale;   // per-row dynamic quantization: one scale per row
+  float scale_of_row(int64_t r) const { return row_scale.empty() ? scale : row_scale[static_cast<size_t>(r)]; }
 };
+
+// Dynamic u8, one scale and zero point per row of `cols` values.
+Operand load_rows(const Tensor& t, int64_t cols) {
+  Operand o;
+  const int64_t rows = cols > 0 ? t.elements() / cols : 0;
+  std::vector<q::Params> ps(static_cast<size_t>(rows));
+  q::dynamic_params_u8_rows(t.as<float>(), rows, cols, ps.data());
+  std::vector<uint8_t> tmp(static_cast<size_t>(cols));
+  o.i.resize(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    q::quantize_u8(t.as<float>() + r * cols, cols, ps[r], tmp.data());
+    for (int64_t k = 0; k < cols; ++k) o.i[r * cols + k] = tmp[k] - ps[r].zero_point;
+    o.row_scale.push_back(ps[r].scale);
+  }
+  return o;
+}
 Operand load_operand(const Tensor& t, Precision p, bool symmetric = false) {
   Operand o;
   const int64_t n = t.elements();
@@ -62,7 +80,7 @@ class FullyConnectedRef final : public Kernel {
     Tensor& y = *a.out[0];
     const int64_t N = w.shape[0], K = w.shape[1], rows = x.elements() / K;
     const Precision p = node_.precision;
-    Operand xo = load_operand(x, p);
+    Operand xo = p == Precision::Int8Dynamic && fc_input_per_row(node_) ? load_rows(x, K) : load_operand(x, p);
     const QuantInfo& wq = w.quant();
     const q::Requant rq = p == Precision::Int8Static ? q::requant_for(node_.activation, y.scale(), y.zero_point()) : q::Requant{};
 #pragma omp parallel for
@@ -82,7 +100,7 @@ class FullyConnectedRef final : public Kernel {
                           false, 0.f, 0.f, node_.activation, rq);
             continue;
           }
-          real = static_cast<float>(acc) * (xo.scale * sw) + (b ? b->as<float>()[n] : 0.f);
+          real = static_cast<float>(acc) * (xo.scale_of_row(r) * sw) + (b ? b->as<float>()[n] : 0.f);
         }
         y.as<float>()[r * N + n] = apply_activation(node_.activation, real);
       }

@@ -64,6 +64,11 @@ Command add_convert(CLI::App& app) {
                   "attention's activation x activation MatMuls (Q x K^T, scores x V): float, or int8 with both operands "
                   "quantized at run time. float is the default: exact, and as fast on x86 without VNNI")
       ->check(CLI::IsMember({"float", "int8"}))->capture_default_str();
+  cmd->add_option("--dynamic-input", o->dynamic_input,
+                  "how dynamic FullyConnected nodes quantize their input at run time: per-tensor (one scale and zero "
+                  "point), or per-row (one per row, i.e. per token: more accurate for transformers at about the same "
+                  "speed; the 4-layer encoder's cosine vs float goes from 0.99991 to 0.99994)")
+      ->check(CLI::IsMember({"per-tensor", "per-row"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no summary");
   return [=]() {
     if (!conv::parse_calib_method(*method, &o->calib.method)) throw Error("unknown --calib-method " + *method);

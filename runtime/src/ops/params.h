@@ -10,6 +10,10 @@
 
 namespace octet {
 
+// int8_dynamic FullyConnected: attribute `input_quant`, "per_tensor" (default) or "per_row": X
+// quantized with one scale and zero point for the whole tensor, or one per row (per token).
+bool fc_input_per_row(const NodeDef& node);
+
 // Conv / ConvTranspose. Spatial layout NHWC; pads are [top, left, bottom, right] (ONNX order).
 struct ConvParams {
   int64_t stride_h = 1, stride_w = 1;

@@ -81,7 +81,11 @@ void infer_conv(InferCtx& c) {
   c.out = {y};
 }
 
-void validate_fc(const NodeDef& n, const detail::ModelData& m) { validate_weighted(n, m); }
+void validate_fc(const NodeDef& n, const detail::ModelData& m) {
+  validate_weighted(n, m);
+  if (fc_input_per_row(n) && n.precision != Precision::Int8Dynamic)
+    n.attrs.fail("input_quant", "per_row applies to int8_dynamic nodes only");
+}
 
 void infer_fc(InferCtx& c) {
   const Shape& x = c.input(0);
