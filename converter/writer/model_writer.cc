@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "model/weights_file.h"
 #include "octet/format.h"
@@ -226,6 +227,11 @@ std::string ModelWriter::save(const std::string& json_path) const {
   std::string text;
   std::vector<uint8_t> bin;
   serialize(bin_name, &text, &bin);
+  // -o out/model.json into a directory that does not exist yet: make it, as `octet run -o` does.
+  const std::filesystem::path dir = std::filesystem::path(json_path).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::exists(dir, ec) && !std::filesystem::create_directories(dir, ec))
+    throw Error(dir.string() + ": cannot create the output directory: " + ec.message());
   // The .bin first: a JSON on disk always names a complete .bin.
   write_file_atomic(bin_path, bin.data(), bin.size());
   write_file_atomic(json_path, text.data(), text.size());
