@@ -26,6 +26,14 @@ std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx, ParallelFor pa
 Support conv_int8_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx, ParallelFor parallel);
 
+// QuantizeLinear f32 -> u8/s8, per tensor (quantize_simd.cc).
+Support quantize_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx, ParallelFor parallel);
+
+// GlobalAveragePool, int8 (global_pool_simd.cc): exact integer sums, the reference's rounding.
+Support global_avg_pool_q8_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_global_avg_pool_q8(const KernelContext& ctx);
+
 // LSTM, GRU, RNN, int8_dynamic: the reference kernel with exact GEMM products (rnn_simd.cc).
 Support rnn_dynamic_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_rnn_dynamic(const KernelContext& ctx, ParallelFor parallel);

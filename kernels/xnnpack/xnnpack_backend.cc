@@ -28,7 +28,10 @@ class XnnpackBackend final : public Backend {
     switch (n.op) {
       case OpKind::Conv: case OpKind::ConvTranspose: return conv_supports(ctx);
       case OpKind::FullyConnected: return fc_supports(ctx);
-      case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return pool_supports(ctx);
+      case OpKind::MaxPool: case OpKind::AveragePool: return pool_supports(ctx);
+      case OpKind::GlobalAveragePool:   // int8: XNNPACK's fixed-point mean is not exact (pool_supports)
+        return ctx.input(0).dtype == DataType::f32 ? pool_supports(ctx) : simd::global_avg_pool_q8_supports(ctx);
+      case OpKind::QuantizeLinear: return simd::quantize_supports(ctx);
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Pow: case OpKind::Max:
       case OpKind::Min:
         return binary_supports(ctx);
@@ -50,7 +53,10 @@ class XnnpackBackend final : public Backend {
       case OpKind::FullyConnected:
         if (ctx.node.precision == Precision::Int8Dynamic) return simd::make_fc_dynamic(ctx, parallel_for(pool_));
         return make_fc(ctx, pool_);
-      case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return make_pool(ctx, pool_);
+      case OpKind::MaxPool: case OpKind::AveragePool: return make_pool(ctx, pool_);
+      case OpKind::GlobalAveragePool:
+        return ctx.input(0).dtype == DataType::f32 ? make_pool(ctx, pool_) : simd::make_global_avg_pool_q8(ctx);
+      case OpKind::QuantizeLinear: return simd::make_quantize(ctx, parallel_for(pool_));
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: return make_binary(ctx, pool_);
       case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid: case OpKind::HardSwish:
       case OpKind::Abs: case OpKind::Neg: case OpKind::Sqrt:

@@ -355,9 +355,15 @@ TEST_CASE("converter refuses bad input and leaves no output behind") {
     o.calib_dir = in_dir.file("calib_corrupt");
     expect_failure(o, {"broken.npy"});
   }
-  SUBCASE("output path in a nonexistent directory") {
-    auto o = options("tiny_resnet", "float", out_dir.file("no/such/dir/m.json"));
-    expect_failure(o, {"no/such/dir"});
+  SUBCASE("output directory that cannot be made (a file is in the way)") {
+    std::ofstream(in_dir.file("plain")) << "x";
+    auto o = options("tiny_resnet", "float", in_dir.file("plain/sub/m.json"));
+    expect_failure(o, {"plain/sub", "cannot create the output directory"});
+  }
+  SUBCASE("a nonexistent output directory is made") {
+    auto o = options("tiny_resnet", "float", in_dir.file("new/dir/m.json"));
+    convert(o);
+    CHECK(Model::load(in_dir.file("new/dir/m.json")));
   }
   SUBCASE("unknown precision") {
     auto o = options("tiny_resnet", "float", out);

@@ -735,7 +735,8 @@ TEST_CASE("pooling: max (padding, dilation, ceil), average, global; u8, s8, f32"
   add([](PoolCase& c) { c.t = DataType::f32, c.op = "AveragePool", c.KH = c.KW = 5, c.sh = c.sw = 1, c.pt = c.pl = c.pb = c.pr = 2, c.ceil = true; });
   add([](PoolCase& c) { c.t = DataType::u8, c.zp = 37, c.op = "AveragePool", c.include_pad = true, c.C = 17; });
   add([](PoolCase& c) { c.t = DataType::s8, c.zp = -5, c.op = "AveragePool", c.include_pad = true, c.C = 17, c.N = 2; });
-  // Int8 averages run on the reference kernel (XNNPACK's fixed-point mean may round differently).
+  // Int8 window averages run on the reference kernel (XNNPACK's fixed-point mean may round
+  // differently), int8 global averages on octet's own kernel: both equal the reference exactly.
   uint32_t seed = 900;
   for (const PoolCase& c : cases) {
     INFO(c.str());
@@ -746,10 +747,51 @@ TEST_CASE("pooling: max (padding, dilation, ceil), average, global; u8, s8, f32"
       continue;
     }
     auto d = run_on(model, "xnnpack", in, 1, true);
-    CHECK(d.dispatch[0].backend == "reference");
-    CHECK(d.dispatch[0].note.find("fixed point") != std::string::npos);
+    if (c.op == "GlobalAveragePool") {
+      CHECK(d.dispatch[0].backend == "xnnpack");
+      CHECK(d.dispatch[0].impl == "global average pool int8 octet");
+    } else {
+      CHECK(d.dispatch[0].backend == "reference");
+      CHECK(d.dispatch[0].note.find("fixed point") != std::string::npos);
+    }
     CHECK(d.out.at("y").bytes == run_on(model, "reference", in).out.at("y").bytes);
   }
+}
+
+// QuantizeLinear f32 -> u8/s8 on octet's Highway kernel equals the reference byte for byte:
+// values on and next to half-way points, the code range edges, NaN and +-Inf, lengths that
+// leave a scalar tail, and two threads.
+TEST_CASE("quantize: f32 -> u8/s8 equals the reference, ties, NaN, Inf, tails") {
+  for (DataType t : {DataType::u8, DataType::s8})
+    for (int64_t n : {int64_t(1), int64_t(37), int64_t(40000)})
+      for (int threads : {1, 2}) {
+        const float scale = 0.0371f;
+        const int32_t zp = t == DataType::u8 ? 131 : -7;
+        INFO(dtype_name(t) << " n " << n << " threads " << threads);
+        GraphBuilder g;
+        g.input("x", DataType::f32, {n});
+        g.tensor("y", t, {n}, per_tensor(scale, zp));
+        g.node("QuantizeLinear", {"x"}, {"y"}, json::object(), "int8_static", nullptr, "q");
+        g.output("y");
+        auto model = g.build();
+        std::mt19937 rng(static_cast<uint32_t>(n));
+        Buffer x = Buffer::of(DataType::f32, {n}, std::vector<float>(static_cast<size_t>(n)));
+        float* xv = x.as<float>();
+        for (int64_t i = 0; i < n; ++i) {
+          const float k = static_cast<float>(static_cast<int>(rng() % 600) - 300) * 0.5f;   // ties at .5
+          switch (i % 5) {
+            case 0: xv[i] = k * scale; break;
+            case 1: xv[i] = std::nextafter(k * scale, 1e9f); break;
+            case 2: xv[i] = std::nextafter(k * scale, -1e9f); break;
+            default: xv[i] = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) * 0.013f;
+          }
+        }
+        if (n > 30) xv[3] = NAN, xv[4] = INFINITY, xv[5] = -INFINITY, xv[6] = 1e30f, xv[7] = -1e30f;
+        auto d = run_on(model, "xnnpack", {{"x", x}}, threads, true);
+        CHECK(d.dispatch[0].backend == "xnnpack");
+        CHECK(d.dispatch[0].impl == "quantize octet simd");
+        CHECK(d.out.at("y").bytes == run_on(model, "reference", {{"x", x}}).out.at("y").bytes);
+      }
 }
 
 TEST_CASE("pooling: averages XNNPACK counts differently fall back with a reason") {
