@@ -4,7 +4,7 @@ each model in turn (A B A B ...), several rounds, and prints the median of the p
 the ratios to the first model.
 
     benchmarks/bench_alternate.py [--octet build/bin/octet] [--rounds 5] [--seconds 3]
-        [--threads 1] [-i NAME=FILE.npy ...] model1.json model2.json ...
+        [--threads 1] [--backend auto] [-i NAME=FILE.npy ...] model1.json model2.json ...
 """
 import argparse
 import json
@@ -19,12 +19,13 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--backend", default="auto", help="auto, onednn, xnnpack or reference (all models)")
     ap.add_argument("-i", "--input", action="append", default=[])
     a = ap.parse_args()
     p50 = {m: [] for m in a.models}
     for _ in range(a.rounds):
         for m in a.models:
-            cmd = [a.octet, "bench", m, "--json", "--no-peak", "--seconds", str(a.seconds), "--threads", str(a.threads)]
+            cmd = [a.octet, "bench", m, "--json", "--no-peak", "--seconds", str(a.seconds), "--threads", str(a.threads), "--backend", a.backend]
             for i in a.input:
                 cmd += ["-i", i]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
