@@ -88,7 +88,8 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     if (o.attention_matmul == "int8") quantize_attention_matmul(g, qo, stats);
     conversion["dynamic"] = o.dynamic;
     conversion["attention_matmul"] = o.attention_matmul;
-    if (!dyn_fc.empty()) conversion["dynamic_fully_connected"] = why, conversion["dynamic_input"] = o.dynamic_input;
+    if (!dyn_fc.empty()) conversion["dynamic_fully_connected"] = why;
+    conversion["dynamic_input"] = o.dynamic_input;
     conversion["weight_bits"] = o.weight_bits;
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
     if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;

@@ -654,7 +654,7 @@ class Exporter {
     bool x_nchw_ok = xv.nchw && rank == 4;   // flattened order matters: use octet's layout
     (void)x_nchw_ok;
     if (cur_->precision == Precision::Int8Dynamic) {
-      if (fc_input_per_row(n))
+      if (dynamic_input_per_row(n))
         note("dynamic FullyConnected nodes quantize their input per row in octet (--dynamic-input per-row) but per "
              "tensor in the export: ONNX's DynamicQuantizeLinear has one scale per tensor");
       std::string o = dynamic_matmul(fin(x, false), w, T(y).name);
@@ -1037,6 +1037,9 @@ class Exporter {
         if (n.outputs[i] >= 0) alias(n.outputs[i], outs[i], false);
     };
     bool dynamic = cur_->precision == Precision::Int8Dynamic && T(w).dtype == DataType::s8;
+    if (dynamic && dynamic_input_per_row(n))
+      note("recurrent nodes quantize X per row in octet (--dynamic-input per-row); ONNX Runtime's kernels choose "
+           "their own activation quantization");
     if (dynamic && n.op == OpKind::LSTM && layout == 0) {
       // com.microsoft.DynamicQuantizeLSTM: W [D, I, 4H], R [D, H, 4H] (transposed per direction),
       // scales and zero points [D, 4H] per gate row.

@@ -16,7 +16,7 @@ struct QuantizeOptions {
   std::set<std::string> float_ops;     // op types kept in float (octet or ONNX names)
   std::set<std::string> float_nodes;   // node names (octet or original ONNX) kept in float
   int weight_bits = 8;                 // 8: weights in [-127, 127]; 7: [-64, 64] (see weight_max)
-  bool dynamic_input_per_row = false;  // dynamic FullyConnected: input quantized per row (input_quant)
+  bool dynamic_input_per_row = false;  // dynamic FullyConnected/LSTM/GRU/RNN: X quantized per row (input_quant)
 };
 
 // Largest weight code for `bits`. 7 bits ([-64, 64]) keep every adjacent pair |a| + |b| <= 128,

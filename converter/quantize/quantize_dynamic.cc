@@ -70,7 +70,8 @@ void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats
     n.inputs[1] = quantize_rows(g, n.inputs[1], qmax);
     n.inputs[2] = quantize_rows(g, n.inputs[2], qmax);
     n.precision = "int8_dynamic";
-    stats.add(n.op + " -> int8_dynamic (s8 per gate row)");
+    if (opts.dynamic_input_per_row) n.attrs["input_quant"] = "per_row";
+    stats.add(n.op + " -> int8_dynamic (s8 per gate row, input per " + (opts.dynamic_input_per_row ? "row)" : "tensor)"));
   }
   g.remove_dead();
 }

@@ -208,7 +208,7 @@ class FcStaticSmallM final : public Kernel {
 // Y's own memory and converted in place.
 class FcDynamic final : public Kernel {
  public:
-  explicit FcDynamic(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads), per_row_(fc_input_per_row(ctx.node)) {
+  explicit FcDynamic(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads), per_row_(dynamic_input_per_row(ctx.node)) {
     const TensorDef& w = ctx.input(1);
     N_ = w.shape[0], K_ = w.shape[1];
     packed_ = PackedU8S8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);

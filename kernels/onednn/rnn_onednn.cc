@@ -19,6 +19,7 @@
 #include "onednn/onednn_kernels.h"
 #include "onednn/rnn_math.h"
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "ops/rnn_params.h"
 #include "quant/dynamic_quant.h"
 
@@ -71,6 +72,7 @@ class RnnOnednn final : public Kernel {
   explicit RnnOnednn(const KernelContext& ctx)
       : node_(ctx.node), threads_(ctx.threads), p_(parse_rnn(ctx.node, ctx.input(kRnnR).shape.back())) {
     int8_ = node_.precision == Precision::Int8Dynamic;
+    x_per_row_ = dynamic_input_per_row(node_);
     const TensorDef& w = ctx.input(kRnnW);
     const TensorDef& r = ctx.input(kRnnR);
     I_ = w.shape.back(), H_ = p_.hidden, G_ = p_.gates, GH_ = G_ * H_, D_ = p_.dirs;
@@ -131,7 +133,7 @@ class RnnOnednn final : public Kernel {
     make(B_, H_, gru0 ? 2 * H_ : GH_, &rec_, &Dir::r, &Dir::qr);
     if (gru0) make(B_, H_, H_, &rech_, &Dir::rh, &Dir::qrh);
     const size_t M = static_cast<size_t>(S_ * B_), BH = static_cast<size_t>(B_ * H_);
-    grow(xq_, M * I_ + 4), grow(xw_, D_ * M * GH_), grow(xbad_, M);   // + 4: the u8 kernel's slack
+    grow(xq_, M * I_ + 4), grow(xw_, D_ * M * GH_), grow(xbad_, M), grow(xp_, M);   // + 4: the u8 kernel's slack
     grow(hq_, BH + 4), grow(hacc_, B_ * GH_), grow(hbad_, B_), grow(gates_, GH_);
     grow(h_, BH), grow(c_, BH), grow(hn_, BH), grow(cn_, BH), grow(rh_, BH), grow(rhacc_, BH);
   }
@@ -168,10 +170,18 @@ class RnnOnednn final : public Kernel {
 
     // Input projection of all steps, one GEMM per direction, then bias (and scales) folded in.
     const void* xsrc = X.data;
-    q::Params xp{1.f, 0};
     if (int8_) {
-      xp = dynamic_params_u8_avx2(X.as<float>(), static_cast<size_t>(M * I_));
-      quantize_u8_avx2(X.as<float>(), static_cast<size_t>(M * I_), xp, xq_.data());
+      // Per tensor, or per row (input_quant per_row): xp_[m] are row m's params either way.
+      const float* xf = X.as<float>();
+      if (x_per_row_) {
+        for (int64_t m = 0; m < M; ++m) {
+          xp_[m] = dynamic_params_u8_avx2(xf + m * I_, static_cast<size_t>(I_));
+          quantize_u8_avx2(xf + m * I_, static_cast<size_t>(I_), xp_[m], xq_.data() + m * I_);
+        }
+      } else {
+        std::fill_n(xp_.begin(), M, dynamic_params_u8_avx2(xf, static_cast<size_t>(M * I_)));
+        quantize_u8_avx2(xf, static_cast<size_t>(M * I_), xp_[0], xq_.data());
+      }
       for (int64_t m = 0; m < M; ++m) {
         bool bad = false;
         for (int64_t k = 0; k < I_; ++k) bad |= !std::isfinite(X.as<float>()[m * I_ + k]);
@@ -183,7 +193,7 @@ class RnnOnednn final : public Kernel {
       float* xw = xw_.data() + d * M * GH;
       exec(proj_, d, xsrc, xw);
       const Dir& dir = dirs_[d];
-      for (int64_t m = 0; m < M; ++m) fold_bias(xw + m * GH, dir, xp, m);
+      for (int64_t m = 0; m < M; ++m) fold_bias(xw + m * GH, dir, int8_ ? xp_[m] : q::Params{1.f, 0}, m);
     }
 
     const bool lstm = G_ == 4, gru = G_ == 3, gru0 = gru && !p_.linear_before_reset;
@@ -392,6 +402,8 @@ class RnnOnednn final : public Kernel {
   std::vector<uint8_t> xq_, hq_;
   std::vector<float> xw_, hacc_, gates_, h_, c_, hn_, cn_, rh_, rhacc_;
   std::vector<uint8_t> xbad_, hbad_;   // row holds a non-finite value
+  std::vector<q::Params> xp_;          // quantization params of each row of X
+  bool x_per_row_ = false;
   std::vector<int64_t> lens_;
 };
 }  // namespace

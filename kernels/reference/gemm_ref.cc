@@ -80,7 +80,7 @@ class FullyConnectedRef final : public Kernel {
     Tensor& y = *a.out[0];
     const int64_t N = w.shape[0], K = w.shape[1], rows = x.elements() / K;
     const Precision p = node_.precision;
-    Operand xo = p == Precision::Int8Dynamic && fc_input_per_row(node_) ? load_rows(x, K) : load_operand(x, p);
+    Operand xo = p == Precision::Int8Dynamic && dynamic_input_per_row(node_) ? load_rows(x, K) : load_operand(x, p);
     const QuantInfo& wq = w.quant();
     const q::Requant rq = p == Precision::Int8Static ? q::requant_for(node_.activation, y.scale(), y.zero_point()) : q::Requant{};
 #pragma omp parallel for

@@ -3,10 +3,11 @@
 // the fast kernels (kernels/onednn/rnn_onednn.cc) are tested against. The matrix products are
 // one virtual function (rnn_ref.h): kernels/simd/rnn_simd.cc replaces it with its exact GEMM.
 //
-// int8_dynamic: X is quantized once per run (u8, per tensor, dynamic_quant.h); each step the
+// int8_dynamic: X is quantized once per run (u8, per tensor, or per row with input_quant per_row:
+// one scale per time step and batch element; dynamic_quant.h); each step the
 // direction's hidden state [B, H] is quantized the same way (and, for GRU without
 // linear_before_reset, r (.) h too). Gate pre-activations, in this order of float operations:
-//   xw  = float(sum (qx - zx) w) * (sx * sw[row])
+//   xw  = float(sum (qx - zx) w) * (sx[step, batch] * sw[row])
 //   pre = (xw + (Wb + Rb)) + float(sum (qh - zh) r) * (sh * sr[row])
 // A row of X or h (one batch element) holding NaN or +-Inf makes that row's product NaN, so NaN
 // propagates through the sequence as it would in float, while the scale comes from the finite
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "quant/dynamic_quant.h"
 #include "reference/reference_kernels.h"
 #include "reference/rnn_ref.h"
@@ -41,21 +43,29 @@ template <class T> T* sized(std::vector<T>& v, int64_t n) {
 }
 }  // namespace
 
-void RnnRows::quantize(const float* x, int64_t rows, int64_t k) {
+void RnnRows::quantize(const float* x, int64_t rows, int64_t k, bool per_row) {
   K = k;
   const size_t n = static_cast<size_t>(rows * k);
-  const q::Params qp = q::dynamic_params_u8(x, n);
-  const float inv = 1.f / qp.scale;
   q.resize(n);
-  for (size_t i = 0; i < n; ++i) q[i] = static_cast<int16_t>(q::quantize<uint8_t>(x[i], inv, qp.zero_point) - qp.zero_point);
-  scale = qp.scale;
+  row_scale.clear();
+  for (int64_t r = 0; r < (per_row ? rows : 1); ++r) {
+    const size_t b = per_row ? static_cast<size_t>(r * k) : 0, e = per_row ? b + static_cast<size_t>(k) : n;
+    const q::Params qp = q::dynamic_params_u8(x + b, e - b);
+    const float inv = 1.f / qp.scale;
+    for (size_t i = b; i < e; ++i) q[i] = static_cast<int16_t>(q::quantize<uint8_t>(x[i], inv, qp.zero_point) - qp.zero_point);
+    scale = qp.scale;
+    if (per_row) row_scale.push_back(qp.scale);
+  }
   bad.assign(static_cast<size_t>(rows), 0);
   for (size_t i = 0; i < n; ++i)
     if (!std::isfinite(x[i])) bad[i / static_cast<size_t>(k)] = 1;
 }
 
 RnnKernel::RnnKernel(const KernelContext& ctx)
-    : node_(ctx.node), p_(parse_rnn(ctx.node, ctx.input(kRnnR).shape.back())), int8_(ctx.node.precision == Precision::Int8Dynamic) {}
+    : node_(ctx.node),
+      p_(parse_rnn(ctx.node, ctx.input(kRnnR).shape.back())),
+      int8_(ctx.node.precision == Precision::Int8Dynamic),
+      x_per_row_(dynamic_input_per_row(ctx.node)) {}
 
 void RnnKernel::products(const RnnRows& x, int64_t rows, const Tensor& w, int64_t w0, int64_t n, float* out) {
   const int64_t K = x.K;
@@ -72,7 +82,7 @@ void RnnKernel::products(const RnnRows& x, int64_t rows, const Tensor& w, int64_
       } else {
         int64_t acc = 0;
         for (int64_t k = 0; k < K; ++k) acc += static_cast<int64_t>(x.q[r * K + k]) * w.as<int8_t>()[wr * K + k];
-        out[r * n + j] = static_cast<float>(acc) * (x.scale * wq.scale[wq.axis < 0 ? 0 : wr]);
+        out[r * n + j] = static_cast<float>(acc) * (x.scale_of(r) * wq.scale[wq.axis < 0 ? 0 : wr]);
       }
     }
 }
@@ -94,7 +104,7 @@ void RnnKernel::run(const KernelArgs& a) {
   const int64_t nh = gru && !lbr ? 2 * H : GH;
 
   xs_.K = I, hs_.K = H, rs_.K = H;
-  if (int8_) xs_.quantize(X.as<float>(), S * B, I);
+  if (int8_) xs_.quantize(X.as<float>(), S * B, I, x_per_row_);
   else xs_.f = X.as<float>();
   auto xrow = [&](int64_t t, int64_t b) { return p_.layout == 0 ? t * B + b : b * S + t; };
   auto yidx = [&](int64_t t, int64_t d, int64_t b) { return p_.layout == 0 ? ((t * D + d) * B + b) * H : ((b * S + t) * D + d) * H; };

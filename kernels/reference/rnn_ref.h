@@ -13,15 +13,18 @@
 
 namespace octet::ref {
 
-// Rows of K values: floats, or dynamically quantized (u8, per tensor) codes minus the zero point.
+// Rows of K values: floats, or dynamically quantized (u8, per tensor or per row) codes minus the
+// zero point.
 struct RnnRows {
   int64_t K = 0;
   const float* f = nullptr;
   std::vector<int16_t> q;
   std::vector<uint8_t> bad;   // row holds NaN or +-Inf (int8 only): its products are NaN
   float scale = 1.f;
+  std::vector<float> row_scale;   // per-row quantization: one scale per row (else empty)
+  float scale_of(int64_t r) const { return row_scale.empty() ? scale : row_scale[static_cast<size_t>(r)]; }
   // Reuses the storage: no allocation per time step once it has grown.
-  void quantize(const float* x, int64_t rows, int64_t k);
+  void quantize(const float* x, int64_t rows, int64_t k, bool per_row = false);
 };
 
 class RnnKernel : public Kernel {
@@ -31,13 +34,14 @@ class RnnKernel : public Kernel {
 
  protected:
   // out[r * n + j] = (row r of x) . (row w0 + j of w) for r < rows, j < n: in int8, the exact
-  // integer sum as float times (x.scale * s_w[w0 + j]), NaN for a bad row; in float, summed in
+  // integer sum as float times (x.scale_of(r) * s_w[w0 + j]), NaN for a bad row; in float, summed in
   // double. Overrides must give the same values.
   virtual void products(const RnnRows& x, int64_t rows, const Tensor& w, int64_t w0, int64_t n, float* out);
 
   const NodeDef& node_;
   RnnParams p_;
   bool int8_ = false;
+  bool x_per_row_ = false;   // input_quant per_row: X quantized per row (time step, batch element)
 
  private:
   float clip(float v) const { return p_.clip > 0 ? std::min(std::max(v, -p_.clip), p_.clip) : v; }

@@ -21,7 +21,7 @@ namespace {
 class FcDynamicSimd final : public Kernel {
  public:
   FcDynamicSimd(const KernelContext& ctx, ParallelFor parallel)
-      : node_(ctx.node), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)), per_row_(fc_input_per_row(ctx.node)) {
+      : node_(ctx.node), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)), per_row_(dynamic_input_per_row(ctx.node)) {
     const TensorDef& w = ctx.input(1);
     N_ = w.shape[0], K_ = w.shape[1];
     packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);

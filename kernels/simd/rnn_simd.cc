@@ -36,7 +36,7 @@ class RnnSimd final : public ref::RnnKernel {
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = n0; j < n1; ++j)
           out[r * n + j] = x.bad[r] ? std::numeric_limits<float>::quiet_NaN()
-                                    : static_cast<float>(acc_[r * n + j]) * (x.scale * wq.scale[wq.axis < 0 ? 0 : w0 + j]);
+                                    : static_cast<float>(acc_[r * n + j]) * (x.scale_of(r) * wq.scale[wq.axis < 0 ? 0 : w0 + j]);
     });
   }
 

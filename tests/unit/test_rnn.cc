@@ -303,6 +303,38 @@ TEST_CASE("rnn: int8_dynamic reference is close to float (cosine >= 0.999)") {
   }
 }
 
+// input_quant per_row quantizes X per time step and batch element: in a sequence whose steps
+// differ in scale by 1000x (loud and quiet frames), the quiet steps keep their input products,
+// which per tensor round to nothing. A plain RNN with R = 0 and no bias isolates the input
+// projection, Y_t = tanh(W x_t), compared with float on the quiet steps (an LSTM's or GRU's
+// quiet outputs are dominated by the state carried from the loud steps; the per-row product is
+// the same code for all three, RnnRows, and variant 4 above checks every backend on them).
+TEST_CASE("rnn: per-row X quantization keeps quiet time steps accurate") {
+  for (std::string op : {"RNN"}) {
+    RnnCase c = random_case(op, 8, 1, 32, 32, 1, 17);
+    c.h0.clear(), c.c0.clear(), c.Bias.clear();
+    std::fill(c.R.begin(), c.R.end(), 0.f);
+    for (int64_t t = 4; t < 8; ++t)
+      for (int64_t k = 0; k < c.I; ++k) c.X[t * c.I + k] *= 0.001f;
+    const Buffer f = run_rnn(c)[0];
+    auto quiet_error = [&](bool per_row) {
+      RnnCase q = c;
+      if (per_row) q.attrs["input_quant"] = "per_row";
+      const Buffer y = run_rnn(q, "reference", "int8_dynamic", 127)[0];
+      double err = 0, norm = 0;
+      for (int64_t i = 4 * c.H; i < 8 * c.H; ++i) {
+        const double d = static_cast<double>(y.as<float>()[i]) - f.as<float>()[i];
+        err += d * d, norm += static_cast<double>(f.as<float>()[i]) * f.as<float>()[i];
+      }
+      return std::sqrt(err / norm);
+    };
+    const double tensor = quiet_error(false), row = quiet_error(true);
+    INFO("relative error of the quiet steps' Y: per tensor " << tensor << ", per row " << row);
+    CHECK(row < 0.02);
+    CHECK(tensor > 0.2);
+  }
+}
+
 TEST_CASE("rnn: NaN in X propagates through its own sequence only; the scale ignores it") {
   for (std::string prec : {"float", "int8_dynamic"}) {
     SUBCASE(prec.c_str()) {
@@ -337,6 +369,11 @@ TEST_CASE("rnn: bad attributes and peepholes are refused at load") {
   c = random_case("LSTM", 3, 1, 3, 4, 1, 81);
   c.attrs["direction"] = "sideways";
   CHECK_THROWS_WITH_AS(run_rnn(c), doctest::Contains("direction"), Error);
+  c = random_case("LSTM", 3, 1, 3, 4, 1, 81);
+  c.attrs["input_quant"] = "per_row";   // a float node has no run-time quantization
+  CHECK_THROWS_WITH_AS(run_rnn(c), doctest::Contains("per_row applies to int8_dynamic"), Error);
+  c.attrs["input_quant"] = "per_step";
+  CHECK_THROWS_WITH_AS(run_rnn(c, "reference", "int8_dynamic"), doctest::Contains("input_quant"), Error);
 }
 
 // Optimized backends against the reference. Float: max |diff| <= 1e-5 x max |y| (float sums in
@@ -350,18 +387,21 @@ TEST_CASE("rnn: bad attributes and peepholes are refused at load") {
 TEST_CASE("rnn: optimized backends match the reference") {
   for (const std::string& be : optimized_backends()) {
     for (std::string op : {"LSTM", "GRU", "RNN"}) {
-      for (int variant = 0; variant < 4; ++variant) {
+      for (int variant = 0; variant < 5; ++variant) {
         SUBCASE((be + " " + op + " variant " + std::to_string(variant)).c_str()) {
-          // 0: forward; 1: bidirectional + sequence_lens; 2: reverse, layout 1, clip; 3: GRU lbr 0 / Relu RNN.
-          // Variant 0 has 36 input rows (S x B): oneDNN's own GEMM for the input projection on VNNI.
-          RnnCase c = random_case(op, variant == 0 ? 12 : 9, 3, 40, 48, variant == 1 ? 2 : 1, 91 + variant);
+          // 0: forward; 1: bidirectional + sequence_lens; 2: reverse, layout 1, clip; 3: GRU lbr 0 / Relu RNN;
+          // 4: bidirectional, int8 with X quantized per row (input_quant per_row).
+          // Variants 0 and 4 have 36 input rows (S x B): oneDNN's own GEMM for the input projection on VNNI.
+          RnnCase c = random_case(op, variant % 4 == 0 ? 12 : 9, 3, 40, 48, variant == 1 || variant == 4 ? 2 : 1, 91 + variant);
           if (op == "GRU") c.attrs["linear_before_reset"] = variant == 3 ? 0 : 1;
           if (variant == 1) c.lens = {9, 4, 0};
           if (variant == 2) {
             c.attrs["direction"] = "reverse", c.attrs["layout"] = 1, c.attrs["clip"] = 1.5;
           }
           if (variant == 3 && op == "RNN") c.attrs["activations"] = {"Relu"};
+          if (variant == 4) c.attrs["input_quant"] = "per_row";
           for (std::string prec : {"float", "int8_dynamic"}) {
+            if (variant == 4 && prec == "float") continue;   // per_row is refused on float nodes
             INFO(prec);
             auto want = run_rnn(c, "reference", prec), got = run_rnn(c, be, prec);
             for (size_t i = 0; i < want.size(); ++i) {

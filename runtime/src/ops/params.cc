@@ -21,7 +21,7 @@ std::vector<int64_t> pads_attr(const NodeDef& n) {
 }
 }  // namespace
 
-bool fc_input_per_row(const NodeDef& n) {
+bool dynamic_input_per_row(const NodeDef& n) {
   const std::string q = n.attrs.get_string("input_quant", "per_tensor");
   if (q != "per_tensor" && q != "per_row") n.attrs.fail("input_quant", "must be per_tensor or per_row, not '" + q + "'");
   return q == "per_row";

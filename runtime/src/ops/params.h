@@ -10,9 +10,11 @@
 
 namespace octet {
 
-// int8_dynamic FullyConnected: attribute `input_quant`, "per_tensor" (default) or "per_row": X
-// quantized with one scale and zero point for the whole tensor, or one per row (per token).
-bool fc_input_per_row(const NodeDef& node);
+// int8_dynamic FullyConnected, LSTM, GRU, RNN: attribute `input_quant`, "per_tensor" (default)
+// or "per_row": X quantized with one scale and zero point for the whole tensor, or one per row
+// (per token; for recurrent nodes per time step and batch element; their hidden state is
+// quantized per tensor each step either way).
+bool dynamic_input_per_row(const NodeDef& node);
 
 // Conv / ConvTranspose. Spatial layout NHWC; pads are [top, left, bottom, right] (ONNX order).
 struct ConvParams {

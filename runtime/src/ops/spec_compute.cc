@@ -83,7 +83,7 @@ void infer_conv(InferCtx& c) {
 
 void validate_fc(const NodeDef& n, const detail::ModelData& m) {
   validate_weighted(n, m);
-  if (fc_input_per_row(n) && n.precision != Precision::Int8Dynamic)
+  if (dynamic_input_per_row(n) && n.precision != Precision::Int8Dynamic)
     n.attrs.fail("input_quant", "per_row applies to int8_dynamic nodes only");
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "ops/rnn_params.h"
 #include "ops/spec_util.h"
 
@@ -85,6 +86,8 @@ void validate_rnn(const NodeDef& n, const detail::ModelData& m) {
   const auto has = [&](size_t i) { return i < n.inputs.size() && n.inputs[i] >= 0; };
   if (has(kRnnP)) node_error(n, "peephole weights (input P) are not supported");
   if (has(kRnnInitC) && n.op != OpKind::LSTM) node_error(n, "has no initial_c input");
+  if (dynamic_input_per_row(n) && n.precision != Precision::Int8Dynamic)
+    n.attrs.fail("input_quant", "per_row applies to int8_dynamic nodes only");
   expect_rows_weight(n, m.tensor(n.inputs[kRnnW]), "W");
   expect_rows_weight(n, m.tensor(n.inputs[kRnnR]), "R");
   if (has(kRnnB) && !m.tensor(n.inputs[kRnnB]).is_constant()) node_error(n, "bias B must be a constant");
