@@ -5,10 +5,10 @@
 // bit. The input projection of all time steps is one GEMM per direction; each step's recurrent
 // product is one GEMM on the quantized hidden state, its output columns split over the threads.
 #include <algorithm>
-#include <deque>
 #include <limits>
 #include <vector>
 
+#include "ops/op_spec.h"
 #include "reference/rnn_ref.h"
 #include "simd/gemm_i16s8.h"
 #include "simd/simd_kernels.h"
@@ -20,7 +20,19 @@ namespace {
 class RnnSimd final : public ref::RnnKernel {
  public:
   RnnSimd(const KernelContext& ctx, ParallelFor parallel)
-      : RnnKernel(ctx), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {}
+      : RnnKernel(ctx), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {
+    // Pack, at load, the weight slices every run asks for (RnnKernel::run): per direction W's
+    // gate rows, R's rows of the first recurrent product, and GRU's h-gate rows of R when r (.) h
+    // is multiplied separately (linear_before_reset 0).
+    const TensorDef &w = ctx.input(kRnnW), &r = ctx.input(kRnnR);
+    const int64_t H = p_.hidden, GH = p_.gates * H;
+    const bool gru0 = p_.gates == 3 && !p_.linear_before_reset;
+    for (int64_t d = 0; d < p_.dirs; ++d) {
+      pack(w, d * GH, GH);
+      pack(r, d * GH, gru0 ? 2 * H : GH);
+      if (gru0) pack(r, d * GH + 2 * H, H);
+    }
+  }
 
   std::string impl() const override { return std::string("rnn dynamic int8 octet simd (") + gemm_target() + ")"; }
 
@@ -41,14 +53,15 @@ class RnnSimd final : public ref::RnnKernel {
   }
 
  private:
-  // The weight rows [w0, w0 + n) of W or R, packed on first use (the run asks for the same few
-  // slices every time: per direction, W's gates, R's gates, and GRU's h-gate rows of R).
+  // The weight rows [w0, w0 + n) of W or R, packed by the constructor.
   const PackedS8& packed(const Tensor& w, int64_t w0, int64_t n) {
     for (const Slice& s : slices_)
       if (s.def == w.def && s.w0 == w0 && s.n == n) return s.packed;
+    node_error(node_, "asked for weight rows that were not packed at load");
+  }
+  void pack(const TensorDef& w, int64_t w0, int64_t n) {
     const int64_t K = w.shape.back();
-    slices_.push_back({w.def, w0, n, PackedS8(w.as<int8_t>() + w0 * K, n, K, K)});
-    return slices_.back().packed;
+    slices_.push_back({&w, w0, n, PackedS8(reinterpret_cast<const int8_t*>(w.data) + w0 * K, n, K, K)});
   }
 
   struct Slice {
@@ -58,7 +71,7 @@ class RnnSimd final : public ref::RnnKernel {
   };
   ParallelFor parallel_;
   int threads_;
-  std::deque<Slice> slices_;   // deque: references stay valid as it grows
+  std::vector<Slice> slices_;
   std::vector<int32_t> acc_;
 };
 

@@ -227,11 +227,9 @@ struct SessionImpl {
     bool same = planned_input_shapes.size() == m.inputs.size();
     for (size_t i = 0; same && i < m.inputs.size(); ++i) same = planned_input_shapes[i] == tensors[m.inputs[i]].shape;
 #ifdef _OPENMP
-    // XNNPACK sessions parallelize on their own pthreadpool; OpenMP workers of the reference
-    // kernels there would spin against it (MobileNetV2 at 2 threads: 20 ms instead of 8), so
-    // OpenMP regions run on the calling thread only.
+    // A backend with its own thread pool keeps OpenMP regions on the calling thread.
     const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(backend_name == "xnnpack" ? 1 : opts.threads);
+    omp_set_num_threads(backends.front()->shares_openmp_threads() ? opts.threads : 1);
 #endif
     try {
       if (!same) prepare_shapes();

@@ -67,6 +67,10 @@ class Backend {
   virtual const char* name() const = 0;
   virtual Support supports(const KernelContext& ctx) const = 0;
   virtual std::unique_ptr<Kernel> create(const KernelContext& ctx) = 0;
+  // Whether the session's OpenMP regions (reference and OpenMP kernels) may use its threads.
+  // A backend with its own thread pool says no: OpenMP workers spinning at their barriers would
+  // compete with that pool's workers for the same cores.
+  virtual bool shares_openmp_threads() const { return true; }
 };
 
 // Ordered list of backends for a SessionOptions::backend value ("auto", "onednn", ...); the
