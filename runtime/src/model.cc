@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "model/model_data.h"
+#include "ops/params.h"
 #include "octet/version.h"
 
 namespace octet {
@@ -80,6 +81,7 @@ std::vector<NodeSummary> Model::nodes() const {
     NodeSummary s{n.name, op_name(n.op), precision_name(n.precision), n.activation.name(), {}, {}};
     for (int t : n.inputs) s.inputs.push_back(t >= 0 ? data_->tensor(t).name : "");
     for (int t : n.outputs) s.outputs.push_back(t >= 0 ? data_->tensor(t).name : "");
+    s.input_per_row = n.precision == Precision::Int8Dynamic && dynamic_input_per_row(n);
     out.push_back(std::move(s));
   }
   return out;

@@ -323,6 +323,11 @@ TEST_CASE("dynamic: --dynamic-input per-row on the encoder") {
       ++fc;
     }
   CHECK(fc == 8);
+  int per_row = 0, per_row_t = 0;   // what Model::nodes() (and octet inspect) report
+  for (const auto& n : r->nodes()) per_row += n.input_per_row;
+  for (const auto& n : t->nodes()) per_row_t += n.input_per_row;
+  CHECK(per_row == 8);
+  CHECK(per_row_t == 0);
   const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : {std::string("reference"), std::string("auto")}) {
     const double ct = octet::test::cosine(octet::test::run(t, be, {{"input", in}}).begin()->second, want);

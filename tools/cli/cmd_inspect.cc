@@ -50,13 +50,17 @@ Command add_inspect(CLI::App& app) {
       std::printf("output    %s %s %s %s\n", t.name.c_str(), dtype_name(t.dtype), shape_text(t).c_str(), quant_text(t.quant).c_str());
     auto nodes = model->nodes();
     std::map<std::string, std::map<std::string, int>> by;
-    for (const auto& n : nodes) by[n.precision][n.op]++;
+    int per_row = 0;
+    for (const auto& n : nodes) by[n.precision][n.op]++, per_row += n.input_per_row;
     std::printf("nodes     %zu\n", nodes.size());
     for (const auto& [prec, ops] : by) {
       int total = 0;
       std::string list;
       for (const auto& [op, c] : ops) total += c, list += (list.empty() ? "" : ", ") + op + " " + std::to_string(c);
       std::printf("  %-13s %4d: %s\n", prec.c_str(), total, list.c_str());
+      if (prec == "int8_dynamic")
+        std::printf("                      input quantized at run time per %s\n",
+                    per_row == 0 ? "tensor" : per_row == total ? "row (--dynamic-input per-row)" : "row in some nodes, per tensor in others");
     }
     std::vector<DispatchEntry> dispatch;
     if (!o->backend.empty()) {
@@ -81,8 +85,8 @@ Command add_inspect(CLI::App& app) {
           TensorInfo ti = model->tensor(t);
           outs += (outs.empty() ? "" : "; ") + t + " " + dtype_name(ti.dtype) + shape_text(ti) + (ti.quant.empty() ? "" : " " + quant_text(ti.quant));
         }
-        std::printf("%4zu %-12s %-18s %-13s%s%s -> %s%s\n", i, n.op.c_str(), n.name.c_str(), n.precision.c_str(),
-                    n.activation.empty() ? "" : " +", n.activation.c_str(), outs.c_str(),
+        std::printf("%4zu %-12s %-18s %-13s%s%s%s -> %s%s\n", i, n.op.c_str(), n.name.c_str(), n.precision.c_str(),
+                    n.input_per_row ? " (per-row input)" : "", n.activation.empty() ? "" : " +", n.activation.c_str(), outs.c_str(),
                     dispatch.empty() ? "" : ("  [" + dispatch[i].backend + (dispatch[i].impl.empty() ? "" : ": " + dispatch[i].impl) + "]").c_str());
       }
     }

@@ -74,6 +74,7 @@ struct NodeSummary {
   std::string precision;   // "int8_static", "int8_dynamic" or "float"
   std::string activation;  // fused activation, "" if none
   std::vector<std::string> inputs, outputs;
+  bool input_per_row = false;   // int8_dynamic with its input quantized per row (input_quant)
 };
 
 namespace detail { struct ModelData; struct SessionImpl; }
