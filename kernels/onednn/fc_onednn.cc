@@ -224,16 +224,8 @@ class FcDynamic final : public Kernel {
     const int64_t rows = x.elements() / std::max<int64_t>(K_, 1), n = rows * K_;
     if (rows == 0) return;
     if (xq_.size() < static_cast<size_t>(n + 4)) xq_.resize(static_cast<size_t>(n + 4));
-    const float* xf = x.as<float>();
     params_.resize(static_cast<size_t>(rows));
-    if (per_row_)
-      for (int64_t r = 0; r < rows; ++r) params_[r] = dynamic_params_u8_avx2(xf + r * K_, static_cast<size_t>(K_));
-    else
-      std::fill(params_.begin(), params_.end(), dynamic_params_u8_avx2(xf, static_cast<size_t>(n)));
-    if (per_row_)
-      for (int64_t r = 0; r < rows; ++r) quantize_u8_avx2(xf + r * K_, static_cast<size_t>(K_), params_[r], xq_.data() + r * K_);
-    else
-      quantize_u8_avx2(xf, static_cast<size_t>(n), params_[0], xq_.data());
+    quantize_u8_rows_avx2(x.as<float>(), rows, K_, per_row_, params_.data(), xq_.data());
     int32_t* acc = reinterpret_cast<int32_t*>(y.data);
     large_ = large_gemm_ && rows >= kLargeRows;
     if (large_) {

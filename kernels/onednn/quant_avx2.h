@@ -12,6 +12,7 @@
 
 #include <cfloat>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 
 #include "quant/dynamic_quant.h"
@@ -61,6 +62,23 @@ __attribute__((target("avx2"))) inline void quantize_u8_avx2(const float* x, siz
                         _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
   }
   for (; i < n; ++i) out[i] = q::quantize<uint8_t>(x[i], inv, p.zero_point);
+}
+
+// rows x cols floats to u8 codes (row stride cols), per row (input_quant per_row) or per tensor;
+// params[r] receives each row's params either way (the tensor's, repeated).
+__attribute__((target("avx2"))) inline void quantize_u8_rows_avx2(const float* x, int64_t rows, int64_t cols, bool per_row,
+                                                                 q::Params* params, uint8_t* out) {
+  if (rows <= 0) return;
+  if (!per_row) {
+    const q::Params p = dynamic_params_u8_avx2(x, static_cast<size_t>(rows * cols));
+    std::fill_n(params, rows, p);
+    quantize_u8_avx2(x, static_cast<size_t>(rows * cols), p, out);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    params[r] = dynamic_params_u8_avx2(x + r * cols, static_cast<size_t>(cols));
+    quantize_u8_avx2(x + r * cols, static_cast<size_t>(cols), params[r], out + r * cols);
+  }
 }
 
 }  // namespace octet::onednn

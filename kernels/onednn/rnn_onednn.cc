@@ -171,17 +171,7 @@ class RnnOnednn final : public Kernel {
     // Input projection of all steps, one GEMM per direction, then bias (and scales) folded in.
     const void* xsrc = X.data;
     if (int8_) {
-      // Per tensor, or per row (input_quant per_row): xp_[m] are row m's params either way.
-      const float* xf = X.as<float>();
-      if (x_per_row_) {
-        for (int64_t m = 0; m < M; ++m) {
-          xp_[m] = dynamic_params_u8_avx2(xf + m * I_, static_cast<size_t>(I_));
-          quantize_u8_avx2(xf + m * I_, static_cast<size_t>(I_), xp_[m], xq_.data() + m * I_);
-        }
-      } else {
-        std::fill_n(xp_.begin(), M, dynamic_params_u8_avx2(xf, static_cast<size_t>(M * I_)));
-        quantize_u8_avx2(xf, static_cast<size_t>(M * I_), xp_[0], xq_.data());
-      }
+      quantize_u8_rows_avx2(X.as<float>(), M, I_, x_per_row_, xp_.data(), xq_.data());
       for (int64_t m = 0; m < M; ++m) {
         bool bad = false;
         for (int64_t k = 0; k < I_; ++k) bad |= !std::isfinite(X.as<float>()[m * I_ + k]);

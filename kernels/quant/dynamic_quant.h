@@ -24,9 +24,13 @@ inline Params dynamic_params_u8(const float* x, size_t n) {
   return choose_params<uint8_t>(lo, hi);
 }
 
-// Per row (per token): rows of `cols` values, each with its own params.
-inline void dynamic_params_u8_rows(const float* x, size_t rows, size_t cols, Params* out) {
-  for (size_t r = 0; r < rows; ++r) out[r] = dynamic_params_u8(x + r * cols, cols);
+// The params of each of `rows` rows of `cols` values: one per row (per_row, i.e. per token), or
+// the whole tensor's, repeated, so kernels index them by row either way.
+inline void dynamic_params_u8_rows(const float* x, size_t rows, size_t cols, bool per_row, Params* out) {
+  if (per_row)
+    for (size_t r = 0; r < rows; ++r) out[r] = dynamic_params_u8(x + r * cols, cols);
+  else if (rows > 0)
+    for (Params p = dynamic_params_u8(x, rows * cols); rows-- > 0;) out[rows] = p;
 }
 
 inline void quantize_u8(const float* x, size_t n, Params p, uint8_t* out) {

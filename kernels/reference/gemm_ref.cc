@@ -29,23 +29,8 @@ struct Operand {
   std::vector<float> row_scale;   // per-row dynamic quantization: one scale per row
   float scale_of_row(int64_t r) const { return row_scale.empty() ? scale : row_scale[static_cast<size_t>(r)]; }
 };
-
-// Dynamic u8, one scale and zero point per row of `cols` values.
-Operand load_rows(const Tensor& t, int64_t cols) {
-  Operand o;
-  const int64_t rows = cols > 0 ? t.elements() / cols : 0;
-  std::vector<q::Params> ps(static_cast<size_t>(rows));
-  q::dynamic_params_u8_rows(t.as<float>(), rows, cols, ps.data());
-  std::vector<uint8_t> tmp(static_cast<size_t>(cols));
-  o.i.resize(static_cast<size_t>(rows * cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    q::quantize_u8(t.as<float>() + r * cols, cols, ps[r], tmp.data());
-    for (int64_t k = 0; k < cols; ++k) o.i[r * cols + k] = tmp[k] - ps[r].zero_point;
-    o.row_scale.push_back(ps[r].scale);
-  }
-  return o;
-}
-Operand load_operand(const Tensor& t, Precision p, bool symmetric = false) {
+// per_row_cols > 0: a dynamic operand quantized per row of that many values (input_quant).
+Operand load_operand(const Tensor& t, Precision p, bool symmetric = false, int64_t per_row_cols = 0) {
   Operand o;
   const int64_t n = t.elements();
   if (p == Precision::Int8Dynamic && symmetric) {
@@ -58,12 +43,17 @@ Operand load_operand(const Tensor& t, Precision p, bool symmetric = false) {
     for (int64_t k = 0; k < n; ++k) o.i[k] = load_q(t.dtype, t.data, k) - t.zero_point();
     o.scale = t.scale();
   } else if (p == Precision::Int8Dynamic) {
-    q::Params qp = q::dynamic_params_u8(t.as<float>(), n);
+    const int64_t cols = per_row_cols > 0 ? per_row_cols : n, rows = cols > 0 ? n / cols : 0;
+    std::vector<q::Params> ps(static_cast<size_t>(rows));
+    q::dynamic_params_u8_rows(t.as<float>(), rows, cols, per_row_cols > 0, ps.data());
     std::vector<uint8_t> tmp(n);
-    q::quantize_u8(t.as<float>(), n, qp, tmp.data());
     o.i.resize(n);
-    for (int64_t k = 0; k < n; ++k) o.i[k] = tmp[k] - qp.zero_point;
-    o.scale = qp.scale;
+    for (int64_t r = 0; r < rows; ++r) {
+      q::quantize_u8(t.as<float>() + r * cols, cols, ps[r], tmp.data() + r * cols);
+      for (int64_t k = r * cols; k < (r + 1) * cols; ++k) o.i[k] = tmp[k] - ps[r].zero_point;
+      if (per_row_cols > 0) o.row_scale.push_back(ps[r].scale);
+    }
+    if (rows > 0) o.scale = ps[0].scale;
   } else {
     o.f = t.as<float>();
   }
@@ -80,7 +70,7 @@ class FullyConnectedRef final : public Kernel {
     Tensor& y = *a.out[0];
     const int64_t N = w.shape[0], K = w.shape[1], rows = x.elements() / K;
     const Precision p = node_.precision;
-    Operand xo = p == Precision::Int8Dynamic && dynamic_input_per_row(node_) ? load_rows(x, K) : load_operand(x, p);
+    Operand xo = load_operand(x, p, false, p == Precision::Int8Dynamic && dynamic_input_per_row(node_) ? K : 0);
     const QuantInfo& wq = w.quant();
     const q::Requant rq = p == Precision::Int8Static ? q::requant_for(node_.activation, y.scale(), y.zero_point()) : q::Requant{};
 #pragma omp parallel for

@@ -47,14 +47,12 @@ void RnnRows::quantize(const float* x, int64_t rows, int64_t k, bool per_row) {
   K = k;
   const size_t n = static_cast<size_t>(rows * k);
   q.resize(n);
-  row_scale.clear();
-  for (int64_t r = 0; r < (per_row ? rows : 1); ++r) {
-    const size_t b = per_row ? static_cast<size_t>(r * k) : 0, e = per_row ? b + static_cast<size_t>(k) : n;
-    const q::Params qp = q::dynamic_params_u8(x + b, e - b);
+  params.resize(static_cast<size_t>(rows));
+  q::dynamic_params_u8_rows(x, static_cast<size_t>(rows), static_cast<size_t>(k), per_row, params.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    const q::Params qp = params[r];
     const float inv = 1.f / qp.scale;
-    for (size_t i = b; i < e; ++i) q[i] = static_cast<int16_t>(q::quantize<uint8_t>(x[i], inv, qp.zero_point) - qp.zero_point);
-    scale = qp.scale;
-    if (per_row) row_scale.push_back(qp.scale);
+    for (int64_t i = r * k; i < (r + 1) * k; ++i) q[i] = static_cast<int16_t>(q::quantize<uint8_t>(x[i], inv, qp.zero_point) - qp.zero_point);
   }
   bad.assign(static_cast<size_t>(rows), 0);
   for (size_t i = 0; i < n; ++i)

@@ -10,6 +10,7 @@
 
 #include "backend/backend.h"
 #include "ops/rnn_params.h"
+#include "quant/quant.h"
 
 namespace octet::ref {
 
@@ -20,9 +21,8 @@ struct RnnRows {
   const float* f = nullptr;
   std::vector<int16_t> q;
   std::vector<uint8_t> bad;   // row holds NaN or +-Inf (int8 only): its products are NaN
-  float scale = 1.f;
-  std::vector<float> row_scale;   // per-row quantization: one scale per row (else empty)
-  float scale_of(int64_t r) const { return row_scale.empty() ? scale : row_scale[static_cast<size_t>(r)]; }
+  std::vector<q::Params> params;   // each row's (the tensor's, repeated, when per tensor)
+  float scale_of(int64_t r) const { return params[static_cast<size_t>(r)].scale; }
   // Reuses the storage: no allocation per time step once it has grown.
   void quantize(const float* x, int64_t rows, int64_t k, bool per_row = false);
 };

@@ -38,8 +38,7 @@ class FcDynamicSimd final : public Kernel {
     if (rows == 0) return;
     const float* xf = x.as<float>();
     params_.resize(static_cast<size_t>(rows));
-    if (per_row_) q::dynamic_params_u8_rows(xf, rows, K_, params_.data());
-    else std::fill(params_.begin(), params_.end(), q::dynamic_params_u8(xf, static_cast<size_t>(n)));
+    q::dynamic_params_u8_rows(xf, rows, K_, per_row_, params_.data());
     if (xi_.size() < static_cast<size_t>(n)) xi_.resize(static_cast<size_t>(n));
     for (int64_t r = 0; r < rows; ++r) {
       const q::Params p = params_[r];

@@ -59,9 +59,9 @@ class QuantizeSimd final : public Kernel {
     const float inv = 1.f / y.scale(), zp = static_cast<float>(y.zero_point());
     const bool u8 = y.dtype == DataType::u8;
     // Chunks of 64 KiB of input per task: enough work to pay for a thread.
-    const int64_t chunk = 16384, tasks = std::min<int64_t>(threads_, (n + chunk - 1) / chunk);
-    parallel_(static_cast<size_t>(std::max<int64_t>(tasks, 1)), [&](size_t t) {
-      const int64_t b = n * static_cast<int64_t>(t) / std::max<int64_t>(tasks, 1), e = n * static_cast<int64_t>(t + 1) / std::max<int64_t>(tasks, 1);
+    const int64_t chunk = 16384, tasks = std::max<int64_t>(1, std::min<int64_t>(threads_, (n + chunk - 1) / chunk));
+    parallel_(static_cast<size_t>(tasks), [&](size_t t) {
+      const int64_t b = n * static_cast<int64_t>(t) / tasks, e = n * static_cast<int64_t>(t + 1) / tasks;
       const float* xp = x.as<float>() + b;
       if (u8) {
         uint8_t* yp = y.as<uint8_t>() + b;

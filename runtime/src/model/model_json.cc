@@ -54,6 +54,12 @@ void qrange(DataType t, int64_t* lo, int64_t* hi) {
   }
 }
 
+// Fails unless [off, off + len) lies after the header and inside the .bin (no overflow for any off).
+void check_in_file(const Ctx& c, uint64_t off, uint64_t len, const WeightsFile& wf, const std::string& what) {
+  if (off < format::kHeaderBytes || off > wf.size() || len > wf.size() - off)
+    c.fail(what + " [" + std::to_string(off) + ", +" + std::to_string(len) + ") lies outside the weights file (" + std::to_string(wf.size()) + " bytes)");
+}
+
 // A long scale list stored in the .bin: {"dtype": "f32" or "bf16", "offset": O, "bytes": B}.
 void read_scale_blob(const Ctx& c, const json& b, const WeightsFile& wf, const std::string& where, std::vector<float>* out) {
   const std::string dtype = get_string(c, b, "dtype", where + " scale");
@@ -61,8 +67,7 @@ void read_scale_blob(const Ctx& c, const json& b, const WeightsFile& wf, const s
   const uint64_t size = dtype == "f32" ? 4 : 2;
   const uint64_t off = get_u64(c, b, "offset", where + " scale"), len = get_u64(c, b, "bytes", where + " scale");
   if (len % size != 0) c.fail(where + ": scale list of " + std::to_string(len) + " bytes is not a whole number of " + dtype + " values");
-  if (off < format::kHeaderBytes || off > wf.size() || len > wf.size() - off)
-    c.fail(where + ": scale list [" + std::to_string(off) + ", +" + std::to_string(len) + ") lies outside the weights file (" + std::to_string(wf.size()) + " bytes)");
+  check_in_file(c, off, len, wf, where + ": scale list");
   const uint8_t* p = wf.data() + off;
   for (uint64_t i = 0; i < len / size; ++i, p += size) {
     uint32_t u = 0;
@@ -222,8 +227,7 @@ void parse_tensors(const Ctx& c, const json& root, ModelData& m) {
       if (len != static_cast<uint64_t>(elems) * dtype_size(t.dtype))
         c.fail(where + ": data is " + std::to_string(len) + " bytes but shape and dtype need " + std::to_string(elems * dtype_size(t.dtype)));
       if (off % format::kAlignment != 0) c.fail(where + ": data offset " + std::to_string(off) + " is not 64-byte aligned");
-      if (off < format::kHeaderBytes || off > m.weights->size() || len > m.weights->size() - off)
-        c.fail(where + ": data [" + std::to_string(off) + ", +" + std::to_string(len) + ") lies outside the weights file (" + std::to_string(m.weights->size()) + " bytes)");
+      check_in_file(c, off, len, *m.weights, where + ": data");
       t.data = m.weights->data() + off;
       t.data_bytes = len;
       if (len == 0) t.data = m.weights->data();   // a valid, never dereferenced pointer
