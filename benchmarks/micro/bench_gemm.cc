@@ -1,6 +1,6 @@
 // Matrix products, as MxKxN (x [M, K] times W [N, K]^T):
 //  - BM_GemmU8S8: the bare u8 x s8 -> s32 product. octet_avx2 is octet's packed AVX2 kernel
-//    (onednn/gemm_u8s8.h, weights packed once); onednn_gemm_u8s8s32 is oneDNN's own GEMM API on the
+//    (x86/gemm_u8s8.h, weights packed once); onednn_gemm_u8s8s32 is oneDNN's own GEMM API on the
 //    same plain weights, which it re-packs on every call (what the dynamic kernels used before).
 //    Only the time is measured here: on AVX2 without VNNI oneDNN's kernel saturates s16 pair sums
 //    for 8-bit weights, so its results are not those of the other rows.
@@ -19,7 +19,7 @@
 #ifdef OCTET_WITH_ONEDNN   // the bare GEMMs are part of the oneDNN backend (x86 builds only)
 #include <oneapi/dnnl/dnnl.h>
 
-#include "onednn/gemm_u8s8.h"
+#include "x86/gemm_u8s8.h"
 #endif
 
 namespace octet::micro {
@@ -40,12 +40,12 @@ std::vector<float> weight_scales(int64_t N, int64_t K, int qmax) {
 
 #ifdef OCTET_WITH_ONEDNN
 void gemm_u8s8(const Mkn& s) {
-  if (!onednn::u8s8_gemm_supported()) return;
+  if (!x86::cpu_has_avx2()) return;
   auto x = std::make_shared<std::vector<uint8_t>>(random_u8(static_cast<size_t>(s.M * s.K), 1));
   auto w = std::make_shared<std::vector<uint8_t>>(random_s8(static_cast<size_t>(s.N * s.K), -127, 127, 2));
   const Work work{0, double(s.N * s.K + s.M * s.K + 4 * s.M * s.N), s.ops()};
   benchmark::RegisterBenchmark(("BM_GemmU8S8/octet_avx2/" + s.name()).c_str(), [s, x, w, work](benchmark::State& st) {
-    const onednn::PackedU8S8 packed(reinterpret_cast<const int8_t*>(w->data()), s.N, s.K, s.K);
+    const x86::PackedU8S8 packed(reinterpret_cast<const int8_t*>(w->data()), s.N, s.K, s.K, x86::best_gemm_isa());
     std::vector<int32_t> y(static_cast<size_t>(s.M * s.N));
     packed.gemm(x->data(), s.M, s.K, y.data(), s.N, 1);   // sizes its scratch: not timed
     for (auto _ : st) {

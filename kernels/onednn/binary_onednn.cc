@@ -11,7 +11,6 @@
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
-#include "reference/reference_kernels.h"
 
 namespace octet::onednn {
 
@@ -100,7 +99,7 @@ struct BinarySetup {
 
 class BinaryOnednn final : public CachedKernel {
  public:
-  BinaryOnednn(const KernelContext& ctx, bool swap) : CachedKernel(ctx, ref::make_binary(ctx)), s_(ctx, swap) {
+  BinaryOnednn(const KernelContext& ctx, bool swap) : CachedKernel(ctx), s_(ctx, swap) {
     pre_add_ = s_.pre_add;
     std::vector<Shape> in, out;
     if (representative_shapes(ctx, &in, &out)) prepare(in, out);
@@ -113,7 +112,7 @@ class BinaryOnednn final : public CachedKernel {
     const Shape& b = in[s_.swap ? 0 : 1];
     Prim p;
     if (pad_rank(a, y.size()) != y) {   // only when a symbolic dim took an unexpected value
-      p.fallback = true;
+      p.declined = true;
       p.why = "first operand is broadcast";
       return p;
     }
@@ -154,7 +153,6 @@ int operand_order(const KernelContext& ctx) {
 Support binary_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
   const OpKind op = n.op;
-  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   if (op == OpKind::Pow) return Support::no("Pow is not on oneDNN");
   if (op == OpKind::Max || op == OpKind::Min) return Support::no("oneDNN's max/min do not propagate NaN as the reference does");
   const TensorDef &a = ctx.input(0), &b = ctx.input(1);

@@ -4,7 +4,6 @@
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
-#include "reference/reference_kernels.h"
 
 namespace octet::onednn {
 
@@ -12,7 +11,7 @@ namespace {
 
 class ConcatOnednn final : public CachedKernel {
  public:
-  explicit ConcatOnednn(const KernelContext& ctx) : CachedKernel(ctx, ref::make_data(ctx)) {
+  explicit ConcatOnednn(const KernelContext& ctx) : CachedKernel(ctx) {
     t_ = ctx.output(0).dtype;
     std::vector<Shape> in, out;
     if (representative_shapes(ctx, &in, &out)) prepare(in, out);
@@ -62,7 +61,6 @@ class ConcatOnednn final : public CachedKernel {
 
 Support concat_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   const TensorDef& y = ctx.output(0);
   if (y.dtype != DataType::f32 && y.dtype != DataType::u8 && y.dtype != DataType::s8 && y.dtype != DataType::s32)
     return Support::no(std::string("oneDNN concat has no ") + dtype_name(y.dtype));

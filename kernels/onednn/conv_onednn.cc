@@ -14,10 +14,10 @@
 #include <limits>
 
 #include "onednn/onednn_common.h"
+#include "quant/bias_fold.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
 #include "ops/params.h"
-#include "reference/reference_kernels.h"
 
 namespace octet::onednn {
 
@@ -117,7 +117,7 @@ struct ConvSetup {
 class ConvOnednn final : public CachedKernel {
  public:
   explicit ConvOnednn(const KernelContext& ctx)
-      : CachedKernel(ctx, ref::make_conv(ctx)), s_(ctx), weights_(s_.user_w_md, ctx.input(1).data) {
+      : CachedKernel(ctx), s_(ctx), weights_(s_.user_w_md, ctx.input(1).data) {
     if (s_.has_bias) bias_data_ = const_cast<uint8_t*>(ctx.input(2).data);
     if (s_.fold_zp) fold_zero_point(ctx);
     std::vector<Shape> in, out;
@@ -125,20 +125,10 @@ class ConvOnednn final : public CachedKernel {
   }
 
  private:
-  // bias'[o] = bias[o] - zp_x * sum(w[o, ...]), exact in int64 and checked against int32.
   void fold_zero_point(const KernelContext& ctx) {
-    const int8_t* w = reinterpret_cast<const int8_t*>(ctx.input(1).data);
-    const int32_t* b = s_.has_bias ? static_cast<const int32_t*>(bias_data_) : nullptr;
-    const int64_t per = s_.KH * s_.KW * s_.Cg;
-    folded_bias_.resize(s_.O);
-    for (int64_t o = 0; o < s_.O; ++o) {
-      int64_t sum = 0;
-      for (int64_t i = 0; i < per; ++i) sum += w[o * per + i];
-      const int64_t v = (b ? b[o] : 0) - static_cast<int64_t>(s_.zp_x) * sum;
-      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
-        node_error(ctx.node, "bias with the input zero point folded in overflows int32");
-      folded_bias_[o] = static_cast<int32_t>(v);
-    }
+    const auto sums = q::weight_row_sums(reinterpret_cast<const int8_t*>(ctx.input(1).data), s_.O, s_.KH * s_.KW * s_.Cg);
+    if (!q::fold_zero_point(sums, static_cast<const int32_t*>(bias_data_), s_.zp_x, &folded_bias_))
+      node_error(ctx.node, "bias with the input zero point folded in overflows int32");
     bias_data_ = folded_bias_.data();
   }
 
@@ -159,14 +149,15 @@ class ConvOnednn final : public CachedKernel {
     return p;
   }
 
-  void reshape(const KernelArgs& a) override {
-    CachedKernel::reshape(a);
+  Support reshape(const KernelArgs& a) override {
+    const Support s = CachedKernel::reshape(a);
     // The border of the padded input holds the code of real zero; only the interior changes
     // from run to run.
-    if (s_.explicit_pad && !current().fallback) {
+    if (s_.explicit_pad && !current().declined) {
       const uint8_t code = static_cast<uint8_t>(s_.zp_x);   // u8 zp, or the s8 zp's two's complement
       std::memset(padded_.data(), code, static_cast<size_t>(shape_elements(s_.src_shape(a.in[0]->shape))));
     }
+    return s;
   }
 
   // Copies X into the interior of the padded buffer (all of it without explicit padding),
@@ -224,11 +215,10 @@ std::string unsafe_weights(const KernelContext& ctx) {
 
 Support conv_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.op != OpKind::Conv) return Support::no("ConvTranspose is not on oneDNN yet");
-  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   if (n.precision == Precision::Int8Static) {
+    // Beyond [-64, 64] without VNNI, the next implementation (octet's exact simd kernel) runs it.
     const std::string unsafe = unsafe_weights(ctx);
-    if (!unsafe.empty()) return simd_instead(ctx, unsafe);
+    if (!unsafe.empty()) return Support::no(unsafe);
   }
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
@@ -239,12 +229,6 @@ Support conv_supports(const KernelContext& ctx) {
   });
 }
 
-std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) {
-#ifdef OCTET_WITH_SIMD
-  if (ctx.node.precision == Precision::Int8Static && !unsafe_weights(ctx).empty())
-    return simd::make_conv_int8(ctx, omp_parallel_for(ctx.threads));
-#endif
-  return std::make_unique<ConvOnednn>(ctx);
-}
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) { return std::make_unique<ConvOnednn>(ctx); }
 
 }  // namespace octet::onednn

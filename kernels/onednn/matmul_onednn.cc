@@ -4,7 +4,6 @@
 // points are runtime zero-point attributes, the output scale is s_a s_b (see onednn_common.h).
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
-#include "reference/reference_kernels.h"
 
 namespace octet::onednn {
 
@@ -53,7 +52,7 @@ struct MatMulSetup {
 
 class MatMulOnednn final : public CachedKernel {
  public:
-  explicit MatMulOnednn(const KernelContext& ctx) : CachedKernel(ctx, ref::make_matmul(ctx)), s_(ctx) {
+  explicit MatMulOnednn(const KernelContext& ctx) : CachedKernel(ctx), s_(ctx) {
     zp_a_ = s_.zp_a, zp_b_ = s_.zp_b;
     std::vector<Shape> in, out;
     if (representative_shapes(ctx, &in, &out)) prepare(in, out);
@@ -92,7 +91,7 @@ class MatMulOnednn final : public CachedKernel {
 
 Support matmul_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.precision == Precision::Int8Dynamic) return matmul_dynamic_supports(ctx);
+  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 runs on octet's x86 kernel");
   std::string why;
   if (!activation_supported(n.activation, &why)) return Support::no(why);
   if (n.precision == Precision::Int8Static && ctx.input(1).dtype != DataType::s8)
@@ -115,9 +114,6 @@ Support matmul_supports(const KernelContext& ctx) {
   });
 }
 
-std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx) {
-  if (ctx.node.precision == Precision::Int8Dynamic) return make_matmul_dynamic(ctx);
-  return std::make_unique<MatMulOnednn>(ctx);
-}
+std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx) { return std::make_unique<MatMulOnednn>(ctx); }
 
 }  // namespace octet::onednn

@@ -1,58 +1,88 @@
-// The oneDNN backend (default on x86): which nodes it takes, and why not the others.
+// The oneDNN backend (default on x86): for each op, the implementations it tries, best first
+// (the reference one follows, appended by Backend). Reading this list tells what runs where:
+// oneDNN's primitives, octet's own x86 kernels (kernels/x86) where oneDNN 2.6 is slow or has no
+// form, and octet's portable exact kernels (kernels/simd) where oneDNN would round differently
+// (full-range int8 weights without VNNI).
 #include "onednn/onednn_kernels.h"
-#include "ops/op_spec.h"
+#include "x86/x86_kernels.h"
+#ifdef OCTET_WITH_SIMD
+#include "simd/simd_kernels.h"
+#endif
 
 namespace octet {
 
 namespace {
+using x86::GemmIsa;
+using namespace op_table;   // precision sets: F float, S int8_static, D int8_dynamic
+
+// x86 entries come in pairs: <...>__x86_vnni (AVX-512 VNNI) and <...>__x86 (AVX2 + FMA); the
+// kernel is packed for the ISA its entry names.
+template <Support (*S)(const KernelContext&)>
+Support on_vnni(const KernelContext& ctx) {
+  if (!x86::cpu_has_vnni()) return Support::no("needs AVX-512 VNNI");
+  return S(ctx);
+}
+template <Support (*S)(const KernelContext&)>
+Support on_avx2(const KernelContext& ctx) {
+  if (!x86::cpu_has_avx2()) return Support::no("needs AVX2 and FMA");
+  return S(ctx);
+}
+template <std::unique_ptr<Kernel> (*M)(const KernelContext&, GemmIsa), GemmIsa I>
+std::unique_ptr<Kernel> with_isa(const KernelContext& ctx) {
+  return M(ctx, I);
+}
+#define OCTET_X86_PAIR(op, prec, variant, supports, make)                                              \
+  {OpKind::op, prec, variant, "x86_vnni", on_vnni<supports>, with_isa<make, GemmIsa::Vnni>},            \
+  {OpKind::op, prec, variant, "x86", on_avx2<supports>, with_isa<make, GemmIsa::Avx2>}
+
+#ifdef OCTET_WITH_SIMD
+// octet's exact portable kernels, for static int8 Conv/FullyConnected whose weights oneDNN
+// cannot compute exactly without VNNI (the oneDNN entry before refuses them, saying why).
+#define OCTET_SIMD_CONV(op) {OpKind::op, S, "", "simd", simd::conv_int8_supports, simd::make_conv_int8},
+#else
+#define OCTET_SIMD_CONV(op)
+#endif
+
+const std::vector<Impl>& onednn_list() {
+  static const std::vector<Impl> list = {
+      {OpKind::Conv, FS, "", "onednn", onednn::conv_supports, onednn::make_conv},
+      OCTET_SIMD_CONV(Conv)
+      OCTET_X86_PAIR(FullyConnected, S, "small_m", x86::fc_small_m_supports, x86::make_fc_small_m),
+      {OpKind::FullyConnected, FS, "", "onednn", onednn::fc_supports, onednn::make_fc},
+      OCTET_SIMD_CONV(FullyConnected)
+      OCTET_X86_PAIR(FullyConnected, D, "", x86::fc_dynamic_supports, x86::make_fc_dynamic),
+      {OpKind::MatMul, FS, "", "onednn", onednn::matmul_supports, onednn::make_matmul},
+      OCTET_X86_PAIR(MatMul, D, "", x86::matmul_dynamic_supports, x86::make_matmul_dynamic),
+      {OpKind::MaxPool, FS, "", "onednn", onednn::pool_supports, onednn::make_pool},
+      {OpKind::AveragePool, FS, "", "onednn", onednn::pool_supports, onednn::make_pool},
+      {OpKind::GlobalAveragePool, FS, "", "onednn", onednn::pool_supports, onednn::make_pool},
+      {OpKind::Add, FS, "", "onednn", onednn::binary_supports, onednn::make_binary},
+      {OpKind::Sub, FS, "", "onednn", onednn::binary_supports, onednn::make_binary},
+      {OpKind::Mul, FS, "", "onednn", onednn::binary_supports, onednn::make_binary},
+      {OpKind::Div, F, "", "onednn", onednn::binary_supports, onednn::make_binary},
+      {OpKind::Concat, FS, "", "onednn", onednn::concat_supports, onednn::make_concat},
+      {OpKind::Transpose, FS, "", "onednn", onednn::reorder_supports, onednn::make_reorder},
+      {OpKind::Slice, FS, "", "onednn", onednn::reorder_supports, onednn::make_reorder},
+      {OpKind::QuantizeLinear, FS, "", "onednn", onednn::reorder_supports, onednn::make_reorder},
+      {OpKind::DequantizeLinear, FS, "", "onednn", onednn::reorder_supports, onednn::make_reorder},
+      {OpKind::LayerNormalization, F, "", "x86", on_avx2<x86::norm_supports>, x86::make_layernorm},
+      {OpKind::Softmax, F, "", "x86", on_avx2<x86::norm_supports>, x86::make_softmax},
+      // Recurrent: int8_dynamic on octet's u8 x s8 GEMM; float with oneDNN's matmul for the
+      // products (the AVX2 entry: VNNI changes nothing there).
+      OCTET_X86_PAIR(LSTM, D, "", x86::rnn_supports, x86::make_rnn),
+      OCTET_X86_PAIR(GRU, D, "", x86::rnn_supports, x86::make_rnn),
+      OCTET_X86_PAIR(RNN, D, "", x86::rnn_supports, x86::make_rnn),
+      {OpKind::LSTM, F, "", "x86", on_avx2<x86::rnn_supports>, with_isa<x86::make_rnn, GemmIsa::Avx2>},
+      {OpKind::GRU, F, "", "x86", on_avx2<x86::rnn_supports>, with_isa<x86::make_rnn, GemmIsa::Avx2>},
+      {OpKind::RNN, F, "", "x86", on_avx2<x86::rnn_supports>, with_isa<x86::make_rnn, GemmIsa::Avx2>},
+  };
+  return list;
+}
+
 class OnednnBackend final : public Backend {
  public:
+  OnednnBackend() : Backend(onednn_list()) {}
   const char* name() const override { return "onednn"; }
-
-  Support supports(const KernelContext& ctx) const override {
-    using namespace onednn;
-    const NodeDef& n = ctx.node;
-    // Recurrent ops run float and int8_dynamic on their own kernel.
-    if (n.op == OpKind::LSTM || n.op == OpKind::GRU || n.op == OpKind::RNN) return rnn_supports(ctx);
-    // FullyConnected runs int8_dynamic on octet's own u8 x s8 kernel (fc_onednn.cc).
-    if (n.op == OpKind::FullyConnected && n.precision == Precision::Int8Dynamic) return fc_supports(ctx);
-    // ... and so does an activation x activation MatMul (matmul_dynamic.cc).
-    if (n.op == OpKind::MatMul && n.precision == Precision::Int8Dynamic) return matmul_supports(ctx);
-    // Checked first for every other op so the reason is uniform.
-    if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
-    switch (n.op) {
-      case OpKind::Conv: case OpKind::ConvTranspose: return conv_supports(ctx);
-      case OpKind::FullyConnected: return fc_supports(ctx);
-      case OpKind::MatMul: return matmul_supports(ctx);
-      case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return pool_supports(ctx);
-      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Pow: case OpKind::Max:
-      case OpKind::Min:
-        return binary_supports(ctx);
-      case OpKind::Concat: return concat_supports(ctx);
-      case OpKind::LayerNormalization: case OpKind::Softmax: return norm_supports(ctx);
-      case OpKind::Transpose: case OpKind::Slice: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
-        return reorder_supports(ctx);
-      default:
-        return Support::no(std::string(op_name(n.op)) + " has no oneDNN kernel in octet");
-    }
-  }
-
-  std::unique_ptr<Kernel> create(const KernelContext& ctx) override {
-    using namespace onednn;
-    switch (ctx.node.op) {
-      case OpKind::Conv: return make_conv(ctx);
-      case OpKind::FullyConnected: return make_fc(ctx);
-      case OpKind::LayerNormalization: case OpKind::Softmax: return make_norm(ctx);
-      case OpKind::MatMul: return make_matmul(ctx);
-      case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool: return make_pool(ctx);
-      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: return make_binary(ctx);
-      case OpKind::Concat: return make_concat(ctx);
-      case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN: return make_rnn(ctx);
-      case OpKind::Transpose: case OpKind::Slice: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
-        return make_reorder(ctx);
-      default: node_error(ctx.node, "is not supported by the oneDNN backend");
-    }
-  }
 };
 }  // namespace
 

@@ -80,25 +80,6 @@ std::string int8_weights_unsafe(const TensorDef& w) {
          std::to_string(amax) + " > " + std::to_string(kSafeWeightMax) + "); reconvert with --weight-bits 7";
 }
 
-Support simd_instead(const KernelContext& ctx, const std::string& unsafe) {
-#ifdef OCTET_WITH_SIMD
-  const Support own = simd::conv_int8_supports(ctx);
-  return own.ok ? own : Support::no(unsafe + "; octet simd: " + own.reason);
-#else
-  (void)ctx;
-  return Support::no(unsafe);
-#endif
-}
-
-#ifdef OCTET_WITH_SIMD
-simd::ParallelFor omp_parallel_for(int threads) {
-  return [threads](size_t tasks, const std::function<void(size_t)>& fn) {
-#pragma omp parallel for num_threads(threads) if (threads > 1 && tasks > 1)
-    for (size_t t = 0; t < tasks; ++t) fn(t);
-  };
-}
-#endif
-
 // ---- activations --------------------------------------------------------------------------
 
 bool activation_supported(const Activation& a, std::string* why) {
@@ -321,8 +302,7 @@ Support probe(const KernelContext& ctx, const char* what,
   return Support::yes();
 }
 
-CachedKernel::CachedKernel(const KernelContext& ctx, std::unique_ptr<Kernel> fallback)
-    : node_(ctx.node), threads_(ctx.threads), stream_(engine()), fallback_(std::move(fallback)) {}
+CachedKernel::CachedKernel(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads), stream_(engine()) {}
 
 Prim* CachedKernel::lookup_or_build(const std::vector<Shape>& in, const std::vector<Shape>& out) {
   std::vector<int64_t> key = shape_key(in);
@@ -334,21 +314,19 @@ Prim* CachedKernel::lookup_or_build(const std::vector<Shape>& in, const std::vec
     try {
       *p = build(in, out);
     } catch (const dnnl::error& e) {
-      p->fallback = true;
+      p->declined = true;
       p->why = std::string("oneDNN: ") + e.what();
     }
   }
-  if (!p->fallback && is_ref_impl(p->impl)) {
+  if (!p->declined && is_ref_impl(p->impl)) {
     // Never run oneDNN's naive reference code on the hot path: octet's reference kernel defines
     // the semantics and is no slower.
-    p->fallback = true;
-    p->why = "oneDNN offers only " + p->impl;
+    p->declined = true;
+    p->why = "oneDNN offers only " + p->impl + " for these shapes";
+  }
+  if (p->declined) {
     p->prim = dnnl::primitive();
     p->args.clear();
-  }
-  if (p->fallback) {
-    if (!fallback_) node_error(node_, "no oneDNN implementation (" + p->why + ") and no reference kernel");
-    p->impl = "reference (" + p->why + ")";
   }
   scratch_.reserve(p->scratchpad);
   cache_.emplace_back(std::move(key), std::move(p));
@@ -360,21 +338,16 @@ void CachedKernel::prepare(const std::vector<Shape>& in, const std::vector<Shape
   current_ = lookup_or_build(in, out);
 }
 
-void CachedKernel::reshape(const KernelArgs& args) {
+Support CachedKernel::reshape(const KernelArgs& args) {
   std::vector<Shape> in, out;
   for (const Tensor* t : args.in) in.push_back(t ? t->shape : Shape{-1});
   for (const Tensor* t : args.out) out.push_back(t ? t->shape : Shape{-1});
   current_ = lookup_or_build(in, out);
-  if (current_->fallback) fallback_->reshape(args);
+  return current_->declined ? Support::no(current_->why) : Support::yes();
 }
 
 void CachedKernel::run(const KernelArgs& args) {
-  if (!current_) reshape(args);
-  Prim& p = *current_;
-  if (p.fallback) {
-    fallback_->run(args);
-    return;
-  }
+  Prim& p = *current_;   // reshape() accepted these shapes
   if (!p.prim) return;   // nothing to compute (empty output)
   before(args);
   bind(p, args);
@@ -383,8 +356,8 @@ void CachedKernel::run(const KernelArgs& args) {
   stream_.wait();
 }
 
-std::string CachedKernel::impl() const {
-  if (current_) return current_->impl;
+std::string CachedKernel::detail() const {
+  if (current_ && !current_->declined) return current_->impl;
   return "";
 }
 

@@ -22,9 +22,6 @@
 #include <vector>
 
 #include "backend/backend.h"
-#ifdef OCTET_WITH_SIMD
-#include "simd/simd_kernels.h"
-#endif
 
 namespace octet::onednn {
 
@@ -110,14 +107,6 @@ bool isa_has_vnni();
 // full-range sweeps; their kernel does not add u8 x s8 pairs in s16) and are not checked.
 std::string int8_weights_unsafe(const TensorDef& w);
 
-// For a static int8 Conv/FullyConnected oneDNN would compute inexactly here (`unsafe` says why):
-// octet's exact portable kernel (kernels/simd) when it takes the node, else the refusal.
-Support simd_instead(const KernelContext& ctx, const std::string& unsafe);
-#ifdef OCTET_WITH_SIMD
-// The session's OpenMP threads for those kernels.
-simd::ParallelFor omp_parallel_for(int threads);
-#endif
-
 // --- small buffers -----------------------------------------------------------------------
 
 // A 64-byte aligned buffer that only grows.
@@ -160,8 +149,9 @@ struct Prim {
   std::string impl;
   size_t scratchpad = 0;
   size_t src_offset = 0;   // bytes from the input's data to where the primitive reads (Slice)
-  // When oneDNN has no (fast) implementation for this shape, the reference kernel runs it.
-  bool fallback = false;
+  // oneDNN has no (fast) implementation for these shapes: the kernel declines them (the session
+  // runs the node's next implementation, in the end the reference kernel).
+  bool declined = false;
   std::string why;
 };
 
@@ -173,24 +163,25 @@ bool is_ref_impl(const std::string& impl);
 
 // Base for every oneDNN kernel. Subclasses build a Prim for a set of input shapes (build) and
 // point its memories at the tensors of a run (bind). The cache holds one Prim per distinct
-// input-shape set, so a batch change creates primitives once and switching back reuses them.
+// input-shape set, so a batch change creates primitives once and switching back reuses them;
+// shapes oneDNN has no fast implementation for are declined (and remembered as such).
 class CachedKernel : public Kernel {
  public:
-  CachedKernel(const KernelContext& ctx, std::unique_ptr<Kernel> fallback);
-  void reshape(const KernelArgs& args) override;
+  explicit CachedKernel(const KernelContext& ctx);
+  Support reshape(const KernelArgs& args) override;
   void run(const KernelArgs& args) override;
-  std::string impl() const override;
+  std::string detail() const override;
 
  protected:
   // Builds the primitive for these input shapes (outputs are inferred by the caller's spec).
-  // Throws dnnl::error or returns a Prim with fallback = true to run the reference kernel.
+  // Throws dnnl::error or returns a Prim with declined = true to decline these shapes.
   virtual Prim build(const std::vector<Shape>& in, const std::vector<Shape>& out) = 0;
   // Sets the data handles of p's memories for this run (inputs, outputs). Default: none.
   virtual void bind(Prim& p, const KernelArgs& args) = 0;
   // Called before execute (e.g. copy a residual into the output).
   virtual void before(const KernelArgs& args) { (void)args; }
   // Builds the entry for the node's declared shapes (symbols taken as 1) at create time, so the
-  // primitive and packed weights exist before the first run and impl() names it. `in` empty
+  // primitive and packed weights exist before the first run and detail() names it. `in` empty
   // when the shapes are not all known.
   void prepare(const std::vector<Shape>& in, const std::vector<Shape>& out);
   Prim& current() { return *current_; }
@@ -201,7 +192,6 @@ class CachedKernel : public Kernel {
 
  private:
   Prim* lookup_or_build(const std::vector<Shape>& in, const std::vector<Shape>& out);
-  std::unique_ptr<Kernel> fallback_;
   std::vector<std::pair<std::vector<int64_t>, std::unique_ptr<Prim>>> cache_;
   Prim* current_ = nullptr;
   Buffer scratch_;

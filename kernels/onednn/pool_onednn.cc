@@ -8,7 +8,6 @@
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/params.h"
-#include "reference/reference_kernels.h"
 
 namespace octet::onednn {
 
@@ -16,7 +15,7 @@ namespace {
 
 class PoolOnednn final : public CachedKernel {
  public:
-  explicit PoolOnednn(const KernelContext& ctx) : CachedKernel(ctx, ref::make_pool(ctx)) {
+  explicit PoolOnednn(const KernelContext& ctx) : CachedKernel(ctx) {
     global_ = ctx.node.op == OpKind::GlobalAveragePool;
     if (!global_) p_ = parse_pool(ctx.node);
     t_ = ctx.input(0).dtype;
@@ -38,7 +37,7 @@ class PoolOnednn final : public CachedKernel {
     const int64_t pr = std::max<int64_t>(0, (y[2] - 1) * p.stride_w + p.kernel_w - x[2] - p.pad_l);
     Prim prim;
     if (alg_ == dnnl::algorithm::pooling_avg_include_padding && (pb > p.pad_b || pr > p.pad_r)) {
-      prim.fallback = true;
+      prim.declined = true;
       prim.why = "ceil_mode with count_include_pad";
       return prim;
     }
@@ -75,7 +74,6 @@ class PoolOnednn final : public CachedKernel {
 
 Support pool_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (n.precision == Precision::Int8Dynamic) return Support::no("dynamic int8 not yet on oneDNN");
   const TensorDef& x = ctx.input(0);
   if (n.op == OpKind::GlobalAveragePool) return Support::yes();
   PoolParams p = parse_pool(n);

@@ -11,7 +11,6 @@
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
 #include "ops/params.h"
-#include "reference/reference_kernels.h"
 
 namespace octet::onednn {
 
@@ -20,13 +19,9 @@ namespace {
 bool is_q8(DataType t) { return t == DataType::u8 || t == DataType::s8; }
 bool copyable(DataType t) { return t == DataType::f32 || t == DataType::u8 || t == DataType::s8 || t == DataType::s32; }
 
-std::unique_ptr<Kernel> fallback(const KernelContext& ctx) {
-  return ctx.node.op == OpKind::Transpose || ctx.node.op == OpKind::Slice ? ref::make_data(ctx) : ref::make_quantize(ctx);
-}
-
 class ReorderOnednn final : public CachedKernel {
  public:
-  explicit ReorderOnednn(const KernelContext& ctx) : CachedKernel(ctx, fallback(ctx)) {
+  explicit ReorderOnednn(const KernelContext& ctx) : CachedKernel(ctx) {
     xt_ = ctx.input(0).dtype, yt_ = ctx.output(0).dtype;
     if (ctx.node.op == OpKind::Transpose) perm_ = ctx.node.attrs.get_ints("perm", {});
     if (ctx.node.op == OpKind::Slice) slice_ = parse_slice(ctx.node);
@@ -76,7 +71,7 @@ class ReorderOnednn final : public CachedKernel {
     dnnl::reorder::primitive_desc pd(engine(), src, engine(), plain_desc(y, yt_), attr_);
     p.impl = pd.impl_info_str();
     if (is_ref_impl(p.impl)) {   // oneDNN's naive loop: the reference kernel is as good
-      p.fallback = true;
+      p.declined = true;
       p.why = "oneDNN has only its reference reorder (" + p.impl + ") for this case";
       return p;
     }

@@ -33,8 +33,8 @@ void widen(const void* src, int64_t n, int32_t zp, int16_t* dst) {
 
 class ConvInt8Simd final : public Kernel {
  public:
-  ConvInt8Simd(const KernelContext& ctx, ParallelFor parallel)
-      : node_(ctx.node), p_(parse_conv(ctx.node)), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {
+  explicit ConvInt8Simd(const KernelContext& ctx)
+      : node_(ctx.node), p_(parse_conv(ctx.node)), parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)) {
     const TensorDef& x = ctx.input(0);
     const TensorDef& w = ctx.input(1);
     const TensorDef& y = ctx.output(0);
@@ -115,7 +115,7 @@ class ConvInt8Simd final : public Kernel {
     });
   }
 
-  std::string impl() const override { return std::string(fc_ ? "fc" : "conv") + " int8 octet simd (" + gemm_target() + ")"; }
+  std::string detail() const override { return gemm_target(); }
 
  private:
   struct Buffers {
@@ -159,8 +159,8 @@ Support conv_int8_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx, ParallelFor parallel) {
-  return std::make_unique<ConvInt8Simd>(ctx, std::move(parallel));
+std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx) {
+  return std::make_unique<ConvInt8Simd>(ctx);
 }
 
 }  // namespace octet::simd

@@ -20,8 +20,8 @@ namespace {
 
 class FcDynamicSimd final : public Kernel {
  public:
-  FcDynamicSimd(const KernelContext& ctx, ParallelFor parallel)
-      : node_(ctx.node), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)), per_row_(dynamic_input_per_row(ctx.node)) {
+  explicit FcDynamicSimd(const KernelContext& ctx)
+      : node_(ctx.node), parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)), per_row_(dynamic_input_per_row(ctx.node)) {
     const TensorDef& w = ctx.input(1);
     N_ = w.shape[0], K_ = w.shape[1];
     packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_);
@@ -64,7 +64,7 @@ class FcDynamicSimd final : public Kernel {
     });
   }
 
-  std::string impl() const override { return std::string("fc dynamic int8 octet simd (") + gemm_target() + ")"; }
+  std::string detail() const override { return gemm_target(); }
 
  private:
   const NodeDef& node_;
@@ -91,8 +91,8 @@ Support fc_dynamic_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx, ParallelFor parallel) {
-  return std::make_unique<FcDynamicSimd>(ctx, std::move(parallel));
+std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx) {
+  return std::make_unique<FcDynamicSimd>(ctx);
 }
 
 }  // namespace octet::simd

@@ -36,7 +36,6 @@ class GlobalAvgPoolQ8 final : public Kernel {
     }
   }
 
-  std::string impl() const override { return "global average pool int8 octet"; }
 
  private:
   template <class T>

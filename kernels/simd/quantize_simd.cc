@@ -50,7 +50,8 @@ HWY_EXPORT(QuantizeRowS8);
 namespace {
 class QuantizeSimd final : public Kernel {
  public:
-  QuantizeSimd(const KernelContext& ctx, ParallelFor parallel) : parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {}
+  explicit QuantizeSimd(const KernelContext& ctx)
+ : parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)) {}
 
   void run(const KernelArgs& a) override {
     const Tensor& x = *a.in[0];
@@ -75,7 +76,6 @@ class QuantizeSimd final : public Kernel {
     });
   }
 
-  std::string impl() const override { return "quantize octet simd"; }
 
  private:
   ParallelFor parallel_;
@@ -90,8 +90,8 @@ Support quantize_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx, ParallelFor parallel) {
-  return std::make_unique<QuantizeSimd>(ctx, std::move(parallel));
+std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx) {
+  return std::make_unique<QuantizeSimd>(ctx);
 }
 
 }  // namespace octet::simd

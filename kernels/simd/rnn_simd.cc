@@ -19,8 +19,8 @@ namespace {
 
 class RnnSimd final : public ref::RnnKernel {
  public:
-  RnnSimd(const KernelContext& ctx, ParallelFor parallel)
-      : RnnKernel(ctx), parallel_(std::move(parallel)), threads_(std::max(ctx.threads, 1)) {
+  explicit RnnSimd(const KernelContext& ctx)
+      : RnnKernel(ctx), parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)) {
     // Pack, at load, the weight slices every run asks for (RnnKernel::run): per direction W's
     // gate rows, R's rows of the first recurrent product, and GRU's h-gate rows of R when r (.) h
     // is multiplied separately (linear_before_reset 0).
@@ -34,7 +34,7 @@ class RnnSimd final : public ref::RnnKernel {
     }
   }
 
-  std::string impl() const override { return std::string("rnn dynamic int8 octet simd (") + gemm_target() + ")"; }
+  std::string detail() const override { return gemm_target(); }
 
  protected:
   void products(const ref::RnnRows& x, int64_t rows, const Tensor& w, int64_t w0, int64_t n, float* out) override {
@@ -89,8 +89,8 @@ Support rnn_dynamic_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_rnn_dynamic(const KernelContext& ctx, ParallelFor parallel) {
-  return std::make_unique<RnnSimd>(ctx, std::move(parallel));
+std::unique_ptr<Kernel> make_rnn_dynamic(const KernelContext& ctx) {
+  return std::make_unique<RnnSimd>(ctx);
 }
 
 }  // namespace octet::simd

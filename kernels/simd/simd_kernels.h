@@ -7,28 +7,27 @@
 // for bit on every CPU.
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include "backend/backend.h"
 
 namespace octet::simd {
 
-// Runs fn(t) for every t in [0, tasks), possibly in parallel on the owning backend's threads.
-using ParallelFor = std::function<void(size_t tasks, const std::function<void(size_t)>& fn)>;
+// Every kernel runs its parallel loops on its backend's threads (KernelContext::parallel_for():
+// the XNNPACK backend's pthreadpool, OpenMP on the oneDNN backend).
 
 // FullyConnected, int8_dynamic, constant weights.
 Support fc_dynamic_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx, ParallelFor parallel);
+std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx);
 
 // Conv, int8_static, one group (any kernel size, stride, padding, dilation), with or without a
 // fused residual; and int8_static FullyConnected (the same kernel, as a 1x1 convolution).
 Support conv_int8_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx, ParallelFor parallel);
+std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx);
 
 // QuantizeLinear f32 -> u8/s8, per tensor (quantize_simd.cc).
 Support quantize_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx, ParallelFor parallel);
+std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);
 
 // GlobalAveragePool, int8 (global_pool_simd.cc): exact integer sums, the reference's rounding.
 Support global_avg_pool_q8_supports(const KernelContext& ctx);
@@ -36,6 +35,6 @@ std::unique_ptr<Kernel> make_global_avg_pool_q8(const KernelContext& ctx);
 
 // LSTM, GRU, RNN, int8_dynamic: the reference kernel with exact GEMM products (rnn_simd.cc).
 Support rnn_dynamic_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_rnn_dynamic(const KernelContext& ctx, ParallelFor parallel);
+std::unique_ptr<Kernel> make_rnn_dynamic(const KernelContext& ctx);
 
 }  // namespace octet::simd

@@ -1,81 +1,77 @@
-// The XNNPACK backend (default on aarch64): which nodes it takes, and why not the others.
-// One pthreadpool per backend instance, i.e. per session (make_backends builds the list per
-// session), created at the first create() with the session's thread count and shared by every
-// kernel of the session (shared ownership: kernels may outlive the backend object).
+// The XNNPACK backend (default on aarch64): for each op, the implementations it tries, best first
+// (the reference one follows, appended by Backend): XNNPACK's operators, and octet's portable
+// exact kernels (kernels/simd) for what XNNPACK 2022-02 has no operator for (dynamic int8: its
+// scales are fixed at create time), or computes differently from the format (int8 residual
+// convolutions, int8 averages).
+//
+// One backend object per session, owning the session's pthreadpool (created for the session's
+// thread count), which every kernel of the session shares, simd kernels included.
 #include "ops/op_spec.h"
+#include "simd/simd_kernels.h"
 #include "xnnpack/xnnpack_kernels.h"
 
 namespace octet {
 
 namespace {
+using namespace op_table;   // precision sets: F float, S int8_static, D int8_dynamic
+
+const std::vector<Impl>& xnnpack_list() {
+  static const std::vector<Impl> list = {
+      {OpKind::Conv, FS, "", "xnnpack", xnn::conv_supports, xnn::make_conv},
+      {OpKind::Conv, S, "", "simd", simd::conv_int8_supports, simd::make_conv_int8},
+      {OpKind::FullyConnected, FS, "", "xnnpack", xnn::fc_supports, xnn::make_fc},
+      {OpKind::FullyConnected, S, "", "simd", simd::conv_int8_supports, simd::make_conv_int8},
+      {OpKind::FullyConnected, D, "", "simd", simd::fc_dynamic_supports, simd::make_fc_dynamic},
+      {OpKind::MaxPool, FS, "", "xnnpack", xnn::pool_supports, xnn::make_pooling},
+      {OpKind::AveragePool, FS, "", "xnnpack", xnn::pool_supports, xnn::make_pooling},
+      {OpKind::GlobalAveragePool, F, "", "xnnpack", xnn::pool_supports, xnn::make_pooling},
+      // int8: XNNPACK's fixed-point mean is not exact (pool_xnnpack.cc).
+      {OpKind::GlobalAveragePool, S, "", "simd", simd::global_avg_pool_q8_supports, simd::make_global_avg_pool_q8},
+      {OpKind::QuantizeLinear, FS, "", "simd", simd::quantize_supports, simd::make_quantize},
+      {OpKind::Add, FS, "", "xnnpack", xnn::binary_supports, xnn::make_binary},
+      {OpKind::Sub, FS, "", "xnnpack", xnn::binary_supports, xnn::make_binary},
+      {OpKind::Mul, FS, "", "xnnpack", xnn::binary_supports, xnn::make_binary},
+      // Float unary ops with an XNNPACK operator (int8 ones: the reference's exact lookup table
+      // is as fast; Tanh has no f32 operator in this XNNPACK).
+      {OpKind::Relu, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::Clip, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::LeakyRelu, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::Sigmoid, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::HardSwish, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::Abs, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::Neg, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::Sqrt, F, "", "xnnpack", xnn::unary_supports, xnn::make_unary},
+      {OpKind::Concat, FS, "", "xnnpack", xnn::concat_supports, xnn::make_concat},
+      {OpKind::LSTM, D, "", "simd", simd::rnn_dynamic_supports, simd::make_rnn_dynamic},
+      {OpKind::GRU, D, "", "simd", simd::rnn_dynamic_supports, simd::make_rnn_dynamic},
+      {OpKind::RNN, D, "", "simd", simd::rnn_dynamic_supports, simd::make_rnn_dynamic},
+  };
+  return list;
+}
+
 class XnnpackBackend final : public Backend {
  public:
+  explicit XnnpackBackend(int threads) : Backend(xnnpack_list()), available_(xnn::initialize()) {
+    if (available_.ok) pool_ = xnn::make_threadpool(threads);
+  }
   const char* name() const override { return "xnnpack"; }
+  Support available() const override { return available_; }
   // The pthreadpool runs this backend's kernels (MobileNetV2 at 2 threads: 20 ms with OpenMP
   // workers spinning beside it, 8 ms without).
   bool shares_openmp_threads() const override { return false; }
-
-  Support supports(const KernelContext& ctx) const override {
-    using namespace xnn;
-    const NodeDef& n = ctx.node;
-    std::string why;
-    if (!available(&why)) return Support::no(why);
-    // XNNPACK 2022-02 has no dynamically quantized operators: scales are fixed at create time.
-    // octet's portable kernels (kernels/simd) run dynamic FullyConnected and LSTM/GRU/RNN on the
-    // same threads.
-    if (n.precision == Precision::Int8Dynamic) {
-      if (n.op == OpKind::FullyConnected) return simd::fc_dynamic_supports(ctx);
-      if (n.op == OpKind::LSTM || n.op == OpKind::GRU || n.op == OpKind::RNN) return simd::rnn_dynamic_supports(ctx);
-      return Support::no("dynamic int8 has no XNNPACK operator");
-    }
-    switch (n.op) {
-      case OpKind::Conv: case OpKind::ConvTranspose: return conv_supports(ctx);
-      case OpKind::FullyConnected: return fc_supports(ctx);
-      case OpKind::MaxPool: case OpKind::AveragePool: return pool_supports(ctx);
-      case OpKind::GlobalAveragePool:   // int8: XNNPACK's fixed-point mean is not exact (pool_supports)
-        return ctx.input(0).dtype == DataType::f32 ? pool_supports(ctx) : simd::global_avg_pool_q8_supports(ctx);
-      case OpKind::QuantizeLinear: return simd::quantize_supports(ctx);
-      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div: case OpKind::Pow: case OpKind::Max:
-      case OpKind::Min:
-        return binary_supports(ctx);
-      case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid: case OpKind::HardSwish:
-      case OpKind::Abs: case OpKind::Neg: case OpKind::Sqrt: case OpKind::Tanh:
-        return unary_supports(ctx);
-      case OpKind::Concat: return concat_supports(ctx);
-      default:
-        return Support::no(std::string(op_name(n.op)) + " has no XNNPACK kernel in octet");
-    }
-  }
-
-  std::unique_ptr<Kernel> create(const KernelContext& ctx) override {
-    using namespace xnn;
-    ensure_initialized();
-    if (!pool_made_) pool_ = make_pool(ctx.threads), pool_made_ = true;
-    switch (ctx.node.op) {
-      case OpKind::Conv: return make_conv(ctx, pool_);
-      case OpKind::FullyConnected:
-        if (ctx.node.precision == Precision::Int8Dynamic) return simd::make_fc_dynamic(ctx, parallel_for(pool_));
-        return make_fc(ctx, pool_);
-      case OpKind::MaxPool: case OpKind::AveragePool: return make_pool(ctx, pool_);
-      case OpKind::GlobalAveragePool:
-        return ctx.input(0).dtype == DataType::f32 ? make_pool(ctx, pool_) : simd::make_global_avg_pool_q8(ctx);
-      case OpKind::QuantizeLinear: return simd::make_quantize(ctx, parallel_for(pool_));
-      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: return make_binary(ctx, pool_);
-      case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid: case OpKind::HardSwish:
-      case OpKind::Abs: case OpKind::Neg: case OpKind::Sqrt:
-        return make_unary(ctx, pool_);
-      case OpKind::Concat: return make_concat(ctx, pool_);
-      case OpKind::LSTM: case OpKind::GRU: case OpKind::RNN: return simd::make_rnn_dynamic(ctx, parallel_for(pool_));
-      default: node_error(ctx.node, "is not supported by the XNNPACK backend");
-    }
-  }
+  ParallelFor parallel_for(int) const override { return xnn::pool_parallel_for(pool_); }
+  const xnn::Pool& pool() const { return pool_; }
 
  private:
+  Support available_;
   xnn::Pool pool_;
-  bool pool_made_ = false;
 };
 }  // namespace
 
-std::unique_ptr<Backend> make_xnnpack_backend() { return std::make_unique<XnnpackBackend>(); }
+namespace xnn {
+Pool session_pool(const KernelContext& ctx) { return static_cast<const XnnpackBackend*>(ctx.backend)->pool(); }
+}  // namespace xnn
+
+std::unique_ptr<Backend> make_xnnpack_backend(int threads) { return std::make_unique<XnnpackBackend>(threads); }
 
 }  // namespace octet

@@ -18,16 +18,10 @@ void init_once() {
 }
 }  // namespace
 
-bool available(std::string* why) {
+Support initialize() {
   init_once();
-  if (g_init_status == xnn_status_success) return true;
-  if (why) *why = std::string("xnn_initialize failed: ") + status_name(g_init_status);
-  return false;
-}
-
-void ensure_initialized() {
-  std::string why;
-  if (!available(&why)) throw Error(why);
+  if (g_init_status == xnn_status_success) return Support::yes();
+  return Support::no(std::string("xnn_initialize failed: ") + status_name(g_init_status));
 }
 
 const char* status_name(xnn_status s) {
@@ -47,14 +41,14 @@ void check(xnn_status s, const NodeDef& node, const char* what) {
   if (s != xnn_status_success) node_error(node, std::string("XNNPACK ") + what + " failed: " + status_name(s));
 }
 
-Pool make_pool(int threads) {
+Pool make_threadpool(int threads) {
   if (threads <= 1) return nullptr;
   pthreadpool_t p = pthreadpool_create(static_cast<size_t>(threads));
   if (!p) throw Error("cannot create a pthreadpool of " + std::to_string(threads) + " threads");
   return Pool(p, pthreadpool_destroy);
 }
 
-simd::ParallelFor parallel_for(Pool pool) {
+ParallelFor pool_parallel_for(Pool pool) {
   return [pool](size_t tasks, const std::function<void(size_t)>& fn) {
     using Fn = std::function<void(size_t)>;
     auto task = [](void* f, size_t t) { (*static_cast<const Fn*>(f))(t); };

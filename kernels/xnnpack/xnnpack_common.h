@@ -20,26 +20,26 @@
 #include <string>
 
 #include "backend/backend.h"
-#include "simd/simd_kernels.h"
 
 namespace octet::xnn {
 
-// xnn_initialize once per process (thread-safe); throws if XNNPACK cannot run on this CPU.
-void ensure_initialized();
-// Whether XNNPACK initialized on this CPU (for supports()).
-bool available(std::string* why);
+// xnn_initialize once per process (thread-safe): whether XNNPACK can run on this CPU, and why not.
+Support initialize();
 
 const char* status_name(xnn_status s);
 // Throws node_error "<what> failed: <status>" unless s is success.
 void check(xnn_status s, const NodeDef& node, const char* what);
 
-// One pthreadpool per session, shared by the kernels of that session's backend. nullptr when the
-// session runs on one thread (XNNPACK then runs on the caller's thread, no pool needed).
+// One pthreadpool per session (the session's XnnpackBackend owns it), shared by the kernels of
+// that session. nullptr when the session runs on one thread (XNNPACK then runs on the caller's
+// thread, no pool needed). Shared ownership: kernels may outlive the backend object.
 using Pool = std::shared_ptr<pthreadpool>;
-Pool make_pool(int threads);
-// The pool as the ParallelFor of octet's own portable kernels (kernels/simd), which take the
-// nodes XNNPACK has no operator for; they run on the same threads.
-simd::ParallelFor parallel_for(Pool pool);
+Pool make_threadpool(int threads);
+// The pool as a ParallelFor, for octet's own portable kernels (kernels/simd) that take the nodes
+// XNNPACK has no operator for: they run on the same threads.
+ParallelFor pool_parallel_for(Pool pool);
+// The pool of the session ctx belongs to (ctx.backend is the XNNPACK backend).
+Pool session_pool(const KernelContext& ctx);
 
 struct OpDeleter {
   void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }
@@ -77,8 +77,8 @@ bool code_clamp(const Activation& a, float s, int32_t zp, int32_t qlo, int32_t q
 // Base of every XNNPACK kernel: the session's pool and the name of what runs.
 class XnnKernel : public Kernel {
  public:
-  XnnKernel(const KernelContext& ctx, Pool pool) : node_(ctx.node), pool_(std::move(pool)) {}
-  std::string impl() const override { return impl_; }
+  explicit XnnKernel(const KernelContext& ctx) : node_(ctx.node), pool_(session_pool(ctx)) {}
+  std::string detail() const override { return detail_; }
 
  protected:
   pthreadpool_t pool() const { return pool_.get(); }
@@ -86,7 +86,7 @@ class XnnKernel : public Kernel {
 
   const NodeDef& node_;
   Pool pool_;
-  std::string impl_;
+  std::string detail_;
 };
 
 }  // namespace octet::xnn

@@ -1,5 +1,7 @@
-// The XNNPACK kernels, one file each. `*_supports` answers for one node (with the reason when
-// not); `make_*` creates the kernel (operators created, weights packed) once per session.
+// The XNNPACK kernels, one file per op family. `*_supports` answers for one node (with the
+// reason when not); `make_*` creates the kernel (operators created, weights packed) once per
+// session. The order in which they are tried, together with octet's simd kernels, is the list
+// in xnnpack_backend.cc.
 #pragma once
 
 #include <memory>
@@ -9,22 +11,22 @@
 namespace octet::xnn {
 
 Support conv_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_conv(const KernelContext& ctx, Pool pool);
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);
 
 Support fc_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_fc(const KernelContext& ctx, Pool pool);
+std::unique_ptr<Kernel> make_fc(const KernelContext& ctx);
 
 Support pool_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_pool(const KernelContext& ctx, Pool pool);
+std::unique_ptr<Kernel> make_pooling(const KernelContext& ctx);
 
 Support binary_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_binary(const KernelContext& ctx, Pool pool);
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);
 
 Support unary_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_unary(const KernelContext& ctx, Pool pool);
+std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);
 
 Support concat_supports(const KernelContext& ctx);
-std::unique_ptr<Kernel> make_concat(const KernelContext& ctx, Pool pool);
+std::unique_ptr<Kernel> make_concat(const KernelContext& ctx);
 
 // The per-channel int8 convolution shared by Conv and FullyConnected (a 1x1 convolution over
 // [rows, 1, 1, K]): everything about one qc8 operator and the u8 <-> s8 flips around it.
@@ -43,7 +45,7 @@ class Qc8Conv {
   Qc8Conv(const KernelContext& ctx, const Qc8Geometry& g);
   // Runs on input x (NHWC codes of batch n, h x w) into y.
   void run(const Tensor& x, Tensor& y, size_t n, size_t h, size_t w, pthreadpool_t pool);
-  std::string impl() const;
+  std::string detail() const;
 
  private:
   const NodeDef& node_;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "ops/op_spec.h"
+#include "ops/op_traits.h"
 
 namespace octet {
 
@@ -11,26 +11,10 @@ namespace {
 constexpr size_t kAlign = 64;
 size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
-bool is_unary(OpKind k) {
-  switch (k) {
-    case OpKind::Relu: case OpKind::LeakyRelu: case OpKind::Clip: case OpKind::Sigmoid: case OpKind::Tanh:
-    case OpKind::HardSwish: case OpKind::HardSigmoid: case OpKind::Gelu: case OpKind::Erf: case OpKind::Exp:
-    case OpKind::Log: case OpKind::Sqrt: case OpKind::Neg: case OpKind::Abs: case OpKind::Reciprocal:
-      return true;
-    default:
-      return false;
-  }
-}
-bool is_binary(OpKind k) {
-  return k == OpKind::Add || k == OpKind::Sub || k == OpKind::Mul || k == OpKind::Div || k == OpKind::Pow ||
-         k == OpKind::Max || k == OpKind::Min;
-}
-
-// The input whose memory output 0 may take over, or -1.
+// The input whose memory output 0 may take over (op_table.def's memory column), or -1.
 int inplace_candidate(const NodeDef& n) {
-  if (is_unary(n.op) || is_binary(n.op)) return 0;
-  if (n.op == OpKind::Conv && n.inputs.size() > 3 && n.inputs[3] >= 0) return 3;
-  return -1;
+  const OpTraits& t = op_traits(n.op);
+  return t.memory == MemoryUse::InPlace ? t.memory_input : -1;
 }
 }  // namespace
 
@@ -60,7 +44,7 @@ MemoryPlan plan_memory(const detail::ModelData& m, const std::vector<size_t>& by
     if (n.outputs.empty() || n.outputs[0] < 0) continue;
     const int out = n.outputs[0];
     int join = -1;
-    if (op_spec(n.op).view) {
+    if (op_traits(n.op).memory == MemoryUse::View) {
       join = n.inputs[0];
     } else {
       int c = inplace_candidate(n);

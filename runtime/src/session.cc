@@ -42,38 +42,33 @@ bool verbose(const char* what) {
   return v && (std::strstr(v, what) || std::strstr(v, "all"));
 }
 
-// Multiply-adds x2 of one run of a node, for GOPS in the profile. 0 for non-GEMM ops.
+// Multiply-adds x2 of one run of a node, for GOPS in the profile (the op's spec knows); 0 for
+// ops that are not GEMM-like.
 double node_ops(const NodeDef& n, const std::vector<Tensor>& t) {
-  auto sh = [&](int i) -> const Shape& { return t[static_cast<size_t>(i)].shape; };
-  switch (n.op) {
-    case OpKind::Conv: {
-      const Shape &y = sh(n.outputs[0]), &w = sh(n.inputs[1]);
-      return 2.0 * shape_elements(y) * w[1] * w[2] * w[3];
-    }
-    case OpKind::ConvTranspose: {
-      const Shape &x = sh(n.inputs[0]), &w = sh(n.inputs[1]);
-      return 2.0 * shape_elements(x) / x[3] * w[0] * w[1] * w[2] * w[3];
-    }
-    case OpKind::FullyConnected: {
-      const Shape& w = sh(n.inputs[1]);
-      return 2.0 * shape_elements(sh(n.outputs[0])) * w[1];
-    }
-    case OpKind::MatMul: {
-      const Shape& a = sh(n.inputs[0]);
-      return 2.0 * shape_elements(sh(n.outputs[0])) * a.back();
-    }
-    default: return 0;
-  }
+  const OpSpec& spec = op_spec(n.op);
+  if (!spec.ops) return 0;
+  std::vector<Shape> in, out;
+  for (int i : n.inputs) in.push_back(i >= 0 ? t[static_cast<size_t>(i)].shape : Shape{});
+  for (int o : n.outputs) out.push_back(o >= 0 ? t[static_cast<size_t>(o)].shape : Shape{});
+  return spec.ops(n, in, out);
 }
 }  // namespace
 
+// One node's implementations, asked in list order (backend.h): which were asked and what they
+// said, the kernels created so far, and which one runs the current shapes.
 struct NodeExec {
-  std::unique_ptr<Kernel> kernel;
-  std::string backend;
+  const std::vector<const Impl*>* impls = nullptr;
+  std::vector<Support> answers;                  // per implementation, once asked
+  std::vector<bool> asked;
+  std::vector<std::unique_ptr<Kernel>> kernels;  // per implementation, once created
+  std::vector<std::string> declined;             // per implementation: why it declined the current shapes
+  size_t current = 0;
   KernelArgs args;
   double ms = 0;
   int64_t runs = 0;
   double ops = 0;
+  Kernel& kernel() { return *kernels[current]; }
+  const Impl& impl() const { return *(*impls)[current]; }
 };
 
 struct SessionImpl {
@@ -81,7 +76,8 @@ struct SessionImpl {
   const ModelData& m;
   SessionOptions opts;
   std::string backend_name;
-  std::vector<std::unique_ptr<Backend>> backends;
+  std::unique_ptr<Backend> backend;
+  Support backend_available;
   std::vector<NodeExec> execs;
   std::vector<DispatchEntry> dispatch;
   std::vector<Tensor> tensors;                 // one per model tensor
@@ -91,11 +87,13 @@ struct SessionImpl {
   AlignedBuffer arena;
   size_t arena_bytes = 0;
   NodeObserver observer;
+  const bool log = verbose("dispatch");
 
   SessionImpl(std::shared_ptr<const Model> mdl, const SessionOptions& o)
       : model(std::move(mdl)), m(model->data()), opts(o) {
     if (opts.threads < 1) throw Error("threads must be >= 1 (got " + std::to_string(opts.threads) + ")");
-    backends = make_backends(opts.backend, &backend_name);
+    backend = make_backend(opts.backend, opts.threads, &backend_name);
+    backend_available = backend->available();
     tensors.resize(m.tensors.size());
     for (size_t i = 0; i < m.tensors.size(); ++i) {
       const TensorDef& d = m.tensors[i];
@@ -109,34 +107,100 @@ struct SessionImpl {
     create_kernels();
   }
 
-  void create_kernels() {
-    const bool log = verbose("dispatch");
-    for (const NodeDef& n : m.nodes) {
-      KernelContext ctx{m, n, opts.threads};
-      NodeExec e;
-      std::string note;
-      for (size_t b = 0; b < backends.size(); ++b) {
-        Support s = backends[b]->supports(ctx);
-        if (!s.ok) {
-          if (note.empty()) note = std::string(backends[b]->name()) + ": " + s.reason;
-          continue;
-        }
-        if (b > 0 && !opts.allow_fallback)
-          throw Error("node '" + n.name + "' (" + op_name(n.op) + ") cannot run on backend '" + backend_name + "': " + note);
-        e.kernel = backends[b]->create(ctx);
-        e.backend = backends[b]->name();
-        break;
+  KernelContext context(const NodeDef& n) const { return KernelContext{m, n, opts.threads, backend.get()}; }
+
+  // The first implementation at or after `from` that supports node k, its kernel created.
+  size_t next_supported(size_t k, size_t from) {
+    NodeExec& e = execs[k];
+    const NodeDef& n = m.nodes[k];
+    const KernelContext ctx = context(n);
+    for (size_t i = from; i < e.impls->size(); ++i) {
+      const Impl& impl = *(*e.impls)[i];
+      if (!impl.precisions.has(n.precision)) continue;   // not for this precision: not worth a note
+      if (!e.asked[i]) {
+        e.asked[i] = true;
+        e.answers[i] = !is_reference(impl) && !backend_available.ok ? backend_available : impl.supports(ctx);
       }
-      if (!e.kernel) throw Error("node '" + n.name + "' (" + op_name(n.op) + "): no backend can run it: " + note);
-      if (e.backend == backend_name) note.clear();
+      if (!e.answers[i].ok) continue;
+      if (!e.kernels[i]) {
+        try {
+          e.kernels[i] = impl.make(ctx);
+        } catch (const Error& err) {
+          const std::string msg = err.what();
+          if (msg.rfind("node '", 0) == 0) throw;
+          node_error(n, impl_name(impl, n.precision) + ": " + msg);
+        }
+      }
+      return i;
+    }
+    node_error(n, "no implementation runs it");   // unreachable: the reference one always does
+  }
+
+  // Why the implementations before the current one of node k were not taken.
+  std::string note(size_t k) const {
+    const NodeExec& e = execs[k];
+    const NodeDef& n = m.nodes[k];
+    std::string s;
+    for (size_t i = 0; i < e.current; ++i) {
+      if (!e.asked[i]) continue;
+      const std::string& why = !e.answers[i].ok ? e.answers[i].reason : e.declined[i];
+      if (why.empty()) continue;
+      s += (s.empty() ? "" : "; ") + impl_name(*(*e.impls)[i], n.precision) + ": " + why;
+    }
+    // A view (Reshape...) computes nothing on any backend: its reference kernel is no fallback.
+    if (s.empty() && is_reference(e.impl()) && backend_name != "reference" && op_traits(n.op).memory != MemoryUse::View)
+      s = backend_name + " has no " + precision_name(n.precision) + " implementation of " + op_name(n.op);
+    return s;
+  }
+
+  void record_dispatch(size_t k) {
+    NodeExec& e = execs[k];
+    const NodeDef& n = m.nodes[k];
+    DispatchEntry d{n.name, op_name(n.op), is_reference(e.impl()) ? "reference" : backend_name, precision_name(n.precision),
+                    impl_name(e.impl(), n.precision), e.kernel().detail(), note(k)};
+    if (log && (dispatch.size() <= k || dispatch[k].impl != d.impl || dispatch[k].detail != d.detail))
+      std::fprintf(stderr, "octet: node %s (%s, %s) -> %s%s%s%s%s\n", n.name.c_str(), d.op.c_str(), d.precision.c_str(),
+                   d.impl.c_str(), d.detail.empty() ? "" : " [", d.detail.c_str(), d.detail.empty() ? "" : "]",
+                   d.note.empty() ? "" : (" (not: " + d.note + ")").c_str());
+    if (dispatch.size() <= k) dispatch.push_back(std::move(d));
+    else dispatch[k] = std::move(d);
+  }
+
+  void create_kernels() {
+    execs.resize(m.nodes.size());
+    for (size_t k = 0; k < m.nodes.size(); ++k) {
+      const NodeDef& n = m.nodes[k];
+      NodeExec& e = execs[k];
+      e.impls = &backend->implementations(n.op);
+      const size_t count = e.impls->size();
+      e.answers.resize(count), e.asked.assign(count, false), e.kernels.resize(count), e.declined.resize(count);
+      e.current = next_supported(k, 0);
+      if (is_reference(e.impl()) && backend_name != "reference" && !opts.allow_fallback)
+        throw Error("node '" + n.name + "' (" + op_name(n.op) + ") cannot run on backend '" + backend_name + "': " + note(k));
       for (int t : n.inputs) e.args.in.push_back(t >= 0 ? &tensors[t] : nullptr);
       for (int t : n.outputs) e.args.out.push_back(t >= 0 ? &tensors[t] : nullptr);
-      dispatch.push_back({n.name, op_name(n.op), e.backend, precision_name(n.precision), e.kernel->impl(), note});
-      if (log)
-        std::fprintf(stderr, "octet: node %s (%s, %s) -> %s%s%s\n", n.name.c_str(), op_name(n.op), precision_name(n.precision),
-                     e.backend.c_str(), note.empty() ? "" : " (fallback: ", note.empty() ? "" : (note + ")").c_str());
-      execs.push_back(std::move(e));
+      record_dispatch(k);
     }
+  }
+
+  // For the current shapes: the first supporting implementation of node k that accepts them.
+  void reshape_node(size_t k) {
+    NodeExec& e = execs[k];
+    for (size_t i = next_supported(k, 0);; i = next_supported(k, i + 1)) {
+      e.current = i;
+      Support s;
+      try {
+        s = e.kernel().reshape(e.args);
+      } catch (const Error& err) {
+        std::string msg = err.what();
+        if (msg.rfind("node '", 0) == 0) throw;
+        node_error(m.nodes[k], msg);
+      }
+      e.declined[i] = s.ok ? "" : s.reason;
+      if (s.ok) break;
+      if (is_reference(e.impl())) node_error(m.nodes[k], "the reference kernel declined: " + s.reason);
+    }
+    record_dispatch(k);
   }
 
   int input_index(const std::string& name) const {
@@ -208,13 +272,7 @@ struct SessionImpl {
       else if (r != static_cast<int>(i)) tensors[i].data = tensors[r].data;
     }
     for (size_t k = 0; k < execs.size(); ++k) {
-      try {
-        execs[k].kernel->reshape(execs[k].args);
-      } catch (const Error& e) {
-        std::string msg = e.what();
-        if (msg.rfind("node '", 0) == 0) throw;
-        node_error(m.nodes[k], msg);
-      }
+      reshape_node(k);
       execs[k].ops = node_ops(m.nodes[k], tensors);
     }
     planned_input_shapes.clear();
@@ -229,7 +287,7 @@ struct SessionImpl {
 #ifdef _OPENMP
     // A backend with its own thread pool keeps OpenMP regions on the calling thread.
     const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(backends.front()->shares_openmp_threads() ? opts.threads : 1);
+    omp_set_num_threads(backend->shares_openmp_threads() ? opts.threads : 1);
 #endif
     try {
       if (!same) prepare_shapes();
@@ -249,7 +307,7 @@ struct SessionImpl {
     // A view (Reshape...) of a graph input shares the input's buffer, which set_input may have
     // reallocated: re-point views whose root is a graph input.
     for (const NodeDef& n : m.nodes)
-      if (op_spec(n.op).view && n.outputs[0] >= 0) tensors[n.outputs[0]].data = tensors[n.inputs[0]].data;
+      if (op_traits(n.op).memory == MemoryUse::View && n.outputs[0] >= 0) tensors[n.outputs[0]].data = tensors[n.inputs[0]].data;
   }
 
   void run_nodes() {
@@ -259,11 +317,11 @@ struct SessionImpl {
       NodeExec& e = execs[k];
       if (opts.profile) {
         auto t0 = clock::now();
-        e.kernel->run(e.args);
+        e.kernel().run(e.args);
         e.ms += std::chrono::duration<double, std::milli>(clock::now() - t0).count();
         ++e.runs;
       } else {
-        e.kernel->run(e.args);
+        e.kernel().run(e.args);
       }
       if (observer) {
         const NodeDef& n = m.nodes[k];
@@ -307,8 +365,8 @@ std::vector<NodeProfile> Session::profile() const {
   std::vector<NodeProfile> out;
   for (size_t k = 0; k < impl_->execs.size(); ++k) {
     const auto& e = impl_->execs[k];
-    const NodeDef& n = impl_->m.nodes[k];
-    NodeProfile p{n.name, op_name(n.op), e.backend, precision_name(n.precision), e.kernel->impl(), e.ms, 0, e.runs};
+    const DispatchEntry& d = impl_->dispatch[k];
+    NodeProfile p{d.node, d.op, d.backend, d.precision, d.impl, d.detail, e.ms, 0, e.runs};
     if (e.runs > 0 && e.ms > 0) p.gops = e.ops * e.runs / (e.ms * 1e6);
     out.push_back(std::move(p));
   }

@@ -1,4 +1,4 @@
-// Dynamic int8 building blocks: octet's packed u8 x s8 GEMM (kernels/onednn/gemm_u8s8.h) against
+// Dynamic int8 building blocks: octet's packed u8 x s8 GEMM (kernels/x86/gemm_u8s8.h) against
 // a plain integer loop, over shapes that exercise every tail (N not a multiple of 8 or 32, K not
 // a multiple of 4, M not a multiple of 4, two threads), with 8-bit weights (exact on AVX2).
 #include <doctest/doctest.h>
@@ -15,14 +15,17 @@
 #include "test_util.h"
 
 #if defined(OCTET_WITH_ONEDNN)
-#include "../../kernels/onednn/gemm_u8s8.h"
-#include "../../kernels/onednn/quant_avx2.h"
+#include "x86/gemm_u8s8.h"
+#include "x86/quantize_avx2.h"
 
 // The AVX2 range and quantization equal the portable reference bit for bit: every length tail,
 // NaN / +-Inf (ignored by the range; NaN -> 0, Inf saturates), exact .5 ties (half to even), a
 // range that does not include 0, and a constant tensor.
 TEST_CASE("dynamic: AVX2 dynamic quantization equals the reference") {
-  if (!octet::onednn::u8s8_gemm_supported()) return;
+  if (!octet::x86::cpu_has_avx2()) {
+    MESSAGE("SKIPPED: this CPU has no AVX2 + FMA, so octet's AVX2 quantization never runs here");
+    return;
+  }
   std::mt19937 rng(3);
   for (size_t n : {size_t(1), size_t(7), size_t(31), size_t(32), size_t(33), size_t(1000), size_t(98304)}) {
     for (int kind = 0; kind < 4; ++kind) {
@@ -34,32 +37,38 @@ TEST_CASE("dynamic: AVX2 dynamic quantization equals the reference") {
         const octet::q::Params p = octet::q::dynamic_params_u8(x.data(), n);
         for (size_t i = 3; i < n; i += 5) x[i] = (std::floor((x[i] - 0) / p.scale) + 0.5f) * p.scale;   // near ties
       }
-      const octet::q::Params want = octet::q::dynamic_params_u8(x.data(), n), got = octet::onednn::dynamic_params_u8_avx2(x.data(), n);
+      const octet::q::Params want = octet::q::dynamic_params_u8(x.data(), n), got = octet::x86::dynamic_params_u8_avx2(x.data(), n);
       INFO("n " << n << " kind " << kind);
       CHECK(got.scale == want.scale);
       CHECK(got.zero_point == want.zero_point);
       std::vector<uint8_t> a(n), b(n);
       octet::q::quantize_u8(x.data(), n, want, a.data());
-      octet::onednn::quantize_u8_avx2(x.data(), n, want, b.data());
+      octet::x86::quantize_u8_avx2(x.data(), n, want, b.data());
       CHECK(a == b);
     }
   }
 }
 
 TEST_CASE("dynamic: packed u8 x s8 GEMM equals the integer loop") {
-  if (!octet::onednn::u8s8_gemm_supported()) return;
+  if (!octet::x86::cpu_has_avx2()) {
+    MESSAGE("SKIPPED: this CPU has no AVX2 + FMA, so octet's u8 x s8 GEMM never runs here");
+    return;
+  }
   std::mt19937 rng(7);
-  // Both instruction sets where the CPU has VNNI (the packing follows the one in use).
+  // Both instruction sets where the CPU has VNNI.
   for (bool vnni : {false, true}) {
-  if (vnni && !octet::onednn::u8s8_cpu_has_vnni()) break;
-  octet::onednn::u8s8_gemm_allow_vnni(vnni);
+  if (vnni && !octet::x86::cpu_has_vnni()) {
+    MESSAGE("SKIPPED: the AVX-512 VNNI path (this CPU has no VNNI)");
+    break;
+  }
+  const octet::x86::GemmIsa isa = vnni ? octet::x86::GemmIsa::Vnni : octet::x86::GemmIsa::Avx2;
   for (int64_t N : {1, 8, 13, 40, 67, 96, 257}) {
     for (int64_t K : {1, 4, 7, 64, 130}) {
       std::vector<int8_t> w(N * (K + 3));
       for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);   // 8-bit: [-127, 127]
       w[0] = -127, w[std::min<int64_t>(1, K - 1)] = -127;   // the pair vpmaddubsw would saturate with x = 255
       const int64_t ldw = K + 3;
-      octet::onednn::PackedU8S8 p(w.data(), N, K, ldw);
+      octet::x86::PackedU8S8 p(w.data(), N, K, ldw, isa);
       for (int64_t M : {1, 2, 3, 4, 5, 9}) {
         for (int threads : {1, 2}) {
           const int64_t ldx = K + 1, ldy = N + 2;
@@ -83,11 +92,10 @@ TEST_CASE("dynamic: packed u8 x s8 GEMM equals the integer loop") {
       int32_t s0 = 0;
       for (int64_t k = 0; k < K; ++k) s0 += w[k];
       CHECK(p.row_sums()[0] == s0);
-      CHECK(p.vnni() == vnni);
+      CHECK(p.isa() == isa);
     }
   }
   }
-  octet::onednn::u8s8_gemm_allow_vnni(true);
 }
 #endif
 

@@ -150,7 +150,7 @@ Command add_bench(CLI::App& app) {
       auto ops = nlohmann::ordered_json::array();
       for (const auto& p : prof)
         ops.push_back({{"node", p.node}, {"op", p.op}, {"backend", p.backend}, {"precision", p.precision}, {"impl", p.impl},
-                       {"ms", p.ms / runs}, {"share", prof_total > 0 ? p.ms / prof_total : 0}, {"gops", p.gops}});
+                       {"detail", p.detail}, {"ms", p.ms / runs}, {"share", prof_total > 0 ? p.ms / prof_total : 0}, {"gops", p.gops}});
       j["ops"] = ops;
       std::cout << j.dump(2) << "\n";
       return 0;
@@ -182,8 +182,9 @@ Command add_bench(CLI::App& app) {
           if (ref > 0) std::snprintf(gops, sizeof gops, "%7.1f GOPS (%3.0f%% of peak)", p.gops, 100 * p.gops / ref);
           else std::snprintf(gops, sizeof gops, "%7.1f GOPS", p.gops);
         }
-        std::printf("  %-30s %-16s %-12s %-9s %8.3f ms %5.1f%% %s %s\n", p.node.c_str(), p.op.c_str(), p.precision.c_str(),
-                    p.backend.c_str(), p.ms / runs, 100 * p.ms / prof_total, gops, p.impl.c_str());
+        std::printf("  %-30s %-16s %-12s %8.3f ms %5.1f%% %s %s%s%s%s\n", p.node.c_str(), p.op.c_str(), p.precision.c_str(),
+                    p.ms / runs, 100 * p.ms / prof_total, gops, p.impl.c_str(), p.detail.empty() ? "" : " [", p.detail.c_str(),
+                    p.detail.empty() ? "" : "]");
       }
     }
     return 0;

@@ -39,7 +39,9 @@ Command add_inspect(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("model", o->model, "model graph file NAME.json")->required();
   cmd->add_flag("-n,--nodes", o->nodes, "list every node with its precision, activation and output quantization");
-  cmd->add_option("--backend", o->backend, "also show which backend runs each node (auto, onednn, xnnpack, reference)");
+  cmd->add_option("--backend", o->backend,
+                  "also show which implementation runs each node on this backend (auto, onednn, xnnpack, reference), and why "
+                  "nodes left to the reference kernel are");
   return [o]() {
     auto model = Model::load(o->model);
     std::printf("model     %s\nproducer  %s\nweights   %.2f MB\n", model->path().c_str(), model->producer().c_str(),
@@ -68,13 +70,15 @@ Command add_inspect(CLI::App& app) {
       so.backend = o->backend;
       Session s(model, so);
       dispatch = s.dispatch();
-      std::map<std::string, int> per_backend;
-      for (const auto& d : dispatch) per_backend[d.backend]++;
-      std::printf("backend   %s:", s.backend().c_str());
-      for (const auto& [b, c] : per_backend) std::printf(" %s %d", b.c_str(), c);
-      std::printf("\n");
+      // Which implementations run the nodes (backend.h: one ordered list per op), then the nodes
+      // left to the reference kernel and why each implementation before it declined.
+      std::map<std::string, int> per_impl;
+      for (const auto& d : dispatch) per_impl[d.impl]++;
+      std::printf("backend   %s\n", s.backend().c_str());
+      for (const auto& [impl, c] : per_impl) std::printf("  %-44s %4d\n", impl.c_str(), c);
       for (const auto& d : dispatch)
-        if (!d.note.empty()) std::printf("  fallback %s (%s): %s\n", d.node.c_str(), d.op.c_str(), d.note.c_str());
+        if (d.backend == "reference" && !d.note.empty())
+          std::printf("  on the reference kernel: %s (%s): %s\n", d.node.c_str(), d.op.c_str(), d.note.c_str());
     }
     if (o->nodes) {
       for (size_t i = 0; i < nodes.size(); ++i) {
@@ -87,7 +91,7 @@ Command add_inspect(CLI::App& app) {
         }
         std::printf("%4zu %-12s %-18s %-13s%s%s%s -> %s%s\n", i, n.op.c_str(), n.name.c_str(), n.precision.c_str(),
                     n.input_per_row ? " (per-row input)" : "", n.activation.empty() ? "" : " +", n.activation.c_str(), outs.c_str(),
-                    dispatch.empty() ? "" : ("  [" + dispatch[i].backend + (dispatch[i].impl.empty() ? "" : ": " + dispatch[i].impl) + "]").c_str());
+                    dispatch.empty() ? "" : ("  [" + dispatch[i].impl + (dispatch[i].detail.empty() ? "" : " " + dispatch[i].detail) + "]").c_str());
       }
     }
     return 0;

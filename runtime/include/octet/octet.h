@@ -119,16 +119,22 @@ struct SessionOptions {
   bool profile = false;
 };
 
+// Where each node runs; one entry per node, in execution order.
+//   backend  the session's backend, or "reference" where the node runs on a reference kernel
+//   impl     the implementation, named <dtype>_<op>[_<variant>]__<library> (docs/backends.md),
+//            e.g. "qs8_conv__onednn"
+//   detail   what runs inside it, when the library says (oneDNN's "brg:avx512_core_vnni", ...)
+//   note     why the implementations before it were not taken ("" when it is the first)
+// For the shapes of the latest run (a kernel may decline some shapes; see backend.h).
+struct DispatchEntry {
+  std::string node, op, backend, precision, impl, detail, note;
+};
+
 struct NodeProfile {
-  std::string node, op, backend, precision, impl;
+  std::string node, op, backend, precision, impl, detail;   // as DispatchEntry
   double ms = 0;        // accumulated over runs since the last reset_profile()
   double gops = 0;      // multiply-adds x2 per run of this node, 0 when not a GEMM/conv
   int64_t runs = 0;
-};
-
-// Where each node runs; one entry per node, in execution order.
-struct DispatchEntry {
-  std::string node, op, backend, precision, impl, note;
 };
 
 // Called after every node with each of its outputs (used by calibration and debugging).

@@ -11,20 +11,9 @@
 #include "model/attrs.h"
 #include "model/weights_file.h"
 #include "octet/octet.h"
+#include "ops/op_traits.h"
 
 namespace octet {
-
-enum class OpKind : uint16_t {
-#define OCTET_OP(name) name,
-#include "ops/op_table.def"
-#undef OCTET_OP
-  kCount
-};
-const char* op_name(OpKind op);
-bool op_from_name(const std::string& name, OpKind* op);
-
-enum class Precision : uint8_t { Float, Int8Static, Int8Dynamic };
-const char* precision_name(Precision p);   // "float", "int8_static", "int8_dynamic"
 
 // An activation fused into Conv/ConvTranspose/FullyConnected/MatMul/Add, applied to the real
 // (dequantized) value before the output is quantized. Clip covers Relu6.

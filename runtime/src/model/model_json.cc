@@ -307,7 +307,7 @@ void parse_nodes(const Ctx& c, const json& root, ModelData& m) {
       m.tensors[t].producer = static_cast<int>(m.nodes.size());
       n.outputs.push_back(t);
     }
-    const OpSpec& spec = op_spec(n.op);
+    const OpTraits& spec = op_traits(n.op);
     if (static_cast<int>(n.inputs.size()) < spec.min_inputs || static_cast<int>(n.inputs.size()) > spec.max_inputs)
       c.fail(where + ": has " + std::to_string(n.inputs.size()) + " inputs, expects " + std::to_string(spec.min_inputs) + (spec.max_inputs != spec.min_inputs ? " to " + std::to_string(spec.max_inputs) : ""));
     if (static_cast<int>(n.outputs.size()) < spec.min_outputs || static_cast<int>(n.outputs.size()) > spec.max_outputs)
@@ -329,6 +329,12 @@ void parse_nodes(const Ctx& c, const json& root, ModelData& m) {
     else if (prec == "int8_static") n.precision = Precision::Int8Static;
     else if (prec == "int8_dynamic") n.precision = Precision::Int8Dynamic;
     else c.fail(where + ": unknown precision '" + prec + "' (float, int8_static, int8_dynamic)");
+    if (!spec.precisions.has(n.precision)) {
+      std::string allowed;
+      for (Precision p : {Precision::Float, Precision::Int8Static, Precision::Int8Dynamic})
+        if (spec.precisions.has(p)) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(p);
+      c.fail(where + ": has no " + prec + " form (" + spec.name + " runs " + allowed + ")");
+    }
     m.nodes.push_back(std::move(n));
   }
   for (int o : m.outputs)

@@ -8,67 +8,24 @@
 namespace octet {
 
 namespace {
-constexpr const char* kOpNames[] = {
-#define OCTET_OP(name) #name,
+constexpr const OpSpec* kSpecs[] = {
+#define OCTET_OP(name, family, min_in, max_in, min_out, max_out, memory, prec, quant, layout, onnx, spec, ref) &spec,
 #include "ops/op_table.def"
 #undef OCTET_OP
 };
-static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpKind::kCount),
-              "op name table out of step with op_table.def");
+static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == kOpCount, "spec table out of step with op_table.def");
 
-std::array<OpSpec, static_cast<size_t>(OpKind::kCount)> build_table() {
-  std::array<OpSpec, static_cast<size_t>(OpKind::kCount)> t{};
-  fill_compute_specs(t.data());
-  fill_elementwise_specs(t.data());
-  fill_data_specs(t.data());
-  fill_misc_specs(t.data());
-  return t;
-}
+constexpr const char* kActNames[] = {"", "Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "Gelu"};
+static_assert(sizeof(kActNames) / sizeof(kActNames[0]) == static_cast<size_t>(ActKind::Gelu) + 1,
+              "activation names out of step with ActKind");
 }  // namespace
 
-const char* op_name(OpKind op) {
-  auto i = static_cast<size_t>(op);
-  return i < static_cast<size_t>(OpKind::kCount) ? kOpNames[i] : "?";
-}
-
-bool op_from_name(const std::string& name, OpKind* op) {
-  for (size_t i = 0; i < static_cast<size_t>(OpKind::kCount); ++i) {
-    if (name == kOpNames[i]) {
-      *op = static_cast<OpKind>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::Float: return "float";
-    case Precision::Int8Static: return "int8_static";
-    case Precision::Int8Dynamic: return "int8_dynamic";
-  }
-  return "?";
-}
-
 const char* Activation::name() const {
-  switch (kind) {
-    case ActKind::None: return "";
-    case ActKind::Relu: return "Relu";
-    case ActKind::Clip: return "Clip";
-    case ActKind::LeakyRelu: return "LeakyRelu";
-    case ActKind::HardSwish: return "HardSwish";
-    case ActKind::HardSigmoid: return "HardSigmoid";
-    case ActKind::Sigmoid: return "Sigmoid";
-    case ActKind::Tanh: return "Tanh";
-    case ActKind::Gelu: return "Gelu";
-  }
-  return "?";
+  const auto i = static_cast<size_t>(kind);
+  return i < sizeof(kActNames) / sizeof(kActNames[0]) ? kActNames[i] : "?";
 }
 
-const OpSpec& op_spec(OpKind op) {
-  static const auto table = build_table();
-  return table[static_cast<size_t>(op)];
-}
+const OpSpec& op_spec(OpKind op) { return *kSpecs[static_cast<size_t>(op)]; }
 
 void node_error(const NodeDef& node, const std::string& what) {
   throw Error("node '" + node.name + "' (" + op_name(node.op) + "): " + what);

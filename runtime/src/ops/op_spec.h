@@ -22,15 +22,22 @@ struct InferCtx {
   [[noreturn]] void fail(const std::string& what) const;
 };
 
+// One spec may serve several ops (every unary op shares kUnarySpec); op_table.def names the
+// spec of each op, so an op without one does not link.
 struct OpSpec {
-  int min_inputs, max_inputs, min_outputs, max_outputs;
-  // Checks attributes and the data types of inputs/outputs for the node's precision. Throws.
+  // Checks attributes and the data types of inputs/outputs for the node's precision (the
+  // loader has already checked arity and that the op allows the precision). Throws.
   void (*validate)(const NodeDef& node, const detail::ModelData& model);
   void (*infer)(InferCtx& ctx);
-  // Output 0 is input 0's bytes under another shape (Reshape, Flatten, Squeeze, Unsqueeze):
-  // the planner gives both the same storage and the kernel does nothing.
-  bool view = false;
+  // Multiply-adds x2 of one run for these shapes (for GOPS in the profile); nullptr: not a
+  // GEMM-like op.
+  double (*ops)(const NodeDef& node, const std::vector<Shape>& in, const std::vector<Shape>& out) = nullptr;
 };
+
+#define OCTET_OP(name, family, min_in, max_in, min_out, max_out, memory, prec, quant, layout, onnx, spec, ref) \
+  extern const OpSpec spec;
+#include "ops/op_table.def"
+#undef OCTET_OP
 
 const OpSpec& op_spec(OpKind op);
 
@@ -44,11 +51,5 @@ std::string shape_str(const Shape& s);
 bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out);
 // Normalizes a possibly negative axis into [0, rank) (or [0, rank] with `inclusive`).
 int64_t normalize_axis(int64_t axis, int64_t rank, const NodeDef& node, bool inclusive = false);
-
-// Per-family spec tables (ops/spec_*.cc).
-void fill_compute_specs(OpSpec* table);
-void fill_elementwise_specs(OpSpec* table);
-void fill_data_specs(OpSpec* table);
-void fill_misc_specs(OpSpec* table);
 
 }  // namespace octet

@@ -33,11 +33,10 @@ void validate_weighted(const NodeDef& n, const detail::ModelData& m) {
       expect_per_tensor(n, m.tensor(n.outputs[0]));
       if (n.inputs.size() > 3 && n.inputs[3] >= 0) expect_per_tensor(n, m.tensor(n.inputs[3]));
       break;
-    case Precision::Int8Dynamic:
+    case Precision::Int8Dynamic:   // FullyConnected only (op_table.def)
       expect_dtype(n, m, 0, {DT::f32}, "input");
       expect_dtype(n, m, 1, {DT::s8}, "weight");
       expect_dtype(n, m, 2, {DT::f32}, "bias");
-      expect_dtype(n, m, 3, {DT::f32}, "residual");
       expect_out_dtype(n, m, 0, {DT::f32}, "output");
       break;
   }
@@ -136,7 +135,6 @@ void validate_pool(const NodeDef& n, const detail::ModelData& m) {
   expect_dtype(n, m, 0, {DT::f32, DT::u8, DT::s8}, "input");
   expect_same_dtype(n, m, 0, 0);
   expect_same_quant(n, m, 0, 0);
-  if (n.precision == Precision::Int8Dynamic) node_error(n, "pooling has no dynamic int8 form");
 }
 
 void infer_pool(InferCtx& c) {
@@ -152,16 +150,28 @@ void infer_pool(InferCtx& c) {
   if (oh <= 0 || ow <= 0) c.fail("input " + shape_str(x) + " is smaller than the pooling window");
   c.out = {{x[0], oh, ow, x[3]}};
 }
+
+
+double conv_ops(const NodeDef&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+  const Shape &y = out[0], &w = in[1];   // w: [O, KH, KW, C/group]
+  return 2.0 * shape_elements(y) * w[1] * w[2] * w[3];
+}
+double conv_transpose_ops(const NodeDef&, const std::vector<Shape>& in, const std::vector<Shape>&) {
+  const Shape &x = in[0], &w = in[1];   // every input pixel's C/group channels reach KH x KW x O outputs
+  return 2.0 * shape_elements(x) / x[3] * w[0] * w[1] * w[2] * w[3];
+}
+double fc_ops(const NodeDef&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+  return 2.0 * shape_elements(out[0]) * in[1][1];
+}
+double matmul_ops(const NodeDef&, const std::vector<Shape>& in, const std::vector<Shape>& out) {
+  return 2.0 * shape_elements(out[0]) * in[0].back();
+}
 }  // namespace
 
-void fill_compute_specs(OpSpec* t) {
-  t[size_t(OpKind::Conv)] = {2, 4, 1, 1, validate_conv, infer_conv};
-  t[size_t(OpKind::ConvTranspose)] = {2, 3, 1, 1, validate_conv, infer_conv};
-  t[size_t(OpKind::FullyConnected)] = {2, 3, 1, 1, validate_fc, infer_fc};
-  t[size_t(OpKind::MatMul)] = {2, 2, 1, 1, validate_matmul, infer_matmul};
-  t[size_t(OpKind::MaxPool)] = {1, 1, 1, 1, validate_pool, infer_pool};
-  t[size_t(OpKind::AveragePool)] = {1, 1, 1, 1, validate_pool, infer_pool};
-  t[size_t(OpKind::GlobalAveragePool)] = {1, 1, 1, 1, validate_pool, infer_pool};
-}
+const OpSpec kConvSpec{validate_conv, infer_conv, conv_ops};
+const OpSpec kConvTransposeSpec{validate_conv, infer_conv, conv_transpose_ops};
+const OpSpec kFullyConnectedSpec{validate_fc, infer_fc, fc_ops};
+const OpSpec kMatMulSpec{validate_matmul, infer_matmul, matmul_ops};
+const OpSpec kPoolSpec{validate_pool, infer_pool};
 
 }  // namespace octet

@@ -274,21 +274,19 @@ void infer_where(InferCtx& c) {
 void infer_same(InferCtx& c) { c.out = {c.input(0)}; }
 }  // namespace
 
-void fill_data_specs(OpSpec* t) {
-  t[size_t(OpKind::Concat)] = {1, 1024, 1, 1, validate_concat, infer_concat};
-  t[size_t(OpKind::Split)] = {1, 1, 1, 1024, validate_split, infer_split};
-  t[size_t(OpKind::Slice)] = {1, 1, 1, 1, validate_move, infer_slice};
-  t[size_t(OpKind::Reshape)] = {1, 1, 1, 1, validate_move, infer_reshape, true};
-  t[size_t(OpKind::Flatten)] = {1, 1, 1, 1, validate_move, infer_flatten, true};
-  t[size_t(OpKind::Transpose)] = {1, 1, 1, 1, validate_move, infer_transpose};
-  t[size_t(OpKind::Squeeze)] = {1, 1, 1, 1, validate_move, infer_squeeze, true};
-  t[size_t(OpKind::Unsqueeze)] = {1, 1, 1, 1, validate_move, infer_unsqueeze, true};
-  t[size_t(OpKind::Pad)] = {1, 1, 1, 1, validate_move, infer_pad};
-  t[size_t(OpKind::Resize)] = {1, 1, 1, 1, validate_move, infer_resize};
-  t[size_t(OpKind::Gather)] = {2, 2, 1, 1, validate_move, infer_gather};
-  t[size_t(OpKind::Expand)] = {1, 1, 1, 1, validate_move, infer_expand};
-  t[size_t(OpKind::Cast)] = {1, 1, 1, 1, validate_cast, infer_same};
-  t[size_t(OpKind::Where)] = {3, 3, 1, 1, validate_where, infer_where};
-}
+const OpSpec kConcatSpec{validate_concat, infer_concat};
+const OpSpec kSplitSpec{validate_split, infer_split};
+const OpSpec kSliceSpec{validate_move, infer_slice};
+const OpSpec kReshapeSpec{validate_move, infer_reshape};
+const OpSpec kFlattenSpec{validate_move, infer_flatten};
+const OpSpec kTransposeSpec{validate_move, infer_transpose};
+const OpSpec kSqueezeSpec{validate_move, infer_squeeze};
+const OpSpec kUnsqueezeSpec{validate_move, infer_unsqueeze};
+const OpSpec kPadSpec{validate_move, infer_pad};
+const OpSpec kResizeSpec{validate_move, infer_resize};
+const OpSpec kGatherSpec{validate_move, infer_gather};
+const OpSpec kExpandSpec{validate_move, infer_expand};
+const OpSpec kCastSpec{validate_cast, infer_same};
+const OpSpec kWhereSpec{validate_where, infer_where};
 
 }  // namespace octet

@@ -83,14 +83,8 @@ void validate_unary(const NodeDef& n, const detail::ModelData& m) {
 void infer_unary(InferCtx& c) { c.out = {c.input(0)}; }
 }  // namespace
 
-void fill_elementwise_specs(OpSpec* t) {
-  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Pow, OpKind::Max, OpKind::Min})
-    t[size_t(k)] = {2, 2, 1, 1, validate_binary, infer_binary};
-  t[size_t(OpKind::Equal)] = {2, 2, 1, 1, validate_compare, infer_binary};
-  for (OpKind k : {OpKind::Relu, OpKind::LeakyRelu, OpKind::Clip, OpKind::Sigmoid, OpKind::Tanh, OpKind::HardSwish,
-                   OpKind::HardSigmoid, OpKind::Gelu, OpKind::Erf, OpKind::Exp, OpKind::Log, OpKind::Sqrt, OpKind::Neg,
-                   OpKind::Abs, OpKind::Reciprocal})
-    t[size_t(k)] = {1, 1, 1, 1, validate_unary, infer_unary};
-}
+const OpSpec kBinarySpec{validate_binary, infer_binary};
+const OpSpec kCompareSpec{validate_compare, infer_binary};
+const OpSpec kUnarySpec{validate_unary, infer_unary};
 
 }  // namespace octet

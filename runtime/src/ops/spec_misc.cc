@@ -92,16 +92,10 @@ void validate_dequantize(const NodeDef& n, const detail::ModelData& m) {
 void infer_same(InferCtx& c) { c.out = {c.input(0)}; }
 }  // namespace
 
-void fill_rnn_specs(OpSpec* t);
-
-void fill_misc_specs(OpSpec* t) {
-  for (OpKind k : {OpKind::ReduceMean, OpKind::ReduceSum, OpKind::ReduceMax})
-    t[size_t(k)] = {1, 1, 1, 1, validate_reduce, infer_reduce};
-  t[size_t(OpKind::Softmax)] = {1, 1, 1, 1, validate_softmax, infer_same};
-  t[size_t(OpKind::LayerNormalization)] = {2, 3, 1, 1, validate_layernorm, infer_layernorm};
-  t[size_t(OpKind::QuantizeLinear)] = {1, 1, 1, 1, validate_quantize, infer_same};
-  t[size_t(OpKind::DequantizeLinear)] = {1, 1, 1, 1, validate_dequantize, infer_same};
-  fill_rnn_specs(t);
-}
+const OpSpec kReduceSpec{validate_reduce, infer_reduce};
+const OpSpec kSoftmaxSpec{validate_softmax, infer_same};
+const OpSpec kLayerNormSpec{validate_layernorm, infer_layernorm};
+const OpSpec kQuantizeSpec{validate_quantize, infer_same};
+const OpSpec kDequantizeSpec{validate_dequantize, infer_same};
 
 }  // namespace octet

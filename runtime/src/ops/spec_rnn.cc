@@ -144,10 +144,6 @@ void infer_rnn(InferCtx& c) {
 }
 }  // namespace
 
-void fill_rnn_specs(OpSpec* t) {
-  t[size_t(OpKind::LSTM)] = {3, 8, 1, 3, validate_rnn, infer_rnn};
-  t[size_t(OpKind::GRU)] = {3, 6, 1, 2, validate_rnn, infer_rnn};
-  t[size_t(OpKind::RNN)] = {3, 6, 1, 2, validate_rnn, infer_rnn};
-}
+const OpSpec kRnnSpec{validate_rnn, infer_rnn};
 
 }  // namespace octet

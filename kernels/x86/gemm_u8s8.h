@@ -1,4 +1,4 @@
-// octet's own AVX2 u8 x s8 -> s32 GEMM for small M (dynamic int8: recurrent steps at M = batch,
+// octet's own AVX2 / AVX-512 VNNI u8 x s8 -> s32 GEMM for small M (dynamic int8: recurrent steps at M = batch,
 // input projections, FullyConnected with constant weights). Weights are packed once: blocks of 8
 // output rows, k in pairs (16 bytes = 2 k of 8 rows), sign-extended to s16 on load
 // (vpmovsxbw) and multiplied with the u8 activations widened to u16 by vpmaddwd, which adds the
@@ -12,20 +12,27 @@
 #include <cstdint>
 #include <vector>
 
-namespace octet::onednn {
+namespace octet::x86 {
+
+// The instruction set a PackedU8S8 is packed for (and runs on).
+enum class GemmIsa : uint8_t { Avx2, Vnni };
+bool cpu_has_avx2();   // AVX2 + FMA on this CPU: the AVX2 path runs
+// AVX512-VNNI (with VL) on this CPU: vpdpbusd, 32 exact u8 x s8 MACs per instruction.
+bool cpu_has_vnni();
+GemmIsa best_gemm_isa();   // Vnni where the CPU has it
+const char* isa_name(GemmIsa isa);   // "avx512-vnni" or "avx2"
 
 class PackedU8S8 {
  public:
   PackedU8S8() = default;
-  // w: N rows of K s8 codes, row stride ldw (>= K).
-  PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw) { pack(w, N, K, ldw); }
+  // w: N rows of K s8 codes, row stride ldw (>= K). The caller checked the CPU has `isa`.
+  PackedU8S8(const int8_t* w, int64_t N, int64_t K, int64_t ldw, GemmIsa isa) { pack(w, N, K, ldw, isa); }
   // (Re)packs, reusing the storage when it is large enough: no allocation per call for operands
   // that change every run (the B of a dynamic activation x activation MatMul).
-  void pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
+  void pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw, GemmIsa isa);
   int64_t N() const { return N_; }
   int64_t K() const { return K_; }
-  bool vnni() const { return vnni_; }
-  const char* isa() const { return vnni_ ? "avx512-vnni" : "avx2"; }
+  GemmIsa isa() const { return vnni_ ? GemmIsa::Vnni : GemmIsa::Avx2; }
   // Per output row, the sum of its codes (for an activation zero point: sum((x - zp) w)).
   const std::vector<int32_t>& row_sums() const { return sums_; }
 
@@ -35,18 +42,10 @@ class PackedU8S8 {
 
  private:
   int64_t N_ = 0, K_ = 0, KG_ = 0, NB_ = 0;   // KG_ k quads, NB_ blocks of 8 rows
-  bool vnni_ = false;                         // packed for vpdpbusd (u8s8_gemm_vnni() at pack time)
+  bool vnni_ = false;                         // packed for vpdpbusd
   std::vector<int8_t, std::allocator<int8_t>> data_;
   std::vector<int32_t> sums_;
   void run_blocks(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t b0, int64_t b1) const;
 };
 
-bool u8s8_gemm_supported();   // AVX2 on this CPU
-// AVX512-VNNI (with VL) on this CPU: vpdpbusd, 32 exact u8 x s8 MACs per instruction, used for
-// weights packed from now on. u8s8_gemm_allow_vnni(false) forces the AVX2 path (tests).
-bool u8s8_cpu_has_vnni();
-bool u8s8_gemm_vnni();
-void u8s8_gemm_allow_vnni(bool allow);
-const char* u8s8_gemm_isa();   // "avx512-vnni" or "avx2"
-
-}  // namespace octet::onednn
+}  // namespace octet::x86

@@ -86,7 +86,7 @@ SetupFn setup_for(OpKind k, DataType t) {
 
 class BinaryXnn final : public XnnKernel {
  public:
-  BinaryXnn(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)) {
+  BinaryXnn(const KernelContext& ctx) : XnnKernel(ctx) {
     const DataType t = ctx.output(0).dtype;
     flip_a_ = operand(ctx.input(0), t).flip;
     flip_b_ = operand(ctx.input(1), t).flip;
@@ -95,8 +95,8 @@ class BinaryXnn final : public XnnKernel {
     op_.reset(op);
     setup_ = setup_for(ctx.node.op, t);
     const char* name = ctx.node.op == OpKind::Add ? "add" : ctx.node.op == OpKind::Sub ? "subtract" : "multiply";
-    impl_ = std::string("xnnpack:") + name + "_nd_" + (t == DataType::f32 ? "f32" : t == DataType::s8 ? "qs8" : "qu8");
-    if (flip_a_ || flip_b_) impl_ += " (flipped operand)";
+    detail_ = std::string() + name + "_nd_" + (t == DataType::f32 ? "f32" : t == DataType::s8 ? "qs8" : "qu8");
+    if (flip_a_ || flip_b_) detail_ += " (flipped operand)";
   }
 
   void run(const KernelArgs& args) override {
@@ -130,9 +130,6 @@ class BinaryXnn final : public XnnKernel {
 }  // namespace
 
 Support binary_supports(const KernelContext& ctx) {
-  const OpKind k = ctx.node.op;
-  if (k != OpKind::Add && k != OpKind::Sub && k != OpKind::Mul)
-    return Support::no(std::string(op_name(k)) + " has no XNNPACK kernel in octet");
   const TensorDef &a = ctx.input(0), &b = ctx.input(1), &y = ctx.output(0);
   if (y.dtype != DataType::f32 && y.dtype != DataType::u8 && y.dtype != DataType::s8)
     return Support::no(std::string("binary ops on ") + dtype_name(y.dtype) + " have no XNNPACK operator");
@@ -150,8 +147,8 @@ Support binary_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_binary(const KernelContext& ctx, Pool pool) {
-  return std::make_unique<BinaryXnn>(ctx, std::move(pool));
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx) {
+  return std::make_unique<BinaryXnn>(ctx);
 }
 
 }  // namespace octet::xnn

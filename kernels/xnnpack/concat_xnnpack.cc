@@ -20,16 +20,16 @@ size_t product(const Shape& s, size_t begin, size_t end) {
 
 class ConcatXnn final : public XnnKernel {
  public:
-  ConcatXnn(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)) {
+  ConcatXnn(const KernelContext& ctx) : XnnKernel(ctx) {
     const int64_t rank = static_cast<int64_t>(ctx.output(0).shape.size());
     const int64_t a = ctx.node.attrs.get_int("axis");
     axis_ = static_cast<size_t>(a < 0 ? a + rank : a);
     esize_ = dtype_size(ctx.output(0).dtype);
     copies_.resize(ctx.node.inputs.size());
-    impl_ = "xnnpack:copy_nc_x8 (concat)";
+    detail_ = "copy_nc_x8 (concat)";
   }
 
-  void reshape(const KernelArgs& args) override {
+  Support reshape(const KernelArgs& args) override {
     const Shape& y = args.out[0]->shape;
     const size_t row = product(y, axis_, y.size()) * esize_;
     for (size_t i = 0; i < copies_.size(); ++i) {
@@ -44,6 +44,7 @@ class ConcatXnn final : public XnnKernel {
       check(xnn_create_copy_nc_x8(chunk, chunk, row, 0, &op), node_, "xnn_create_copy_nc_x8");
       c.op.reset(op);
     }
+    return Support::yes();
   }
 
   void run(const KernelArgs& args) override {
@@ -85,8 +86,8 @@ Support concat_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_concat(const KernelContext& ctx, Pool pool) {
-  return std::make_unique<ConcatXnn>(ctx, std::move(pool));
+std::unique_ptr<Kernel> make_concat(const KernelContext& ctx) {
+  return std::make_unique<ConcatXnn>(ctx);
 }
 
 }  // namespace octet::xnn

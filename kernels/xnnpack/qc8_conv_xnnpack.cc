@@ -91,8 +91,8 @@ void Qc8Conv::run(const Tensor& x, Tensor& y, size_t n, size_t h, size_t w, pthr
   if (flip_y_) flip_sign(y.data, y.data, y.bytes());
 }
 
-std::string Qc8Conv::impl() const {
-  std::string s = depthwise_ ? "xnnpack:convolution_nhwc_qc8 (depthwise)" : "xnnpack:convolution_nhwc_qc8";
+std::string Qc8Conv::detail() const {
+  std::string s = depthwise_ ? "convolution_nhwc_qc8 (depthwise)" : "convolution_nhwc_qc8";
   if (flip_x_ || flip_y_) s += std::string(" u8 ") + (flip_x_ ? "x" : "") + (flip_x_ && flip_y_ ? "," : "") + (flip_y_ ? "y" : "") + " via s8";
   return s;
 }

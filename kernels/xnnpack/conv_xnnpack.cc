@@ -36,8 +36,8 @@ Qc8Geometry geometry(const KernelContext& ctx) {
 
 class ConvInt8 final : public XnnKernel {
  public:
-  ConvInt8(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)), conv_(ctx, geometry(ctx)) {
-    impl_ = conv_.impl();
+  ConvInt8(const KernelContext& ctx) : XnnKernel(ctx), conv_(ctx, geometry(ctx)) {
+    detail_ = conv_.detail();
   }
   void run(const KernelArgs& a) override {
     const Tensor& x = *a.in[0];
@@ -51,7 +51,7 @@ class ConvInt8 final : public XnnKernel {
 
 class ConvF32 final : public XnnKernel {
  public:
-  ConvF32(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)) {
+  ConvF32(const KernelContext& ctx) : XnnKernel(ctx) {
     const Qc8Geometry g = geometry(ctx);
     residual_ = ctx.has_input(3);
     float lo, hi;
@@ -64,11 +64,11 @@ class ConvF32 final : public XnnKernel {
                                             residual_ ? -INFINITY : lo, residual_ ? INFINITY : hi, 0, &op),
           node_, "xnn_create_convolution2d_nhwc_f32");
     conv_.reset(op);
-    impl_ = g.cg == 1 && g.og == 1 ? "xnnpack:convolution_nhwc_f32 (depthwise)" : "xnnpack:convolution_nhwc_f32";
+    detail_ = g.cg == 1 && g.og == 1 ? "convolution_nhwc_f32 (depthwise)" : "convolution_nhwc_f32";
     if (residual_) {
       check(xnn_create_add_nd_f32(lo, hi, 0, &op), node_, "xnn_create_add_nd_f32");
       add_.reset(op);
-      impl_ += " + add_nd_f32";
+      detail_ += " + add_nd_f32";
     }
   }
 
@@ -100,30 +100,22 @@ class ConvF32 final : public XnnKernel {
   Scratch r_copy_;
 };
 
-// Whether XNNPACK's qc8 convolution computes this static int8 node.
-Support qc8_conv_supports(const KernelContext& ctx) {
+}  // namespace
+
+// Float: any convolution, with a clamp for activation. Static int8: XNNPACK's qc8 convolution
+// where it computes the node exactly; the rest goes to the next implementation (octet's simd
+// kernel: fused residuals, activations that are not a clamp).
+Support conv_supports(const KernelContext& ctx) {
+  if (ctx.node.precision == Precision::Float) return clamp_supported(ctx.node.activation);
   if (ctx.has_input(3)) return Support::no("int8 residual fused into Conv (XNNPACK would round twice)");
   Support s = clamp_supported(ctx.node.activation);
   if (!s.ok) return s;
   return qc8_supports(ctx, ctx.input(1).shape[0]);
 }
 
-}  // namespace
-
-Support conv_supports(const KernelContext& ctx) {
-  const NodeDef& n = ctx.node;
-  if (n.op != OpKind::Conv) return Support::no("ConvTranspose is not on XNNPACK in octet");
-  if (n.precision == Precision::Float) return clamp_supported(n.activation);
-  const Support s = qc8_conv_supports(ctx);
-  if (s.ok) return s;
-  const Support own = simd::conv_int8_supports(ctx);
-  return own.ok ? own : Support::no(s.reason + "; octet simd: " + own.reason);
-}
-
-std::unique_ptr<Kernel> make_conv(const KernelContext& ctx, Pool pool) {
-  if (ctx.node.precision == Precision::Float) return std::make_unique<ConvF32>(ctx, std::move(pool));
-  if (qc8_conv_supports(ctx).ok) return std::make_unique<ConvInt8>(ctx, std::move(pool));
-  return simd::make_conv_int8(ctx, parallel_for(std::move(pool)));
+std::unique_ptr<Kernel> make_conv(const KernelContext& ctx) {
+  if (ctx.node.precision == Precision::Float) return std::make_unique<ConvF32>(ctx);
+  return std::make_unique<ConvInt8>(ctx);
 }
 
 }  // namespace octet::xnn

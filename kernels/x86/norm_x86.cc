@@ -2,7 +2,7 @@
 // ops of transformer encoders between the matrix products). Same formulas as the reference
 // (norm_ref.cc), accumulated in float over 8 lanes instead of double: mean, then the population
 // variance of (x - mean) (two passes, no cancellation), y = (x - mean) * (1 / sqrt(var + eps))
-// * scale + bias; Softmax subtracts the row max, exponentiates (rnn_math.h's exp8, ~2 ulp) and
+// * scale + bias; Softmax subtracts the row max, exponentiates (math_avx2.h's exp8, ~2 ulp) and
 // divides by the sum. Rows are split over the session's threads.
 #include <immintrin.h>
 
@@ -10,11 +10,11 @@
 #include <cmath>
 #include <vector>
 
-#include "onednn/onednn_kernels.h"
-#include "onednn/rnn_math.h"
 #include "ops/op_spec.h"
+#include "x86/math_avx2.h"
+#include "x86/x86_kernels.h"
 
-namespace octet::onednn {
+namespace octet::x86 {
 
 namespace {
 #define OCTET_NORM_SIMD __attribute__((target("avx2,fma")))
@@ -58,7 +58,7 @@ class LayerNormAvx2 final : public Kernel {
     for (int64_t r = 0; r < rows; ++r) row(x.as<float>() + r * len_, y.as<float>() + r * len_);
   }
 
-  std::string impl() const override { return "layernorm octet avx2"; }
+  
 
  private:
   OCTET_NORM_SIMD void row(const float* x, float* y) const {
@@ -107,7 +107,7 @@ class SoftmaxAvx2 final : public Kernel {
     for (int64_t r = 0; r < rows; ++r) row(x.as<float>() + r * len, y.as<float>() + r * len, len);
   }
 
-  std::string impl() const override { return "softmax octet avx2"; }
+  
 
  private:
   OCTET_NORM_SIMD static void row(const float* x, float* y, int64_t n) {
@@ -119,12 +119,12 @@ class SoftmaxAvx2 final : public Kernel {
     const __m256 vm = _mm256_set1_ps(mx);
     __m256 acc = _mm256_setzero_ps();
     for (k = 0; k + 8 <= n; k += 8) {
-      const __m256 e = rnnmath::exp8(_mm256_sub_ps(_mm256_loadu_ps(x + k), vm));
+      const __m256 e = math::exp8(_mm256_sub_ps(_mm256_loadu_ps(x + k), vm));
       _mm256_storeu_ps(y + k, e);
       acc = _mm256_add_ps(acc, e);
     }
     float sum = hsum(acc);
-    for (; k < n; ++k) sum += y[k] = rnnmath::exp_approx(x[k] - mx);
+    for (; k < n; ++k) sum += y[k] = math::exp_approx(x[k] - mx);
     const float inv = 1.f / sum;
     const __m256 vi = _mm256_set1_ps(inv);
     for (k = 0; k + 8 <= n; k += 8) _mm256_storeu_ps(y + k, _mm256_mul_ps(_mm256_loadu_ps(y + k), vi));
@@ -137,7 +137,6 @@ class SoftmaxAvx2 final : public Kernel {
 
 Support norm_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return Support::no("needs AVX2 and FMA");
   if (n.precision != Precision::Float) return Support::no("float only");
   const TensorDef& x = ctx.input(0);
   if (x.shape.empty() || x.shape.back() <= 0) return Support::no("needs a known last dimension");
@@ -151,9 +150,7 @@ Support norm_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_norm(const KernelContext& ctx) {
-  if (ctx.node.op == OpKind::LayerNormalization) return std::make_unique<LayerNormAvx2>(ctx);
-  return std::make_unique<SoftmaxAvx2>(ctx);
-}
+std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx) { return std::make_unique<LayerNormAvx2>(ctx); }
+std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx) { return std::make_unique<SoftmaxAvx2>(ctx); }
 
-}  // namespace octet::onednn
+}  // namespace octet::x86

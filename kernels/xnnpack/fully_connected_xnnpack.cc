@@ -22,8 +22,8 @@ size_t rows_of(const Tensor& x) { return static_cast<size_t>(x.elements() / x.sh
 
 class FcInt8 final : public XnnKernel {
  public:
-  FcInt8(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)), conv_(ctx, fc_geometry(ctx)) {
-    impl_ = conv_.impl() + " (1x1 as fully connected)";
+  FcInt8(const KernelContext& ctx) : XnnKernel(ctx), conv_(ctx, fc_geometry(ctx)) {
+    detail_ = conv_.detail() + " (1x1 as fully connected)";
   }
   void run(const KernelArgs& a) override { conv_.run(*a.in[0], *a.out[0], rows_of(*a.in[0]), 1, 1, pool()); }
 
@@ -33,7 +33,7 @@ class FcInt8 final : public XnnKernel {
 
 class FcF32 final : public XnnKernel {
  public:
-  FcF32(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)) {
+  FcF32(const KernelContext& ctx) : XnnKernel(ctx) {
     const TensorDef& w = ctx.input(1);
     const size_t N = static_cast<size_t>(w.shape[0]), K = static_cast<size_t>(w.shape[1]);
     float lo, hi;
@@ -43,7 +43,7 @@ class FcF32 final : public XnnKernel {
     check(xnn_create_fully_connected_nc_f32(K, N, K, N, reinterpret_cast<const float*>(w.data), bias, lo, hi, 0, &op), node_,
           "xnn_create_fully_connected_nc_f32");
     op_.reset(op);
-    impl_ = "xnnpack:fully_connected_nc_f32";
+    detail_ = "fully_connected_nc_f32";
   }
   void run(const KernelArgs& a) override {
     check(xnn_setup_fully_connected_nc_f32(op_.get(), rows_of(*a.in[0]), a.in[0]->as<float>(), a.out[0]->as<float>(), pool()),
@@ -57,27 +57,17 @@ class FcF32 final : public XnnKernel {
 
 }  // namespace
 
-namespace {
-Support qc8_fc_supports(const KernelContext& ctx) {
+// Float: with a clamp for activation. Static int8 that XNNPACK cannot express (e.g. a fused
+// Sigmoid) goes to the next implementation (octet's simd kernel).
+Support fc_supports(const KernelContext& ctx) {
   Support s = clamp_supported(ctx.node.activation);
-  if (!s.ok) return s;
+  if (!s.ok || ctx.node.precision == Precision::Float) return s;
   return qc8_supports(ctx, ctx.input(1).shape[0]);
 }
-}  // namespace
 
-// Static int8 that XNNPACK cannot express (e.g. a fused Sigmoid) runs on octet's simd kernel.
-Support fc_supports(const KernelContext& ctx) {
-  if (ctx.node.precision == Precision::Float) return clamp_supported(ctx.node.activation);
-  const Support s = qc8_fc_supports(ctx);
-  if (s.ok) return s;
-  const Support own = simd::conv_int8_supports(ctx);
-  return own.ok ? own : Support::no(s.reason + "; octet simd: " + own.reason);
-}
-
-std::unique_ptr<Kernel> make_fc(const KernelContext& ctx, Pool pool) {
-  if (ctx.node.precision == Precision::Float) return std::make_unique<FcF32>(ctx, std::move(pool));
-  if (qc8_fc_supports(ctx).ok) return std::make_unique<FcInt8>(ctx, std::move(pool));
-  return simd::make_conv_int8(ctx, parallel_for(std::move(pool)));
+std::unique_ptr<Kernel> make_fc(const KernelContext& ctx) {
+  if (ctx.node.precision == Precision::Float) return std::make_unique<FcF32>(ctx);
+  return std::make_unique<FcInt8>(ctx);
 }
 
 }  // namespace octet::xnn

@@ -1,7 +1,7 @@
 // int8_dynamic MatMul of two activations (attention's Q x K^T and scores x V, under the
 // converter's --attention-matmul int8): A quantized per tensor to u8 and B to symmetric s8 at run
-// time, exactly as the reference does (gemm_ref.cc), then u8 x s8 -> s32 on octet's packed AVX2
-// kernel with B re-packed per batch into storage kept between runs, and
+// time, exactly as the reference does (gemm_ref.cc), then u8 x s8 -> s32 on octet's packed AVX2 /
+// VNNI kernel with B re-packed per batch into storage kept between runs, and
 // y = float(acc - zp_a sum_k b[k, n]) * (s_a s_b) with the fused activation. The integers are
 // the reference's and so is the float step: outputs are bit-identical to it.
 // oneDNN 2.6 has no run-time quantization of a matmul operand, and its int8 matmul without VNNI
@@ -9,21 +9,21 @@
 #include <algorithm>
 #include <vector>
 
-#include "onednn/gemm_u8s8.h"
-#include "onednn/quant_avx2.h"
-#include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
 #include "ops/params.h"
 #include "quant/activation.h"
 #include "quant/dynamic_quant.h"
+#include "x86/gemm_u8s8.h"
+#include "x86/quantize_avx2.h"
+#include "x86/x86_kernels.h"
 
-namespace octet::onednn {
+namespace octet::x86 {
 
 namespace {
 
 class MatMulDynamic final : public Kernel {
  public:
-  explicit MatMulDynamic(const KernelContext& ctx) : node_(ctx.node), threads_(ctx.threads) {}
+  MatMulDynamic(const KernelContext& ctx, GemmIsa isa) : node_(ctx.node), threads_(ctx.threads), isa_(isa) {}
 
   void run(const KernelArgs& a) override {
     const Tensor& A = *a.in[0];
@@ -48,7 +48,7 @@ class MatMulDynamic final : public Kernel {
         const int8_t* b = bq_.data() + bo * K * N;
         for (int64_t n = 0; n < N; ++n)
           for (int64_t k = 0; k < K; ++k) bt_[static_cast<size_t>(n * K + k)] = b[k * N + n];
-        packed_.pack(bt_.data(), N, K, K);
+        packed_.pack(bt_.data(), N, K, K, isa_);
         packed = bo;
       }
       int32_t* acc = reinterpret_cast<int32_t*>(Y.data) + bi * M * N;
@@ -63,11 +63,12 @@ class MatMulDynamic final : public Kernel {
     }
   }
 
-  std::string impl() const override { return std::string("matmul u8s8 dynamic octet ") + u8s8_gemm_isa(); }
+  std::string detail() const override { return std::string(isa_name(isa_)) + " u8s8 gemm"; }
 
  private:
   const NodeDef& node_;
   int threads_;
+  GemmIsa isa_;
   PackedU8S8 packed_;
   std::vector<uint8_t> aq_;
   std::vector<int8_t> bq_, bt_;
@@ -76,12 +77,12 @@ class MatMulDynamic final : public Kernel {
 }  // namespace
 
 Support matmul_dynamic_supports(const KernelContext& ctx) {
-  if (!u8s8_gemm_supported()) return Support::no("dynamic int8 needs AVX2");
+  if (ctx.node.precision != Precision::Int8Dynamic) return Support::no("not int8_dynamic");
   if (ctx.input(0).dtype != DataType::f32 || ctx.input(1).dtype != DataType::f32)
     return Support::no("dynamic MatMul takes float operands");
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_matmul_dynamic(const KernelContext& ctx) { return std::make_unique<MatMulDynamic>(ctx); }
+std::unique_ptr<Kernel> make_matmul_dynamic(const KernelContext& ctx, GemmIsa isa) { return std::make_unique<MatMulDynamic>(ctx, isa); }
 
-}  // namespace octet::onednn
+}  // namespace octet::x86

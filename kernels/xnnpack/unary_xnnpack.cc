@@ -42,11 +42,11 @@ SetupFn setup_for(OpKind k) {
 
 class UnaryXnn final : public XnnKernel {
  public:
-  UnaryXnn(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)), setup_(setup_for(ctx.node.op)) {
+  explicit UnaryXnn(const KernelContext& ctx) : XnnKernel(ctx), setup_(setup_for(ctx.node.op)) {
     xnn_operator_t op = nullptr;
     check(create_unary(ctx.node, &op), node_, "create unary operator");
     op_.reset(op);
-    impl_ = std::string("xnnpack:") + op_name(ctx.node.op) + "_nc_f32";
+    detail_ = std::string() + op_name(ctx.node.op) + "_nc_f32";
   }
   void run(const KernelArgs& a) override {
     check(setup_(op_.get(), static_cast<size_t>(a.in[0]->elements()), a.in[0]->as<float>(), a.out[0]->as<float>(), pool()),
@@ -62,7 +62,6 @@ class UnaryXnn final : public XnnKernel {
 }  // namespace
 
 Support unary_supports(const KernelContext& ctx) {
-  if (ctx.input(0).dtype != DataType::f32) return Support::no("int8 unary ops stay on the reference's exact lookup table");
   xnn_operator_t op = nullptr;
   const xnn_status s = create_unary(ctx.node, &op);
   if (op) xnn_delete_operator(op);
@@ -71,6 +70,6 @@ Support unary_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_unary(const KernelContext& ctx, Pool pool) { return std::make_unique<UnaryXnn>(ctx, std::move(pool)); }
+std::unique_ptr<Kernel> make_unary(const KernelContext& ctx) { return std::make_unique<UnaryXnn>(ctx); }
 
 }  // namespace octet::xnn

@@ -1,4 +1,4 @@
-#include "onednn/gemm_u8s8.h"
+#include "x86/gemm_u8s8.h"
 
 #include <immintrin.h>
 
@@ -8,31 +8,25 @@
 #include <omp.h>
 #endif
 
-namespace octet::onednn {
+namespace octet::x86 {
 
 #define OCTET_AVX2 __attribute__((target("avx2,fma")))
 #define OCTET_VNNI __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
 
-namespace {
-bool g_allow_vnni = true;
-}
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-bool u8s8_gemm_supported() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-
-bool u8s8_cpu_has_vnni() {
-  static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+bool cpu_has_vnni() {
+  static const bool has = cpu_has_avx2() && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
   return has;
 }
 
-bool u8s8_gemm_vnni() { return u8s8_cpu_has_vnni() && g_allow_vnni; }
+GemmIsa best_gemm_isa() { return cpu_has_vnni() ? GemmIsa::Vnni : GemmIsa::Avx2; }
+const char* isa_name(GemmIsa isa) { return isa == GemmIsa::Vnni ? "avx512-vnni" : "avx2"; }
 
-void u8s8_gemm_allow_vnni(bool allow) { g_allow_vnni = allow; }
-const char* u8s8_gemm_isa() { return u8s8_gemm_vnni() ? "avx512-vnni" : "avx2"; }
-
-void PackedU8S8::pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw) {
+void PackedU8S8::pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw, GemmIsa isa) {
   N_ = N, K_ = K;
   KG_ = (K + 3) / 4, NB_ = (N + 7) / 8;
-  vnni_ = u8s8_gemm_vnni();
+  vnni_ = isa == GemmIsa::Vnni;
   data_.assign(static_cast<size_t>(NB_ * KG_ * 32), 0);
   // Layout, per block of 8 rows: AVX2, per pair of k 16 bytes, row r's two codes at 2r, 2r + 1;
   // VNNI, per quad of k 32 bytes, row r's four codes at 4r .. 4r + 3 (vpdpbusd's groups).
@@ -210,4 +204,4 @@ void PackedU8S8::gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int6
   }
 }
 
-}  // namespace octet::onednn
+}  // namespace octet::x86

@@ -5,7 +5,7 @@
 //   range:    min/max over finite values, widened to include 0 (exact in any order);
 //   quantize: saturate(round_half_even(x * inv + zp)) as a separate multiply and add (no FMA, as
 //             the reference), NaN -> 0 (maxps returns its second operand for NaN).
-// Callers check u8s8_gemm_supported() (AVX2) first.
+// Callers check cpu_has_avx2() (x86/gemm_u8s8.h) first.
 #pragma once
 
 #include <immintrin.h>
@@ -17,7 +17,7 @@
 
 #include "quant/dynamic_quant.h"
 
-namespace octet::onednn {
+namespace octet::x86 {
 
 __attribute__((target("avx2"))) inline q::Params dynamic_params_u8_avx2(const float* x, size_t n) {
   const __m256 big = _mm256_set1_ps(FLT_MAX), sign = _mm256_set1_ps(-0.f);
@@ -81,4 +81,4 @@ __attribute__((target("avx2"))) inline void quantize_u8_rows_avx2(const float* x
   }
 }
 
-}  // namespace octet::onednn
+}  // namespace octet::x86

@@ -1,49 +1,52 @@
-// LSTM, GRU, RNN on x86: matrix products on oneDNN (float) or octet's packed AVX2 u8 x s8 kernel
-// (int8_dynamic, gemm_u8s8.h), octet's own vectorized gate loops.
+// LSTM, GRU, RNN on x86: octet's own vectorized gate loops, with the matrix products on oneDNN's
+// matmul (float; onednn/gemm_onednn.h) or octet's packed u8 x s8 kernel (int8_dynamic,
+// gemm_u8s8.h).
 // Per run, the input projection of every time step is one GEMM per direction ([S*B, I] x W^T);
 // per step, the recurrent product is one small GEMM on the hidden state. int8_dynamic quantizes
 // X once and h every step (u8, per tensor, dynamic_quant.h) and runs u8 x s8 -> s32 products
 // on weights packed once at load: the zero point is compensated with precomputed weight row sums
 // and the scales applied in the gate loop, so the float arithmetic is exactly the reference's
 // (docs/format.md, "Recurrent ops"). oneDNN 2.6's gemm:jit re-packed the plain weights on every
-// call (int8 was no faster than float) and offers no pre-packed layout for it. Float primitives
-// depend only on shapes (created in reshape(), never per call). All buffers are sized in reshape().
+// call (int8 was no faster than float) and offers no pre-packed layout for it; it is used only for
+// the input projection of many steps, where that pays (exec()). Float primitives depend only on
+// shapes (created in reshape(), never per call). All buffers are sized in reshape().
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 
-#include "onednn/gemm_u8s8.h"
-#include "onednn/quant_avx2.h"
+#include "onednn/gemm_onednn.h"
 #include "onednn/onednn_common.h"
-#include "onednn/onednn_kernels.h"
-#include "onednn/rnn_math.h"
 #include "ops/op_spec.h"
 #include "ops/params.h"
 #include "ops/rnn_params.h"
 #include "quant/dynamic_quant.h"
+#include "x86/gemm_u8s8.h"
+#include "x86/math_avx2.h"
+#include "x86/quantize_avx2.h"
+#include "x86/x86_kernels.h"
 
-namespace octet::onednn {
+namespace octet::x86 {
 
 namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-OCTET_RNN_SIMD void activate(RnnAct a, float* v, int64_t n) {
+OCTET_AVX2_FMA void activate(RnnAct a, float* v, int64_t n) {
   int64_t i = 0;
   switch (a) {
     case RnnAct::Sigmoid:
-      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, rnnmath::sigmoid8(_mm256_loadu_ps(v + i)));
-      for (; i < n; ++i) v[i] = rnnmath::sigmoid(v[i]);
+      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, math::sigmoid8(_mm256_loadu_ps(v + i)));
+      for (; i < n; ++i) v[i] = math::sigmoid(v[i]);
       break;
     case RnnAct::Tanh:
-      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, rnnmath::tanh8(_mm256_loadu_ps(v + i)));
-      for (; i < n; ++i) v[i] = rnnmath::tanh_approx(v[i]);
+      for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, math::tanh8(_mm256_loadu_ps(v + i)));
+      for (; i < n; ++i) v[i] = math::tanh_approx(v[i]);
       break;
     case RnnAct::Relu: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : 0.f; break;
   }
 }
 // Same form as the reference's std::min(std::max()) so NaN passes through.
-OCTET_RNN_SIMD void clip(float c, float* v, int64_t n) {
+OCTET_AVX2_FMA void clip(float c, float* v, int64_t n) {
   if (c <= 0) return;
   for (int64_t i = 0; i < n; ++i) {
     const float m = v[i] < -c ? -c : v[i];
@@ -51,7 +54,7 @@ OCTET_RNN_SIMD void clip(float c, float* v, int64_t n) {
   }
 }
 // out[n] = base[n] + dequantized (or float) recurrent product.
-OCTET_RNN_SIMD void add_product(const float* base, const void* acc, bool int8, int32_t zp, float s, const int32_t* rowsum,
+OCTET_AVX2_FMA void add_product(const float* base, const void* acc, bool int8, int32_t zp, float s, const int32_t* rowsum,
                                 const float* wscale, bool bad, float* out, int64_t n) {
   if (!int8) {
     const float* a = static_cast<const float*>(acc);
@@ -67,10 +70,10 @@ template <class T> T* grow(std::vector<T>& v, size_t n) {
   return v.data();
 }
 
-class RnnOnednn final : public Kernel {
+class RnnX86 final : public Kernel {
  public:
-  explicit RnnOnednn(const KernelContext& ctx)
-      : node_(ctx.node), threads_(ctx.threads), p_(parse_rnn(ctx.node, ctx.input(kRnnR).shape.back())) {
+  RnnX86(const KernelContext& ctx, GemmIsa isa)
+      : node_(ctx.node), threads_(ctx.threads), isa_(isa), p_(parse_rnn(ctx.node, ctx.input(kRnnR).shape.back())) {
     int8_ = node_.precision == Precision::Int8Dynamic;
     x_per_row_ = dynamic_input_per_row(node_);
     const TensorDef& w = ctx.input(kRnnW);
@@ -87,9 +90,9 @@ class RnnOnednn final : public Kernel {
       dir.rh = dir.r + 2 * H_ * H_ * esz;
       if (int8_) {   // packed once for octet's u8 x s8 kernel (gemm_u8s8.h)
         auto s8 = [](const uint8_t* p) { return reinterpret_cast<const int8_t*>(p); };
-        dir.qw = PackedU8S8(s8(dir.w), GH_, I_, I_);
-        dir.qr = PackedU8S8(s8(dir.r), gru0 ? 2 * H_ : GH_, H_, H_);
-        if (gru0) dir.qrh = PackedU8S8(s8(dir.rh), H_, H_, H_);
+        dir.qw = PackedU8S8(s8(dir.w), GH_, I_, I_, isa);
+        dir.qr = PackedU8S8(s8(dir.r), gru0 ? 2 * H_ : GH_, H_, H_, isa);
+        if (gru0) dir.qrh = PackedU8S8(s8(dir.rh), H_, H_, H_, isa);
       }
       const bool summed = b && ctx.input(kRnnB).shape.back() == GH_;   // [D, G*H] = Wb + Rb
       const float* wb = b ? b + d * (summed ? GH_ : 2 * GH_) : nullptr;
@@ -107,26 +110,19 @@ class RnnOnednn final : public Kernel {
     }
   }
 
-  void reshape(const KernelArgs& a) override {
+  Support reshape(const KernelArgs& a) override {
     const Shape& x = a.in[kRnnX]->shape;
     S_ = p_.layout == 0 ? x[0] : x[1], B_ = p_.layout == 0 ? x[1] : x[0];
-    if (S_ * B_ == 0) return;
-    ThreadScope ts(threads_);
-    const dt src = int8_ ? dt::u8 : dt::f32, wt = int8_ ? dt::s8 : dt::f32, acc = int8_ ? dt::s32 : dt::f32;
+    if (S_ * B_ == 0) return Support::yes();
     // int8: octet's own packed u8 x s8 kernel (no primitive). Float: oneDNN matmuls reading the
-    // model's rows [N, K] in place as K x N matrices with strides (1, K) (asking for its
-    // preferred layout instead measured slower: gemm:jit has no packed-weights format).
+    // model's rows [N, K] in place.
     auto make = [&](int64_t M, int64_t K, int64_t N, Gemm* g, const uint8_t* Dir::*wp, PackedU8S8 Dir::*q) {
       g->M = M, g->q = q;
       if (int8_) return;
-      dnnl::memory::desc s({M, K}, src, tag::ab), y({M, N}, acc, tag::ab), w({K, N}, wt, dnnl::memory::dims{1, K});
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(s, w, y), engine());
-      impl_ = pd.impl_info_str();
-      g->prim = dnnl::matmul(pd);
-      g->src = dnnl::memory(s, engine(), DNNL_MEMORY_NONE);
-      g->dst = dnnl::memory(y, engine(), DNNL_MEMORY_NONE);
-      g->w.clear();
-      for (Dir& dir : dirs_) g->w.emplace_back(w, engine(), const_cast<uint8_t*>(dir.*wp));
+      std::vector<const float*> w;
+      for (const Dir& dir : dirs_) w.push_back(reinterpret_cast<const float*>(dir.*wp));
+      g->f32.init(M, K, N, w, threads_);
+      impl_ = g->f32.impl();
     };
     const bool gru0 = G_ == 3 && !p_.linear_before_reset;
     make(S_ * B_, I_, GH_, &proj_, &Dir::w, &Dir::qw);
@@ -136,6 +132,7 @@ class RnnOnednn final : public Kernel {
     grow(xq_, M * I_ + 4), grow(xw_, D_ * M * GH_), grow(xbad_, M), grow(xp_, M);   // + 4: the u8 kernel's slack
     grow(hq_, BH + 4), grow(hacc_, B_ * GH_), grow(hbad_, B_), grow(gates_, GH_);
     grow(h_, BH), grow(c_, BH), grow(hn_, BH), grow(cn_, BH), grow(rh_, BH), grow(rhacc_, BH);
+    return Support::yes();
   }
 
   void run(const KernelArgs& a) override {
@@ -166,8 +163,6 @@ class RnnOnednn final : public Kernel {
             }
       return;
     }
-    ThreadScope ts(threads_);
-
     // Input projection of all steps, one GEMM per direction, then bias (and scales) folded in.
     const void* xsrc = X.data;
     if (int8_) {
@@ -261,7 +256,7 @@ class RnnOnednn final : public Kernel {
     }
   }
 
-  std::string impl() const override { return int8_ ? std::string("rnn u8s8 octet ") + u8s8_gemm_isa() : "rnn f32 " + impl_; }
+  std::string detail() const override { return int8_ ? std::string(isa_name(isa_)) + " u8s8 gemm" : "oneDNN matmul " + impl_; }
 
  private:
   struct Dir {
@@ -272,9 +267,7 @@ class RnnOnednn final : public Kernel {
     std::vector<int32_t> cw, cr;
   };
   struct Gemm {
-    dnnl::matmul prim;
-    dnnl::memory src, dst;
-    std::vector<dnnl::memory> w;   // float: per direction
+    onednn::MatMulF32 f32;   // float: one weight matrix per direction
     int64_t M = 0;
     PackedU8S8 Dir::*q = nullptr;   // int8: the direction's packed weights
   };
@@ -292,11 +285,11 @@ class RnnOnednn final : public Kernel {
     }
   }
 
-  OCTET_RNN_SIMD static void lstm_cell(const float* g, const float* cp, float* cn, int64_t H) {
+  OCTET_AVX2_FMA static void lstm_cell(const float* g, const float* cp, float* cn, int64_t H) {
     for (int64_t j = 0; j < H; ++j) cn[j] = g[2 * H + j] * cp[j] + g[j] * g[3 * H + j];
   }
 
-  OCTET_RNN_SIMD void gru_finish(int64_t d, float* g, const float* hp, float* hb) const {
+  OCTET_AVX2_FMA void gru_finish(int64_t d, float* g, const float* hp, float* hb) const {
     clip(p_.clip, g + 2 * H_, H_);
     activate(p_.act(d, 0), g, H_);
     activate(p_.act(d, 1), g + 2 * H_, H_);
@@ -341,28 +334,19 @@ class RnnOnednn final : public Kernel {
   }
 
   void exec(Gemm& g, int64_t d, const void* src, void* dst) {
-    if (int8_) {
-      const PackedU8S8& q = dirs_[d].*g.q;
-      if (g.q == &Dir::qw && g.M >= kLargeRows && large_gemm_) {
-        // The input projection of all steps: oneDNN's own u8 x s8 GEMM on the model's rows, the
-        // same raw products (no offsets; the zero point is compensated by the row sums later).
-        ThreadScope ts(threads_);
-        const int32_t co = 0;
-        if (dnnl_gemm_u8s8s32('N', 'T', 'F', g.M, q.N(), q.K(), 1.f, static_cast<const uint8_t*>(src), q.K(), 0,
-                              reinterpret_cast<const int8_t*>(dirs_[d].w), q.K(), 0, 0.f, static_cast<int32_t*>(dst), q.N(),
-                              &co) != dnnl_success)
-          node_error(node_, "dnnl_gemm_u8s8s32 failed");
-        return;
-      }
-      q.gemm(static_cast<const uint8_t*>(src), g.M, q.K(), static_cast<int32_t*>(dst), q.N(), threads_);
+    if (!int8_) return g.f32.run(static_cast<const float*>(src), static_cast<size_t>(d), static_cast<float*>(dst));
+    const PackedU8S8& q = dirs_[d].*g.q;
+    if (g.q == &Dir::qw && g.M >= kLargeRows && large_gemm_) {
+      // The input projection of all steps: oneDNN's own u8 x s8 GEMM on the model's rows, the
+      // same raw products (no offsets; the zero point is compensated by the row sums later).
+      onednn::gemm_u8s8s32(static_cast<const uint8_t*>(src), g.M, q.K(), reinterpret_cast<const int8_t*>(dirs_[d].w), q.N(),
+                           static_cast<int32_t*>(dst), threads_, node_);
       return;
     }
-    g.src.set_data_handle(const_cast<void*>(src));
-    g.dst.set_data_handle(dst);
-    g.prim.execute(stream_, {{DNNL_ARG_SRC, g.src}, {DNNL_ARG_WEIGHTS, g.w[d]}, {DNNL_ARG_DST, g.dst}});
+    q.gemm(static_cast<const uint8_t*>(src), g.M, q.K(), static_cast<int32_t*>(dst), q.N(), threads_);
   }
 
-  OCTET_RNN_SIMD void fold_bias(float* row, const Dir& dir, q::Params xp, int64_t m) const {
+  OCTET_AVX2_FMA void fold_bias(float* row, const Dir& dir, q::Params xp, int64_t m) const {
     if (!int8_) {
       for (int64_t n = 0; n < GH_; ++n) row[n] = row[n] + dir.bias_x[n];
       return;
@@ -379,14 +363,14 @@ class RnnOnednn final : public Kernel {
   // steps (it re-packs the weights per call, which pays only for many rows); without VNNI its
   // AVX2 path would saturate full-range weights.
   static constexpr int64_t kLargeRows = 32;
-  const bool large_gemm_ = isa_has_vnni();
+  const bool large_gemm_ = onednn::isa_has_vnni();
   const NodeDef& node_;
   int threads_;
+  GemmIsa isa_;
   RnnParams p_;
   bool int8_ = false;
   int64_t I_ = 0, H_ = 0, G_ = 0, GH_ = 0, D_ = 0, S_ = 0, B_ = 0;
   std::vector<Dir> dirs_;
-  dnnl::stream stream_{engine()};
   Gemm proj_, rec_, rech_;
   std::string impl_;
   std::vector<uint8_t> xq_, hq_;
@@ -399,13 +383,12 @@ class RnnOnednn final : public Kernel {
 }  // namespace
 
 Support rnn_supports(const KernelContext& ctx) {
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return Support::no("needs AVX2 and FMA");
   // int8_dynamic: any s8 weights are exact in PackedU8S8 (gemm_u8s8.h); packed once, so constant.
   for (size_t i : {size_t(kRnnW), size_t(kRnnR)})
     if (!ctx.input(i).data) return Support::no("W and R must be constant");
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx) { return std::make_unique<RnnOnednn>(ctx); }
+std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx, GemmIsa isa) { return std::make_unique<RnnX86>(ctx, isa); }
 
-}  // namespace octet::onednn
+}  // namespace octet::x86

@@ -1,4 +1,5 @@
-// Vectorizable sigmoid and tanh for the recurrent kernels' gates. Plain loops the compiler turns
+// Vectorizable exp, sigmoid, tanh and GELU for octet's x86 kernels (recurrent gates, Softmax,
+// the dynamic FullyConnected's GELU epilogue). Plain loops the compiler turns
 // into AVX2/FMA code (the target attribute; callers check the CPU): Cephes' polynomials, about
 // 2 ulp, NaN in -> NaN out. std::exp/std::tanh would not vectorize without -ffast-math.
 #pragma once
@@ -9,15 +10,15 @@
 #include <cstdint>
 #include <cstring>
 
-#define OCTET_RNN_SIMD __attribute__((target("avx2,fma")))
+#define OCTET_AVX2_FMA __attribute__((target("avx2,fma")))
 
 // The scalar forms below are the definition; exp8/sigmoid8/tanh8 are the same steps on 8 lanes
 // with intrinsics (std::fmin/std::fmax in the scalar loops are libm calls GCC does not vectorize,
 // which made the gate activations a quarter of an LSTM's time).
 
-namespace octet::onednn::rnnmath {
+namespace octet::x86::math {
 
-OCTET_RNN_SIMD inline float exp_approx(float x) {
+OCTET_AVX2_FMA inline float exp_approx(float x) {
   const float c = std::fmin(std::fmax(x, -87.f), 88.f);
   const float n = std::floor(c * 1.44269504f + 0.5f);
   float r = c - n * 0.693359375f;   // ln2 in two parts keeps r exact
@@ -36,9 +37,9 @@ OCTET_RNN_SIMD inline float exp_approx(float x) {
   return x != x ? x : y;
 }
 
-OCTET_RNN_SIMD inline float sigmoid(float x) { return 1.f / (1.f + exp_approx(-x)); }
+OCTET_AVX2_FMA inline float sigmoid(float x) { return 1.f / (1.f + exp_approx(-x)); }
 
-OCTET_RNN_SIMD inline float tanh_approx(float x) {
+OCTET_AVX2_FMA inline float tanh_approx(float x) {
   const float a = std::fabs(x);
   // |x| < 0.625: odd polynomial (no cancellation near 0); else 1 - 2 / (e^2|x| + 1).
   const float z = x * x;
@@ -52,7 +53,7 @@ OCTET_RNN_SIMD inline float tanh_approx(float x) {
   return a < 0.625f ? small : big;
 }
 
-OCTET_RNN_SIMD inline __m256 exp8(__m256 x) {
+OCTET_AVX2_FMA inline __m256 exp8(__m256 x) {
   const __m256 c = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.f)), _mm256_set1_ps(88.f));
   const __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(c, _mm256_set1_ps(1.44269504f), _mm256_set1_ps(0.5f)));
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), c);
@@ -69,12 +70,12 @@ OCTET_RNN_SIMD inline __m256 exp8(__m256 x) {
   return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
-OCTET_RNN_SIMD inline __m256 sigmoid8(__m256 x) {
+OCTET_AVX2_FMA inline __m256 sigmoid8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.f);
   return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
 }
 
-OCTET_RNN_SIMD inline __m256 tanh8(__m256 x) {
+OCTET_AVX2_FMA inline __m256 tanh8(__m256 x) {
   const __m256 sign = _mm256_set1_ps(-0.f);
   const __m256 a = _mm256_andnot_ps(sign, x);
   const __m256 z = _mm256_mul_ps(x, x);
@@ -93,7 +94,7 @@ OCTET_RNN_SIMD inline __m256 tanh8(__m256 x) {
 
 // GELU (erf form) on 8 lanes: 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz & Stegun 7.1.26
 // (absolute error <= 1.5e-7) on |x| with the sign restored. NaN in -> NaN out.
-OCTET_RNN_SIMD inline __m256 gelu8(__m256 x) {
+OCTET_AVX2_FMA inline __m256 gelu8(__m256 x) {
   const __m256 sign = _mm256_set1_ps(-0.f), one = _mm256_set1_ps(1.f);
   const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
   const __m256 a = _mm256_andnot_ps(sign, z);
@@ -110,4 +111,4 @@ OCTET_RNN_SIMD inline __m256 gelu8(__m256 x) {
   return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(one, erf));
 }
 
-}  // namespace octet::onednn::rnnmath
+}  // namespace octet::x86::math

@@ -67,7 +67,7 @@ int64_t end_pad(int64_t in, int64_t out, int64_t k, int64_t s, int64_t dil, int6
 
 class PoolXnn final : public XnnKernel {
  public:
-  PoolXnn(const KernelContext& ctx, Pool pool) : XnnKernel(ctx, std::move(pool)), pl_(plan_of(ctx)) {
+  PoolXnn(const KernelContext& ctx) : XnnKernel(ctx), pl_(plan_of(ctx)) {
     C_ = static_cast<size_t>(ctx.input(0).shape[3]);
     if (pl_.global) {
       xnn_operator_t op = nullptr;
@@ -77,16 +77,17 @@ class PoolXnn final : public XnnKernel {
       recreate(static_cast<uint32_t>(pl_.p.pad_b), static_cast<uint32_t>(pl_.p.pad_r));
     }
     const char* tn = pl_.t == DataType::f32 ? "f32" : pl_.t == DataType::s8 ? "s8" : "u8";
-    impl_ = std::string("xnnpack:") + (pl_.global ? "global_average_pooling_nwc_" : pl_.max ? "max_pooling2d_nhwc_" : "average_pooling2d_nhwc_") + tn;
+    detail_ = std::string() + (pl_.global ? "global_average_pooling_nwc_" : pl_.max ? "max_pooling2d_nhwc_" : "average_pooling2d_nhwc_") + tn;
   }
 
-  void reshape(const KernelArgs& a) override {
-    if (pl_.global) return;
+  Support reshape(const KernelArgs& a) override {
+    if (pl_.global) return Support::yes();
     const Shape &x = a.in[0]->shape, &y = a.out[0]->shape;
     const PoolParams& p = pl_.p;
     const uint32_t pb = static_cast<uint32_t>(end_pad(x[1], y[1], p.kernel_h, p.stride_h, p.dil_h, p.pad_t, p.pad_b));
     const uint32_t pr = static_cast<uint32_t>(end_pad(x[2], y[2], p.kernel_w, p.stride_w, p.dil_w, p.pad_l, p.pad_r));
     if (pb != pb_ || pr != pr_) recreate(pb, pr);
+    return Support::yes();
   }
 
   void run(const KernelArgs& a) override {
@@ -159,8 +160,8 @@ Support pool_supports(const KernelContext& ctx) {
   return Support::yes();
 }
 
-std::unique_ptr<Kernel> make_pool(const KernelContext& ctx, Pool pool) {
-  return std::make_unique<PoolXnn>(ctx, std::move(pool));
+std::unique_ptr<Kernel> make_pooling(const KernelContext& ctx) {
+  return std::make_unique<PoolXnn>(ctx);
 }
 
 }  // namespace octet::xnn
