@@ -1,7 +1,5 @@
 #include "writer/model_writer.h"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/file.h"
 #include "model/weights_file.h"
 #include "octet/format.h"
 #include "octet/version.h"
@@ -206,19 +205,6 @@ void ModelWriter::serialize(const std::string& bin_name, std::string* json_text,
   o += "  ]\n}\n";
 }
 
-void write_file_atomic(const std::string& path, const void* data, size_t size) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error(path + ": cannot write: " + std::strerror(errno));
-  bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": write failed: " + std::strerror(errno));
-  }
-}
-
 std::string ModelWriter::save(const std::string& json_path) const {
   std::string stem = json_path;
   if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".json") == 0) stem.resize(stem.size() - 5);
@@ -233,8 +219,8 @@ std::string ModelWriter::save(const std::string& json_path) const {
   if (!dir.empty() && !std::filesystem::exists(dir, ec) && !std::filesystem::create_directories(dir, ec))
     throw Error(dir.string() + ": cannot create the output directory: " + ec.message());
   // The .bin first: a JSON on disk always names a complete .bin.
-  write_file_atomic(bin_path, bin.data(), bin.size());
-  write_file_atomic(json_path, text.data(), text.size());
+  io::write_file_atomic(bin_path, bin.data(), bin.size());
+  io::write_file_atomic(json_path, text.data(), text.size());
   return bin_path;
 }
 

@@ -76,7 +76,5 @@ class ModelWriter {
 // same float32 (scales stay readable and exact).
 std::string dump_json_line(const nlohmann::json& j);
 
-// Replaces `path` atomically with `bytes` (temporary file + rename); throws octet::Error.
-void write_file_atomic(const std::string& path, const void* data, size_t size);
 
 }  // namespace octet

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/file.h"
 #include "octet/octet.h"
 #include "writer/model_writer.h"
 
@@ -162,7 +163,7 @@ GemmPeak gemm_peak(const std::string& backend, int threads) {
     std::filesystem::create_directories(path.parent_path());
     cache[key] = {{"int8_gops", p.int8_gops}, {"float_gflops", p.float_gflops}};
     const std::string text = cache.dump(2);
-    write_file_atomic(path.string(), text.data(), text.size());
+    io::write_file_atomic(path.string(), text.data(), text.size());
   } catch (const std::exception&) {
     // A read-only home only costs the measurement next time.
   }

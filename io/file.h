@@ -36,6 +36,9 @@ class AtomicFile {
   uint64_t written_ = 0;
 };
 
+// `path` replaced atomically by `size` bytes at `data` (an AtomicFile written and committed).
+void write_file_atomic(const std::string& path, const void* data, size_t size);
+
 // Regular files (symlinks to regular files included) directly inside `dir` whose name ends
 // with one of `extensions` (case-insensitive, with or without the dot: "png", ".png", "tar.gz";
 // empty list: every file), as "dir/name" paths sorted by name (byte order): deterministic.

@@ -143,4 +143,10 @@ std::vector<std::string> list_files(const std::string& dir, const std::vector<st
   return out;
 }
 
+void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  AtomicFile f(path);
+  f.write(data, size);
+  f.commit();
+}
+
 }  // namespace octet::io
