@@ -14,7 +14,7 @@
 #include "passes/passes.h"
 #include "quantize/quantize.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 std::string hex64(uint64_t v) {
@@ -132,4 +132,4 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
   return report;
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -8,7 +8,7 @@
 #include "calibrate/calibrate.h"
 #include "io/image.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 struct ConvertOptions {
   std::string input;                 // .onnx
@@ -43,4 +43,4 @@ struct ConvertReport {
 // Throws octet::Error with a one-line message on any failure; writes nothing on failure.
 ConvertReport convert(const ConvertOptions& opts, std::ostream& log);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

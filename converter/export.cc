@@ -8,7 +8,7 @@
 
 #include "ops/shape_inference.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 // Stable order: graph inputs, then per node its constant inputs at first use and its outputs.
@@ -27,7 +27,7 @@ std::vector<std::string> tensor_order(const Graph& g) {
   return order;
 }
 
-std::vector<ModelWriter::Dim> input_dims(const Tensor& t) {
+std::vector<ModelWriter::Dim> input_dims(const IrTensor& t) {
   std::vector<ModelWriter::Dim> d;
   for (size_t k = 0; k < t.shape.size(); ++k) {
     const Dim& dim = t.shape[k];
@@ -44,7 +44,7 @@ ModelWriter make_writer(const Graph& g, const ExportMeta& meta) {
   w.set_conversion(meta.conversion);
   std::set<std::string> inputs(g.inputs.begin(), g.inputs.end());
   for (const auto& name : tensor_order(g)) {
-    const Tensor& t = g.tensor(name);
+    const IrTensor& t = g.tensor(name);
     ModelWriter::TensorSpec s;
     s.name = name;
     s.dtype = t.dtype;
@@ -132,4 +132,4 @@ ModelWriter build_writer(const Graph& g, const ExportMeta& meta) {
   return w;
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

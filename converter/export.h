@@ -6,7 +6,7 @@
 #include "ir.h"
 #include "writer/model_writer.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 struct ExportMeta {
   std::string producer;
@@ -17,4 +17,4 @@ struct ExportMeta {
 // the runtime's loader on the way (a converter bug surfaces here, not in the user's app).
 ModelWriter build_writer(const Graph& g, const ExportMeta& meta);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -23,7 +23,7 @@
 #include "ops/params.h"
 #include "octet/octet.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 
@@ -1136,4 +1136,4 @@ void check_onnx_file(const std::string& onnx_path) {
   }
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

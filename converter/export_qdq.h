@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace octet::conv {
+namespace octet::converter {
 
 struct QdqExportReport {
   int nodes_qdq = 0;        // octet int8_static nodes emitted as QDQ groups
@@ -41,4 +41,4 @@ QdqExportReport export_qdq(const std::string& model_json, const std::string& onn
 // onnx::checker::check_model on a file; throws octet::Error with the checker's message.
 void check_onnx_file(const std::string& onnx_path);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

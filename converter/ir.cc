@@ -4,7 +4,7 @@
 #include <cstring>
 #include <functional>
 
-namespace octet::conv {
+namespace octet::converter {
 
 void fail(const Node& n, const std::string& what) { throw Error(n.label() + ": " + what); }
 
@@ -62,7 +62,7 @@ Constant Constant::of_ints(std::vector<int64_t> shape, const std::vector<int64_t
   return c;
 }
 
-std::optional<std::vector<int64_t>> Tensor::static_shape() const {
+std::optional<std::vector<int64_t>> IrTensor::static_shape() const {
   if (!shape_known) return std::nullopt;
   std::vector<int64_t> s;
   for (const Dim& d : shape) {
@@ -86,19 +86,19 @@ std::vector<int64_t> Node::attr_ints(const char* k, std::vector<int64_t> d) cons
   return attrs[k].get<std::vector<int64_t>>();
 }
 
-Tensor& Graph::tensor(const std::string& name) {
+IrTensor& Graph::tensor(const std::string& name) {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) throw Error("internal: unknown tensor '" + name + "'");
   return it->second;
 }
 
-const Tensor& Graph::tensor(const std::string& name) const {
+const IrTensor& Graph::tensor(const std::string& name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) throw Error("internal: unknown tensor '" + name + "'");
   return it->second;
 }
 
-Tensor& Graph::add_tensor(Tensor t) {
+IrTensor& Graph::add_tensor(IrTensor t) {
   if (tensors_.count(t.name)) throw Error("internal: tensor '" + t.name + "' added twice");
   used_names_.insert(t.name);
   std::string n = t.name;
@@ -121,12 +121,12 @@ std::string Graph::unique_name(const std::string& base) {
 
 const Constant* Graph::constant(const std::string& name) const {
   if (name.empty() || !has_tensor(name)) return nullptr;
-  const Tensor& t = tensor(name);
+  const IrTensor& t = tensor(name);
   return t.value ? &*t.value : nullptr;
 }
 
 std::string Graph::add_constant(const std::string& base, Constant c) {
-  Tensor t;
+  IrTensor t;
   t.name = unique_name(base);
   t.dtype = c.dtype;
   for (int64_t d : c.shape) t.shape.push_back(Dim::fixed(d));
@@ -212,4 +212,4 @@ void Graph::toposort() {
   nodes = std::move(sorted);
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -14,7 +14,7 @@
 
 #include "octet/octet.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 // A dimension: a fixed size or a symbol ("batch"); unknown dims are the symbol "?".
 struct Dim {
@@ -41,7 +41,7 @@ struct Constant {
   template <class T> T* as() { return reinterpret_cast<T*>(bytes.data()); }
 };
 
-struct Tensor {
+struct IrTensor {
   std::string name;
   DataType dtype = DataType::f32;
   std::vector<Dim> shape;
@@ -81,12 +81,12 @@ class Graph {
   std::vector<std::string> inputs, outputs;
   std::vector<Node> nodes;   // kept in topological order by every pass
 
-  Tensor& tensor(const std::string& name);
-  const Tensor& tensor(const std::string& name) const;
+  IrTensor& tensor(const std::string& name);
+  const IrTensor& tensor(const std::string& name) const;
   bool has_tensor(const std::string& name) const { return tensors_.count(name) > 0; }
-  Tensor& add_tensor(Tensor t);   // throws if the name exists
+  IrTensor& add_tensor(IrTensor t);   // throws if the name exists
   void remove_tensor(const std::string& name) { tensors_.erase(name); }
-  const std::map<std::string, Tensor>& tensors() const { return tensors_; }
+  const std::map<std::string, IrTensor>& tensors() const { return tensors_; }
 
   // A fresh tensor/node name based on `base` that is not used yet.
   std::string unique_name(const std::string& base);
@@ -107,7 +107,7 @@ class Graph {
   void toposort();
 
  private:
-  std::map<std::string, Tensor> tensors_;
+  std::map<std::string, IrTensor> tensors_;
   std::set<std::string> used_names_;
   int name_counter_ = 0;
 };
@@ -115,4 +115,4 @@ class Graph {
 // "node 'x' (Op): what" as an octet::Error.
 [[noreturn]] void fail(const Node& n, const std::string& what);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

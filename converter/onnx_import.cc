@@ -11,7 +11,7 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 
@@ -217,7 +217,7 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
 
   for (const auto& init : gp.initializer()) {
     if (g.has_tensor(init.name())) throw Error(path + ": initializer '" + init.name() + "' is defined twice");
-    Tensor t;
+    IrTensor t;
     t.name = init.name();
     t.value = to_constant(init, dir, path);
     t.dtype = t.value->dtype;
@@ -227,7 +227,7 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
   }
   for (const auto& in : gp.input()) {
     if (g.has_tensor(in.name())) continue;   // old exporters list initializers as inputs too
-    Tensor t;
+    IrTensor t;
     t.name = in.name();
     if (!in.type().has_tensor_type()) throw Error(path + ": graph input '" + in.name() + "' is not a tensor");
     if (!map_dtype(in.type().tensor_type().elem_type(), &t.dtype))
@@ -278,7 +278,7 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
         else if (a.name() == "value_ints") c = Constant::of_ints({a.ints_size()}, {a.ints().begin(), a.ints().end()}), found = true;
       }
       if (!found) fail(n, "has no supported value attribute (sparse and string constants are not supported)");
-      Tensor t;
+      IrTensor t;
       t.name = np.output(0);
       t.dtype = c.dtype;
       for (int64_t d : c.shape) t.shape.push_back(Dim::fixed(d));
@@ -293,7 +293,7 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
       n.outputs.push_back(out);
       if (out.empty()) continue;
       if (g.has_tensor(out)) fail(n, "output '" + out + "' is defined twice");
-      Tensor t;
+      IrTensor t;
       t.name = out;
       auto it = vi.find(out);
       if (it != vi.end()) {
@@ -315,4 +315,4 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
   return g;
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -5,7 +5,7 @@
 
 #include "ir.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 struct ImportInfo {
   int opset = 0;
@@ -17,4 +17,4 @@ struct ImportInfo {
 // checker failures, unsupported opsets, data types or control flow.
 Graph import_onnx(const std::string& path, ImportInfo* info = nullptr);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

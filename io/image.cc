@@ -63,7 +63,7 @@ bool jpeg_huffman_tables_ok(const uint8_t* d, size_t size) {
 
 }  // namespace
 
-Tensor read_image(const std::string& path, const ImageOptions& o) {
+NdArray read_image(const std::string& path, const ImageOptions& o) {
   if (o.channels != 1 && o.channels != 3)
     throw Error(path + ": image channels must be 1 or 3, not " + std::to_string(o.channels));
   if (o.width < 0 || o.height < 0)
@@ -102,7 +102,7 @@ Tensor read_image(const std::string& path, const ImageOptions& o) {
     hwc.swap(resized);
   }
 
-  Tensor t;
+  NdArray t;
   t.dtype = DataType::f32;
   t.shape = o.nchw ? std::vector<int64_t>{1, c, oh, ow} : std::vector<int64_t>{1, oh, ow, c};
   t.bytes.resize(out_count * sizeof(float));

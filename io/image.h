@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "io/tensor.h"
+#include "io/ndarray.h"
 
 namespace octet::io {
 
@@ -22,6 +22,6 @@ struct ImageOptions {
 // (pixel * scale - mean[c]) / std[c] shaped [1,C,H,W] (nchw) or [1,H,W,C].
 // mean and std take one value per channel or a single value; the defaults (three equal values)
 // also work for grayscale. Throws octet::Error naming the file on any failure.
-Tensor read_image(const std::string& path, const ImageOptions& options = {});
+NdArray read_image(const std::string& path, const ImageOptions& options = {});
 
 }  // namespace octet::io

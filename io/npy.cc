@@ -380,9 +380,9 @@ std::vector<uint8_t> fortran_to_c(const std::vector<uint8_t>& in, const std::vec
 
 // Shared by read_npy and parse_npy; `file`, when given, holds `data` and may be reused as the
 // tensor's storage (no copy when no conversion is needed).
-Tensor decode_npy(const uint8_t* data, size_t size, const std::string& label, std::vector<uint8_t>* file) {
+NdArray decode_npy(const uint8_t* data, size_t size, const std::string& label, std::vector<uint8_t>* file) {
   const Header h = parse_header(data, size, label);
-  Tensor t;
+  NdArray t;
   t.dtype = h.out;
   t.shape = h.shape;
   const size_t n = (size - h.data_offset) / h.itemsize;
@@ -417,16 +417,16 @@ const char* descr_of(DataType dt, bool little) {
 
 }  // namespace
 
-Tensor parse_npy(const uint8_t* data, size_t size, const std::string& label) {
+NdArray parse_npy(const uint8_t* data, size_t size, const std::string& label) {
   return decode_npy(data, size, label, nullptr);
 }
 
-Tensor parse_npy(std::vector<uint8_t>&& file, const std::string& label) {
+NdArray parse_npy(std::vector<uint8_t>&& file, const std::string& label) {
   std::vector<uint8_t> owned = std::move(file);
   return decode_npy(owned.data(), owned.size(), label, &owned);
 }
 
-Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+NdArray read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
 
 std::string npy_header(const TensorView& t, const std::string& label) {
   const char* descr = descr_of(t.dtype, host_little_endian());

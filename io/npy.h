@@ -12,16 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "io/tensor.h"
+#include "io/ndarray.h"
 
 namespace octet::io {
 
-Tensor read_npy(const std::string& path);
+NdArray read_npy(const std::string& path);
 
 // Parses the bytes of a whole .npy file; `label` (usually the file name) starts every error.
-Tensor parse_npy(const uint8_t* data, size_t size, const std::string& label);
+NdArray parse_npy(const uint8_t* data, size_t size, const std::string& label);
 // The same, reusing `file`'s storage for the tensor when no conversion is needed.
-Tensor parse_npy(std::vector<uint8_t>&& file, const std::string& label);
+NdArray parse_npy(std::vector<uint8_t>&& file, const std::string& label);
 
 // Writes `t` as a version 1.0 .npy file (2.0 if the header needs it), C order, native byte order.
 // Atomic: written to a temporary file in the same directory and renamed into place when complete.

@@ -172,7 +172,7 @@ NamedTensors parse_npz(const uint8_t* data, size_t size, const std::string& labe
     if (start > size || en.csize > size - start) throw corrupt("data out of bounds (truncated file?)");
     const uint8_t* src = data + start;
     const size_t csize = static_cast<size_t>(en.csize);
-    Tensor t;
+    NdArray t;
     if (en.method == 0) {
       if (en.csize != en.usize) throw corrupt("stored entry with different sizes");
       const uint32_t crc = crc32_of(0, src, csize);

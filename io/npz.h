@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "io/tensor.h"
+#include "io/ndarray.h"
 
 namespace octet::io {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using NamedTensors = std::vector<std::pair<std::string, NdArray>>;
 using NamedViews = std::vector<std::pair<std::string, TensorView>>;
 
 NamedTensors read_npz(const std::string& path);

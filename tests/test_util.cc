@@ -184,9 +184,9 @@ std::vector<std::string> TempDir::files() const {
 }
 
 #if defined(OCTET_WITH_CONVERTER)
-conv::ConvertOptions convert_options(const std::string& onnx, const std::string& output, const std::string& precision,
+converter::ConvertOptions convert_options(const std::string& onnx, const std::string& output, const std::string& precision,
                                      const std::string& calib_dir) {
-  conv::ConvertOptions o;
+  converter::ConvertOptions o;
   o.input = onnx;
   o.output = output;
   o.precision = precision;
@@ -196,15 +196,15 @@ conv::ConvertOptions convert_options(const std::string& onnx, const std::string&
   return o;
 }
 
-std::shared_ptr<const Model> convert_and_load(const conv::ConvertOptions& o) {
+std::shared_ptr<const Model> convert_and_load(const converter::ConvertOptions& o) {
   std::ostringstream log;
-  conv::convert(o, log);
+  converter::convert(o, log);
   return Model::load(o.output);
 }
 
-std::shared_ptr<const Model> lower_and_load(conv::Graph& g, conv::PassStats& stats) {
-  conv::run_passes(g, stats);
-  ModelWriter w = conv::build_writer(g, conv::ExportMeta{"test", nlohmann::json::object(), nlohmann::json::object()});
+std::shared_ptr<const Model> lower_and_load(converter::Graph& g, converter::PassStats& stats) {
+  converter::run_passes(g, stats);
+  ModelWriter w = converter::build_writer(g, converter::ExportMeta{"test", nlohmann::json::object(), nlohmann::json::object()});
   std::string text;
   std::vector<uint8_t> bin;
   w.serialize("m.bin", &text, &bin);

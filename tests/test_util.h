@@ -108,12 +108,12 @@ std::vector<std::string> optimized_backends();
 
 #if defined(OCTET_WITH_CONVERTER)
 // Options for a quiet conversion (no summary, no progress bar); int8 with `calib_dir`.
-conv::ConvertOptions convert_options(const std::string& onnx, const std::string& output, const std::string& precision,
+converter::ConvertOptions convert_options(const std::string& onnx, const std::string& output, const std::string& precision,
                                      const std::string& calib_dir = "");
 // Runs the converter on `o`, discarding its log; returns the loaded model.
-std::shared_ptr<const Model> convert_and_load(const conv::ConvertOptions& o);
-// The converter's passes (conv::run_passes) on an IR graph, then export and load from memory.
-std::shared_ptr<const Model> lower_and_load(conv::Graph& g, conv::PassStats& stats);
+std::shared_ptr<const Model> convert_and_load(const converter::ConvertOptions& o);
+// The converter's passes (converter::run_passes) on an IR graph, then export and load from memory.
+std::shared_ptr<const Model> lower_and_load(converter::Graph& g, converter::PassStats& stats);
 #endif
 
 }  // namespace octet::test

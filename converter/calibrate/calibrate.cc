@@ -6,7 +6,7 @@
 
 #include "io/progress.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 CalibrationResult calibrate(const std::shared_ptr<const Model>& model, const CalibrationData& data,
                             const CalibrationOptions& opts) {
@@ -54,4 +54,4 @@ CalibrationResult calibrate(const std::shared_ptr<const Model>& model, const Cal
   return r;
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -10,7 +10,7 @@
 #include "calibrate/calibration_data.h"
 #include "calibrate/range_observer.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 struct CalibrationOptions {
   CalibMethod method = CalibMethod::Mse;
@@ -32,4 +32,4 @@ struct CalibrationResult {
 CalibrationResult calibrate(const std::shared_ptr<const Model>& float_model, const CalibrationData& data,
                             const CalibrationOptions& opts);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -6,7 +6,7 @@
 #include "io/npy.h"
 #include "io/npz.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 std::string lower_ext(const std::string& f) {
@@ -38,7 +38,7 @@ CalibrationData::CalibrationData(const std::string& dir, const Model& model, con
   if (max_samples && files_.size() > max_samples) files_.resize(max_samples);
 }
 
-io::Tensor CalibrationData::fit(io::Tensor t, const TensorInfo& in, const std::string& file) const {
+io::NdArray CalibrationData::fit(io::NdArray t, const TensorInfo& in, const std::string& file) const {
   if (t.dtype != in.dtype)
     throw Error(file + ": dtype " + dtype_name(t.dtype) + " does not match input '" + in.name + "' (" + dtype_name(in.dtype) + ")");
   if (t.shape.size() + 1 == in.shape.size() && in.shape[0] < 0) t.shape.insert(t.shape.begin(), 1);
@@ -49,10 +49,10 @@ io::Tensor CalibrationData::fit(io::Tensor t, const TensorInfo& in, const std::s
   return t;
 }
 
-std::map<std::string, io::Tensor> CalibrationData::load(size_t i) const {
+std::map<std::string, io::NdArray> CalibrationData::load(size_t i) const {
   const std::string& f = files_.at(i);
   const std::string e = lower_ext(f);
-  std::map<std::string, io::Tensor> out;
+  std::map<std::string, io::NdArray> out;
   if (e == ".npz") {
     io::NamedTensors entries = io::read_npz(f);
     for (const TensorInfo& in : inputs_) {
@@ -62,9 +62,9 @@ std::map<std::string, io::Tensor> CalibrationData::load(size_t i) const {
     }
     return out;
   }
-  io::Tensor t = is_image(e) ? io::read_image(f, image_) : io::read_npy(f);
+  io::NdArray t = is_image(e) ? io::read_image(f, image_) : io::read_npy(f);
   out[inputs_[0].name] = fit(std::move(t), inputs_[0], f);
   return out;
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

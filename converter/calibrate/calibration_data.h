@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "io/image.h"
-#include "io/tensor.h"
+#include "io/ndarray.h"
 #include "octet/octet.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 class CalibrationData {
  public:
@@ -21,13 +21,13 @@ class CalibrationData {
   size_t size() const { return files_.size(); }
   const std::vector<std::string>& files() const { return files_; }
   // Sample i, one tensor per model input, validated (a missing batch dimension is added).
-  std::map<std::string, io::Tensor> load(size_t i) const;
+  std::map<std::string, io::NdArray> load(size_t i) const;
 
  private:
   std::vector<std::string> files_;
   std::vector<TensorInfo> inputs_;
   io::ImageOptions image_;
-  io::Tensor fit(io::Tensor t, const TensorInfo& in, const std::string& file) const;
+  io::NdArray fit(io::NdArray t, const TensorInfo& in, const std::string& file) const;
 };
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-namespace octet::conv {
+namespace octet::converter {
 
 bool parse_calib_method(const std::string& s, CalibMethod* m) {
   if (s == "minmax") return *m = CalibMethod::MinMax, true;
@@ -173,4 +173,4 @@ std::pair<float, float> RangeObserver::mse_range() const {
   return best;
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

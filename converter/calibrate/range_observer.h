@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace octet::conv {
+namespace octet::converter {
 
 enum class CalibMethod { MinMax, Percentile, Entropy, Mse };
 bool parse_calib_method(const std::string& s, CalibMethod* m);
@@ -36,4 +36,4 @@ class RangeObserver {
   std::pair<float, float> mse_range() const;
 };
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -11,7 +11,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 using Perm = std::vector<int64_t>;
@@ -89,8 +89,8 @@ class ChannelsLast {
   Graph& g_;
   PassStats& stats_;
 
-  std::string new_tensor(const std::string& base, const Tensor& like, const Perm* perm) {
-    Tensor t;
+  std::string new_tensor(const std::string& base, const IrTensor& like, const Perm* perm) {
+    IrTensor t;
     t.name = g_.unique_name(base);
     t.dtype = like.dtype;
     t.shape_known = like.shape_known;
@@ -117,7 +117,7 @@ class ChannelsLast {
         out.push_back(std::move(n));
         continue;
       }
-      const Tensor& x = g_.tensor(n.inputs[0]);
+      const IrTensor& x = g_.tensor(n.inputs[0]);
       if (!x.shape_known) fail(n, "input rank is unknown");
       if (x.rank() == 3 && (n.op == "Conv" || n.op == "ConvTranspose" || n.op == "MaxPool" || n.op == "AveragePool" ||
                             n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool")) {
@@ -141,11 +141,11 @@ class ChannelsLast {
 
   // Conv1d etc.: [N,C,L] -> [N,1,L,C] via Transpose + Unsqueeze, the 2-D op, then back.
   void wrap_1d(Node& n, std::vector<Node>& out) {
-    const Tensor& x = g_.tensor(n.inputs[0]);
-    Tensor x4 = x;
+    const IrTensor& x = g_.tensor(n.inputs[0]);
+    IrTensor x4 = x;
     x4.shape.insert(x4.shape.begin() + 2, Dim::fixed(1));   // [N,C,1,L]
     const std::string y = n.outputs[0];
-    Tensor y4 = g_.tensor(y);
+    IrTensor y4 = g_.tensor(y);
     if (y4.shape_known) y4.shape.insert(y4.shape.begin() + 2, Dim::fixed(1));
     std::string x_nlc = new_tensor(n.inputs[0] + "_nlc", x, nullptr);
     g_.tensor(x_nlc).shape_known = false;
@@ -184,7 +184,7 @@ class ChannelsLast {
   }
 
   // Rewrites an ONNX NCHW spatial node (whose input 0 is already NHWC) into octet's form.
-  void lower_spatial(Node& n, const Tensor& x_nchw) {
+  void lower_spatial(Node& n, const IrTensor& x_nchw) {
     std::vector<int64_t> hw = {x_nchw.shape[2].is_fixed() ? x_nchw.shape[2].value : -1,
                                x_nchw.shape[3].is_fixed() ? x_nchw.shape[3].value : -1};
     n.lowered = true;
@@ -448,7 +448,7 @@ class ChannelsLast {
     bool changed = false;
     for (Node& t : g_.nodes) {
       if (t.op != "Transpose") continue;
-      const Tensor& x = g_.tensor(t.inputs[0]);
+      const IrTensor& x = g_.tensor(t.inputs[0]);
       if (!x.shape_known) continue;
       Perm p = perm_of(t);
       if (p.size() != x.shape.size()) continue;
@@ -492,4 +492,4 @@ class ChannelsLast {
 
 void to_channels_last(Graph& g, PassStats& stats) { ChannelsLast(g, stats).run(); }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -7,7 +7,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 struct Affine {
@@ -105,13 +105,13 @@ void fold_batchnorm(Graph& g, PassStats& stats) {
       continue;
     }
     // y = x * a + b with a, b shaped [C, 1, ..., 1] to broadcast over NC... layouts.
-    const Tensor& xt = g.tensor(x);
+    const IrTensor& xt = g.tensor(x);
     if (!xt.shape_known || xt.rank() < 2) fail(bn, "input rank is unknown; cannot place the channel axis");
     std::vector<int64_t> cshape(static_cast<size_t>(xt.rank() - 1), 1);
     cshape[0] = static_cast<int64_t>(f.a.size());
     std::string ca = g.add_constant(bn.name + "_scale", Constant::of_floats(cshape, f.a));
     std::string cb = g.add_constant(bn.name + "_shift", Constant::of_floats(cshape, f.b));
-    Tensor mid;
+    IrTensor mid;
     mid.name = g.unique_name(bn.name + "_scaled");
     mid.shape = xt.shape;
     mid.shape_known = xt.shape_known;
@@ -128,4 +128,4 @@ void fold_batchnorm(Graph& g, PassStats& stats) {
   g.remove_dead();
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

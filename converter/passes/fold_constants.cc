@@ -17,7 +17,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 void PassStats::add(const std::string& what, int n) {
   for (auto& [k, v] : counts)
@@ -173,7 +173,7 @@ class Folder {
   }
 
   void set_constant(const std::string& name, Constant c) {
-    Tensor& t = g_.tensor(name);
+    IrTensor& t = g_.tensor(name);
     t.dtype = c.dtype;
     t.shape.clear();
     for (int64_t d : c.shape) t.shape.push_back(Dim::fixed(d));
@@ -215,7 +215,7 @@ class Folder {
       if (all_known(*r)) {
         std::vector<int64_t> v;
         for (const auto& s : *r) v.push_back(s.value);
-        const Tensor& t = g_.tensor(out);
+        const IrTensor& t = g_.tensor(out);
         Shape shape = t.shape_known && t.shape.empty() ? Shape{} : Shape{static_cast<int64_t>(v.size())};
         set_constant(out, Constant::of_ints(shape, v));
         return true;
@@ -243,7 +243,7 @@ class Folder {
   }
 
   bool fold_shape(Node& n) {
-    const Tensor& x = g_.tensor(n.inputs[0]);
+    const IrTensor& x = g_.tensor(n.inputs[0]);
     if (!x.shape_known) return false;
     int64_t rank = x.rank(), start = n.attr_int("start", 0), end = n.attr_int("end", rank);
     if (start < 0) start += rank;
@@ -604,8 +604,8 @@ class Folder {
   bool copies_input_dim(const std::string& x, size_t i, const SymInt& s) const {
     if (s.tensor == x && s.dim == static_cast<int64_t>(i)) return true;
     if (s.tensor.empty() || s.dim < 0) return false;
-    const Tensor& a = g_.tensor(x);
-    const Tensor& b = g_.tensor(s.tensor);
+    const IrTensor& a = g_.tensor(x);
+    const IrTensor& b = g_.tensor(s.tensor);
     if (!a.shape_known || !b.shape_known || i >= a.shape.size() || s.dim >= static_cast<int64_t>(b.shape.size())) return false;
     const Dim& da = a.shape[i];
     const Dim& db = b.shape[static_cast<size_t>(s.dim)];
@@ -694,4 +694,4 @@ void fold_constants(Graph& g, PassStats& stats) {
   g.remove_dead();
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -11,7 +11,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 bool sole_use(const Graph& g, const std::string& t, int consumer) {
@@ -19,7 +19,7 @@ bool sole_use(const Graph& g, const std::string& t, int consumer) {
   return c.size() == 1 && c[0] == consumer && !g.is_graph_output(t);
 }
 
-bool same_shape(const Tensor& a, const Tensor& b) {
+bool same_shape(const IrTensor& a, const IrTensor& b) {
   return a.shape_known && b.shape_known && a.shape == b.shape &&
          std::none_of(a.shape.begin(), a.shape.end(), [](const Dim& d) { return d.symbol == "?"; });
 }
@@ -156,4 +156,4 @@ void fuse_operators(Graph& g, PassStats& stats) {
   fuse_residual(g, stats);
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -12,7 +12,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 const Node* prod(const Graph& g, const std::string& t, const char* op) {
@@ -42,13 +42,13 @@ std::string other(const Node& n, const std::string& t) {
 bool last_axis_mean(const Graph& g, const Node& n) {
   if (n.op != "ReduceMean" || n.attr_int("keepdims", 1) != 1) return false;
   const std::vector<int64_t> axes = n.attr_ints("axes", {});
-  const Tensor& x = g.tensor(n.inputs[0]);
+  const IrTensor& x = g.tensor(n.inputs[0]);
   if (axes.size() != 1 || !x.shape_known) return false;
   return axes[0] == -1 || axes[0] == x.rank() - 1;
 }
 
 int64_t last_dim(const Graph& g, const std::string& t) {
-  const Tensor& x = g.tensor(t);
+  const IrTensor& x = g.tensor(t);
   return x.shape_known && !x.shape.empty() && x.shape.back().is_fixed() ? x.shape.back().value : -1;
 }
 
@@ -199,4 +199,4 @@ void fuse_transformer(Graph& g, PassStats& stats) {
   fuse_gelu(g, stats);
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

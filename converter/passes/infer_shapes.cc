@@ -5,7 +5,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 using Dims = std::vector<Dim>;
@@ -28,7 +28,7 @@ bool broadcast(const Dims& a, const Dims& b, Dims* out) {
 int64_t axis_of(int64_t a, size_t rank) { return a < 0 ? a + static_cast<int64_t>(rank) : a; }
 
 bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
-  std::vector<const Tensor*> in;
+  std::vector<const IrTensor*> in;
   for (const auto& name : n.inputs) in.push_back(name.empty() ? nullptr : &g.tensor(name));
   auto known = [&](size_t i) { return i < in.size() && in[i] && in[i]->shape_known; };
   const std::string& op = n.op;
@@ -256,10 +256,10 @@ void infer_shapes(Graph& g) {
     if (!infer(g, n, &shapes)) continue;
     for (size_t i = 0; i < n.outputs.size() && i < shapes.size(); ++i) {
       if (n.outputs[i].empty()) continue;
-      Tensor& t = g.tensor(n.outputs[i]);
+      IrTensor& t = g.tensor(n.outputs[i]);
       if (!t.shape_known) t.shape = shapes[i], t.shape_known = true;
     }
   }
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

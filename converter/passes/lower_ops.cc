@@ -9,7 +9,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 
@@ -58,8 +58,8 @@ class Lowerer {
   Graph& g_;
   PassStats& stats_;
 
-  std::string new_tensor(const std::string& base, const Tensor* like = nullptr) {
-    Tensor t;
+  std::string new_tensor(const std::string& base, const IrTensor* like = nullptr) {
+    IrTensor t;
     t.name = g_.unique_name(base);
     if (like) t.dtype = like->dtype, t.shape = like->shape, t.shape_known = like->shape_known;
     std::string n = t.name;
@@ -114,7 +114,7 @@ class Lowerer {
                           "activation_alpha", "activation_beta", "input_forget"})
       if (n.attrs.contains(k)) a[k] = n.attrs.at(k);
     if (n.outputs.empty() || n.outputs[0].empty()) {
-      Tensor y;
+      IrTensor y;
       y.name = g_.unique_name(n.name + "_Y_unused");
       if (n.outputs.empty()) n.outputs.push_back(y.name);
       else n.outputs[0] = y.name;
@@ -291,7 +291,7 @@ class Lowerer {
     }
     if (op == "Identity") {
       // Survives remove_identities only as a graph output copying another graph value.
-      const Tensor& x = g_.tensor(n.inputs[0]);
+      const IrTensor& x = g_.tensor(n.inputs[0]);
       if (!x.shape_known) fail(n, "copies a tensor of unknown rank");
       n.op = "Reshape";
       return keep(n, out, {{"shape", std::vector<int64_t>(x.shape.size(), 0)}});
@@ -351,7 +351,7 @@ class Lowerer {
   }
 
   void lower_resize(Node& n, std::vector<Node>& out) {
-    const Tensor& x = g_.tensor(n.inputs[0]);
+    const IrTensor& x = g_.tensor(n.inputs[0]);
     std::string mode = n.attr_string("mode", "nearest");
     if (mode == "bilinear") mode = "linear";
     if (mode != "nearest" && mode != "linear") fail(n, "mode '" + mode + "' is not supported (nearest and linear are)");
@@ -393,7 +393,7 @@ class Lowerer {
   }
 
   void lower_softmax(Node& n, std::vector<Node>& out) {
-    const Tensor& x = g_.tensor(n.inputs[0]);
+    const IrTensor& x = g_.tensor(n.inputs[0]);
     const bool log = n.op == "LogSoftmax";
     int64_t axis = n.attr_int("axis", g_.opset < 13 ? 1 : -1);
     if (x.shape_known && axis < 0) axis += x.rank();
@@ -430,4 +430,4 @@ void lower_ops(Graph& g, PassStats& stats) {
       fail(n, "QuantizeLinear without a matching DequantizeLinear is not supported in an input model");
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -7,7 +7,7 @@
 
 #include "ir.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 struct PassStats {
   std::vector<std::pair<std::string, int>> counts;   // e.g. {"Conv+BatchNormalization folded", 53}
@@ -40,4 +40,4 @@ void fuse_operators(Graph& g, PassStats& stats);
 // (fuse_transformer.cc); run by fuse_operators before activations are fused.
 void fuse_transformer(Graph& g, PassStats& stats);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -4,7 +4,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 void remove_identities(Graph& g, PassStats& stats) {
   std::vector<Node> kept;
@@ -36,8 +36,8 @@ void remove_identities(Graph& g, PassStats& stats) {
       for (auto& o : g.outputs) if (o == in) o = out;
       // Later nodes that read `in` now read `out`.
       g.replace_uses(in, out);
-      Tensor& t = g.tensor(out);
-      const Tensor& src = g.tensor(in);
+      IrTensor& t = g.tensor(out);
+      const IrTensor& src = g.tensor(in);
       if (!t.shape_known) t.shape = src.shape, t.shape_known = src.shape_known;
     } else {
       g.replace_uses(out, in);
@@ -48,4 +48,4 @@ void remove_identities(Graph& g, PassStats& stats) {
   g.remove_dead();
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

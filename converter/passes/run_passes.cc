@@ -4,7 +4,7 @@
 
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 void run_passes(Graph& g, PassStats& stats) {
   remove_identities(g, stats);
@@ -24,4 +24,4 @@ void run_passes(Graph& g, PassStats& stats) {
   fuse_operators(g, stats);
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

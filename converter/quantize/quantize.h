@@ -8,7 +8,7 @@
 #include "ir.h"
 #include "passes/passes.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 using Ranges = std::map<std::string, std::pair<float, float>>;   // tensor -> calibrated [lo, hi]
 
@@ -36,4 +36,4 @@ void quantize_dynamic_fc(Graph& g, const std::set<std::string>& names, const Qua
 // --attention-matmul int8: float activation x activation MatMuls of attention models -> int8_dynamic.
 void quantize_attention_matmul(Graph& g, const QuantizeOptions& opts, PassStats& stats);
 
-}  // namespace octet::conv
+}  // namespace octet::converter

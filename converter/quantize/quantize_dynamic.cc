@@ -12,7 +12,7 @@
 
 #include "quantize/quantize.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 // Dynamic nodes run on the reference or on octet's own u8 x s8 kernel (gemm_u8s8.h), exact with
@@ -76,9 +76,9 @@ void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats
   g.remove_dead();
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 bool is_attention_softmax(const Graph& g, const Node& sm) {
@@ -154,4 +154,4 @@ void quantize_attention_matmul(Graph& g, const QuantizeOptions& opts, PassStats&
   }
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

@@ -19,7 +19,7 @@
 
 #include "quant/quant.h"
 
-namespace octet::conv {
+namespace octet::converter {
 
 namespace {
 enum class Role { Anchor, Follower, SameQuant, FloatOnly };
@@ -121,7 +121,7 @@ class StaticQuantizer {
     for (auto& in : n.inputs)
       if (!in.empty() && &in != &n.inputs[0]) in = as_float(in, n, out);   // the indices
     const std::string y = n.outputs[0];
-    Tensor q = g_.tensor(y);
+    IrTensor q = g_.tensor(y);
     q.name = g_.unique_name(y + "_q");
     q.dtype = DataType::u8;
     q.quant = g_.tensor(n.inputs[0]).quant;
@@ -154,7 +154,7 @@ class StaticQuantizer {
   std::string as_int8(const std::string& t, const Node& consumer, std::vector<Node>& out) {
     auto it = int8_.find(t);
     if (it != int8_.end()) return it->second;
-    Tensor q;
+    IrTensor q;
     q.name = g_.unique_name(t + "_q");
     q.dtype = DataType::u8;
     q.quant = u8_params(range_of(t));
@@ -171,7 +171,7 @@ class StaticQuantizer {
     if (g_.is_constant(t) || float_.count(t)) return g_.is_constant(t) ? t : float_[t];
     auto it = int8_.find(t);
     if (it == int8_.end()) return t;
-    Tensor f;
+    IrTensor f;
     f.name = g_.unique_name(t + "_f32");
     f.dtype = DataType::f32;
     std::string name = f.name;
@@ -258,7 +258,7 @@ class StaticQuantizer {
     }
     for (const auto& o : n.outputs) {
       if (o.empty()) continue;
-      Tensor& t = g_.tensor(o);
+      IrTensor& t = g_.tensor(o);
       t.dtype = DataType::u8;
       t.quant = role == Role::SameQuant ? g_.tensor(n.inputs[0]).quant : u8_params(range_of(o));
       int8_[o] = o;
@@ -275,14 +275,14 @@ class StaticQuantizer {
       if (float_.count(out) && float_[out] == out) continue;
       if (!int8_.count(out)) continue;
       const std::string qname = g_.unique_name(out + "_q");
-      Tensor t = g_.tensor(out);
+      IrTensor t = g_.tensor(out);
       t.name = qname;
       g_.add_tensor(t);
       for (Node& n : g_.nodes) {
         for (auto& o : n.outputs) if (o == out) o = qname;
         for (auto& i : n.inputs) if (i == out) i = qname;
       }
-      Tensor& f = g_.tensor(out);
+      IrTensor& f = g_.tensor(out);
       f.dtype = DataType::f32;
       f.quant = {};
       Node dq{g_.unique_name(out + "_dequantize"), "DequantizeLinear", {qname}, {out}};
@@ -304,4 +304,4 @@ void quantize_static(Graph& g, const Ranges& ranges, const QuantizeOptions& opts
   StaticQuantizer(g, ranges, opts, stats).run();
 }
 
-}  // namespace octet::conv
+}  // namespace octet::converter

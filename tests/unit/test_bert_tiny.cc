@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "convert.h"
-#include "io/tensor_io.h"
+#include "io/io.h"
 #include "test_util.h"
 
 #include <nlohmann/json.hpp>
@@ -36,7 +36,7 @@ std::map<std::string, Buffer> held_out() {
 }
 
 Buffer npy(const std::string& p) {
-  octet::io::Tensor t = octet::io::read_npy(p);
+  octet::io::NdArray t = octet::io::read_npy(p);
   return {t.dtype, t.shape, t.bytes};
 }
 

@@ -18,7 +18,7 @@
 
 #include "convert.h"
 #include "export.h"
-#include "io/tensor_io.h"
+#include "io/io.h"
 #include "ir.h"
 #include "passes/passes.h"
 #include "test_util.h"
@@ -33,7 +33,7 @@ const std::string kCharLstm = std::string(OCTET_TEST_MODELS) + "/char_lstm";
 
 // exp(mean over positions of -log softmax(logits)[next char]); logits [seq, batch, vocab],
 // windows [batch, seq + 1] (the model read windows[:, :seq]).
-double perplexity(const Buffer& logits, const io::Tensor& windows) {
+double perplexity(const Buffer& logits, const io::NdArray& windows) {
   REQUIRE(logits.shape.size() == 3);
   const int64_t S = logits.shape[0], B = logits.shape[1], V = logits.shape[2];
   REQUIRE(windows.shape == std::vector<int64_t>{B, S + 1});
@@ -68,19 +68,19 @@ int count(const std::shared_ptr<const Model>& m, const std::string& op, const st
 }
 
 // ---- converter IR for the pass test ----
-using conv::Constant;
-using conv::Dim;
+using converter::Constant;
+using converter::Dim;
 
 struct Ir {
-  conv::Graph g;
+  converter::Graph g;
   int count = 0;
   void tensor(const std::string& n, std::vector<Dim> shape, DataType dt = DataType::f32) {
-    conv::Tensor t;
+    converter::IrTensor t;
     t.name = n, t.dtype = dt, t.shape = std::move(shape), t.shape_known = true;
     g.add_tensor(std::move(t));
   }
   void constant(const std::string& n, Constant c) {
-    conv::Tensor t;
+    converter::IrTensor t;
     t.name = n, t.dtype = c.dtype, t.shape_known = true;
     for (int64_t d : c.shape) t.shape.push_back(Dim::fixed(d));
     t.value = std::move(c);
@@ -89,11 +89,11 @@ struct Ir {
   void node(const std::string& op, std::vector<std::string> ins, std::vector<std::string> outs, json attrs = json::object()) {
     for (const auto& o : outs)
       if (!o.empty() && !g.has_tensor(o)) {
-        conv::Tensor t;
+        converter::IrTensor t;
         t.name = o;
         g.add_tensor(std::move(t));
       }
-    conv::Node n;
+    converter::Node n;
     n.name = op + "_" + std::to_string(count++);
     n.op = op, n.inputs = std::move(ins), n.outputs = std::move(outs), n.attrs = std::move(attrs), n.origin = {n.name};
     g.nodes.push_back(std::move(n));
@@ -105,7 +105,7 @@ const int64_t kI = 3, kH = 4;
 // x [seq, batch, I] -> LSTM (hidden H) -> Y. With `fill` set, initial_h and initial_c are torch's
 // export for a symbolic batch: ConstantOfShape(Concat([1], Unsqueeze(Gather(Shape(x), 1)), [H]))
 // with value `fill`, each taken by a Slice over axis 0.
-conv::Graph lstm_graph(bool with_state, float fill = 0.f) {
+converter::Graph lstm_graph(bool with_state, float fill = 0.f) {
   Ir ir;
   ir.tensor("x", {Dim::sym("seq"), Dim::sym("batch"), Dim::fixed(kI)});
   ir.g.inputs = {"x"};
@@ -140,8 +140,8 @@ conv::Graph lstm_graph(bool with_state, float fill = 0.f) {
 }  // namespace
 
 TEST_CASE("fold_constants: torch's zero initial state of a symbolic batch is dropped from LSTM; same outputs at any batch") {
-  conv::Graph with = lstm_graph(true), plain = lstm_graph(false);
-  conv::PassStats stats, plain_stats;
+  converter::Graph with = lstm_graph(true), plain = lstm_graph(false);
+  converter::PassStats stats, plain_stats;
   auto m = lower_and_load(with, stats);
   auto ref = lower_and_load(plain, plain_stats);
   int dropped = 0;
@@ -160,8 +160,8 @@ TEST_CASE("fold_constants: torch's zero initial state of a symbolic batch is dro
 }
 
 TEST_CASE("fold_constants: a run-time-shaped fill that is not a zero recurrent state is refused, naming ConstantOfShape") {
-  conv::Graph g = lstm_graph(true, 0.5f);
-  conv::PassStats stats;
+  converter::Graph g = lstm_graph(true, 0.5f);
+  converter::PassStats stats;
   std::string msg;
   try {
     lower_and_load(g, stats);
@@ -176,7 +176,7 @@ TEST_CASE("char_lstm: int8 perplexity within 1% of float; float matches PyTorch 
   const json metrics = json::parse(std::ifstream(kCharLstm + "/metrics.json"));
   const double torch_float = metrics.at("perplexity").at("float").get<double>();
   const double unigram = metrics.at("perplexity").at("unigram").get<double>();
-  const io::Tensor windows = io::read_npy(kCharLstm + "/heldout.npy");
+  const io::NdArray windows = io::read_npy(kCharLstm + "/heldout.npy");
   REQUIRE(windows.dtype == DataType::i64);
   REQUIRE(windows.shape.size() == 2);
   const int64_t B = windows.shape[0], S = windows.shape[1] - 1;

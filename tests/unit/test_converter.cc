@@ -22,7 +22,7 @@
 
 #include "convert.h"
 #include "export.h"
-#include "io/tensor_io.h"
+#include "io/io.h"
 #include "ir.h"
 #include "passes/passes.h"
 #include "test_util.h"
@@ -45,11 +45,11 @@ std::vector<uint8_t> read_bytes(const std::string& p) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-Buffer to_buffer(const io::Tensor& t) { return Buffer{t.dtype, t.shape, t.bytes}; }
+Buffer to_buffer(const io::NdArray& t) { return Buffer{t.dtype, t.shape, t.bytes}; }
 Buffer read_npy(const std::string& p) { return to_buffer(io::read_npy(p)); }
 
-conv::ConvertOptions options(const std::string& model, const std::string& precision, const std::string& out) {
-  conv::ConvertOptions o;
+converter::ConvertOptions options(const std::string& model, const std::string& precision, const std::string& out) {
+  converter::ConvertOptions o;
   o.input = kModels + "/" + model + "/model.onnx";
   o.output = out;
   o.precision = precision;
@@ -59,9 +59,9 @@ conv::ConvertOptions options(const std::string& model, const std::string& precis
   return o;
 }
 
-void convert(const conv::ConvertOptions& o) {
+void convert(const converter::ConvertOptions& o) {
   std::ostringstream log;
-  conv::convert(o, log);
+  converter::convert(o, log);
 }
 
 // Conversions shared by several test cases, made once per process (default options).
@@ -222,7 +222,7 @@ TEST_CASE("calibration methods on tiny_resnet") {
   for (const auto& [method, threshold] : methods) {
     CAPTURE(method);
     auto o = options("tiny_resnet", "int8", dir.file(method + ".json"));
-    REQUIRE(conv::parse_calib_method(method, &o.calib.method));
+    REQUIRE(converter::parse_calib_method(method, &o.calib.method));
     convert(o);
     auto m = Model::load(o.output);
     double c = cosine(run_model(m, "reference", in), want);
@@ -280,7 +280,7 @@ TEST_CASE("--float-ops and --float-nodes keep the named nodes float") {
 
 TEST_CASE("converter refuses bad input and leaves no output behind") {
   TempDir in_dir, out_dir;
-  auto expect_failure = [&](conv::ConvertOptions o, const std::vector<std::string>& parts) {
+  auto expect_failure = [&](converter::ConvertOptions o, const std::vector<std::string>& parts) {
     try {
       convert(o);
       FAIL("convert succeeded");
@@ -376,7 +376,7 @@ TEST_CASE("converter refuses bad input and leaves no output behind") {
 // points, i.e. at least 353/360, and the files are at most 0.27x the ONNX size.
 TEST_CASE("digits demo: int8 accuracy and size") {
   TempDir dir;
-  conv::ConvertOptions o;
+  converter::ConvertOptions o;
   o.input = kExamples + "/digits/digits.onnx";
   o.calib_dir = kExamples + "/digits/calib";
   o.output = dir.file("digits.json");
@@ -390,8 +390,8 @@ TEST_CASE("digits demo: int8 accuracy and size") {
 
   io::NamedTensors held = io::read_npz(kExamples + "/digits/heldout.npz");
   REQUIRE(held.size() == 2);
-  const io::Tensor* x = nullptr;
-  const io::Tensor* y = nullptr;
+  const io::NdArray* x = nullptr;
+  const io::NdArray* y = nullptr;
   for (const auto& [k, t] : held) (k == "x" ? x : y) = &t;
   REQUIRE((x && y));
   REQUIRE(x->shape == std::vector<int64_t>{360, 1, 8, 8});
@@ -407,7 +407,7 @@ TEST_CASE("digits demo: int8 accuracy and size") {
     return correct;
   };
   // Float conversion first: checks the data and labels are read right (PyTorch: 354/360).
-  conv::ConvertOptions fo = o;
+  converter::ConvertOptions fo = o;
   fo.precision = "float";
   fo.calib_dir.clear();
   fo.output = dir.file("digits_float.json");
@@ -427,12 +427,12 @@ TEST_CASE("digits demo: int8 accuracy and size") {
 // ---- single passes on small hand-built graphs -------------------------------------------------
 
 namespace {
-using conv::Constant;
-using conv::Dim;
-using conv::Graph;
-using conv::Node;
-using conv::PassStats;
-using conv::Tensor;
+using converter::Constant;
+using converter::Dim;
+using converter::Graph;
+using converter::Node;
+using converter::PassStats;
+using converter::IrTensor;
 
 // Builds a converter IR graph in ONNX form (NCHW, ONNX op names).
 struct IrBuilder {
@@ -444,19 +444,19 @@ struct IrBuilder {
     return d;
   }
   void input(const std::string& n, const std::vector<int64_t>& shape) {
-    Tensor t;
+    IrTensor t;
     t.name = n, t.shape = dims(shape), t.shape_known = true;
     g.add_tensor(std::move(t));
     g.inputs.push_back(n);
   }
   void constant(const std::string& n, const std::vector<int64_t>& shape, const std::vector<float>& v) {
-    Tensor t;
+    IrTensor t;
     t.name = n, t.value = Constant::of_floats(shape, v), t.shape = dims(shape), t.shape_known = true;
     g.add_tensor(std::move(t));
   }
   void node(const std::string& op, std::vector<std::string> ins, const std::string& out, const std::vector<int64_t>& shape,
             json attrs = json::object()) {
-    Tensor t;
+    IrTensor t;
     t.name = out, t.shape = dims(shape), t.shape_known = true;
     g.add_tensor(std::move(t));
     Node n;
@@ -563,7 +563,7 @@ TEST_CASE("Identity and Dropout are removed; a graph output name survives") {
   ir.node("Identity", {"n1"}, "out", {-1, 8});   // the graph output is an Identity's output
   ir.g.outputs = {"out"};
   PassStats stats;
-  conv::remove_identities(ir.g, stats);
+  converter::remove_identities(ir.g, stats);
   CHECK(stat(stats, "Identity removed") == 2);
   CHECK(stat(stats, "Dropout removed") == 1);
   REQUIRE(ir.g.nodes.size() == 2);

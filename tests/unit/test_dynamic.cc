@@ -253,11 +253,11 @@ TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference")
 #if defined(OCTET_WITH_CONVERTER)
 
 #include "convert.h"
-#include "io/tensor_io.h"
+#include "io/io.h"
 
 namespace {
 octet::test::Buffer npy(const std::string& p) {
-  octet::io::Tensor t = octet::io::read_npy(p);
+  octet::io::NdArray t = octet::io::read_npy(p);
   return {t.dtype, t.shape, t.bytes};
 }
 

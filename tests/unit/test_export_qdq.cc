@@ -25,7 +25,7 @@ namespace {
 const std::string kModelsDir = OCTET_TEST_MODELS;
 
 std::string convert_model(const octet::test::TempDir& dir, const std::string& model, const std::string& precision) {
-  conv::ConvertOptions o;
+  converter::ConvertOptions o;
   o.input = kModelsDir + "/" + model + "/model.onnx";
   o.output = dir.file(model + "." + precision + ".json");
   o.precision = precision;
@@ -33,7 +33,7 @@ std::string convert_model(const octet::test::TempDir& dir, const std::string& mo
   o.quiet = true;
   o.calib.progress = false;
   std::ostringstream log;
-  conv::convert(o, log);
+  converter::convert(o, log);
   return o.output;
 }
 
@@ -58,11 +58,11 @@ TEST_CASE("export-qdq: int8 CNN and MLP pass onnx::checker in QDQ form") {
     CAPTURE(model);
     std::string json = convert_model(dir, model, "int8");
     std::string out = dir.file(model + ".qdq.onnx");
-    auto rep = conv::export_qdq(json, out);
+    auto rep = converter::export_qdq(json, out);
     CHECK(rep.nodes_qdq > 0);
     CHECK(rep.onnx_nodes > 0);
     CHECK_FALSE(rep.uses_contrib);
-    CHECK_NOTHROW(conv::check_onnx_file(out));
+    CHECK_NOTHROW(converter::check_onnx_file(out));
     std::string bytes = slurp(out);
     CHECK(count_of(bytes, "QuantizeLinear") > 0);
     CHECK(count_of(bytes, "DequantizeLinear") > 0);
@@ -76,26 +76,26 @@ TEST_CASE("export-qdq: float models and dynamic recurrent models") {
   {
     std::string json = convert_model(dir, "tiny_resnet", "float");
     std::string out = dir.file("tiny_resnet.float.onnx");
-    auto rep = conv::export_qdq(json, out);
+    auto rep = converter::export_qdq(json, out);
     CHECK(rep.nodes_qdq == 0);
-    CHECK_NOTHROW(conv::check_onnx_file(out));
+    CHECK_NOTHROW(converter::check_onnx_file(out));
     CHECK(count_of(slurp(out), "QuantizeLinear") == 0);
   }
   {
     std::string json = convert_model(dir, "lstm2_small", "int8");
     std::string out = dir.file("lstm.qdq.onnx");
-    auto rep = conv::export_qdq(json, out);
+    auto rep = converter::export_qdq(json, out);
     CHECK(rep.nodes_dynamic == 2);
     CHECK(rep.uses_contrib);
-    CHECK_NOTHROW(conv::check_onnx_file(out));
+    CHECK_NOTHROW(converter::check_onnx_file(out));
     CHECK(count_of(slurp(out), "DynamicQuantizeLSTM") == 2);
   }
   {
     std::string json = convert_model(dir, "gru2_small", "int8");
     std::string out = dir.file("gru.qdq.onnx");
-    auto rep = conv::export_qdq(json, out);
+    auto rep = converter::export_qdq(json, out);
     CHECK_FALSE(rep.notes.empty());   // says the GRU weights are float in ONNX
-    CHECK_NOTHROW(conv::check_onnx_file(out));
+    CHECK_NOTHROW(converter::check_onnx_file(out));
   }
 }
 
@@ -105,13 +105,13 @@ TEST_CASE("export-qdq: an untranslatable node is refused by name and nothing is 
   std::string out = dir.file("ops_zoo.qdq.onnx");
   std::string msg;
   try {
-    conv::export_qdq(json, out);
+    converter::export_qdq(json, out);
   } catch (const Error& e) {
     msg = e.what();
   }
   CHECK(msg.find("ConvTranspose") != std::string::npos);
   CHECK(msg.find("node '") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
-  CHECK_THROWS_AS(conv::check_onnx_file(dir.file("missing.onnx")), Error);
+  CHECK_THROWS_AS(converter::check_onnx_file(dir.file("missing.onnx")), Error);
 }
 #endif  // OCTET_WITH_CONVERTER

@@ -59,7 +59,7 @@ TEST_CASE("every backend reproduces the outputs recorded on x86, from the same m
   int compared = 0;
   for (const auto& dir : dirs) {
     auto model = Model::load((dir / "model.json").string());
-    io::Tensor input = io::read_npy((dir / "input.npy").string());
+    io::NdArray input = io::read_npy((dir / "input.npy").string());
     for (const auto& backend : available_backends()) {
       CAPTURE(dir.filename().string());
       CAPTURE(backend);
@@ -69,7 +69,7 @@ TEST_CASE("every backend reproduces the outputs recorded on x86, from the same m
       s.set_input(model->inputs()[0].name, input.view());
       s.run();
       for (const auto& out : model->outputs()) {
-        io::Tensor want = io::read_npy((dir / "expected" / (out.name + ".npy")).string());
+        io::NdArray want = io::read_npy((dir / "expected" / (out.name + ".npy")).string());
         TensorView got = s.output(out.name);
         REQUIRE(got.shape == want.shape);
         REQUIRE(got.dtype == DataType::f32);

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "test_util.h"
-#include "io/tensor_io.h"
+#include "io/io.h"
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -21,14 +21,14 @@
 
 namespace fs = std::filesystem;
 using namespace octet;
-using octet::io::Tensor;
+using octet::io::NdArray;
 
 namespace {
 
 std::string fixture(const std::string& name) { return std::string(OCTET_TEST_DATA) + "/io/" + name; }
 
 template <class T>
-std::vector<T> values(const Tensor& t) {
+std::vector<T> values(const NdArray& t) {
   REQUIRE(t.bytes.size() == static_cast<size_t>(t.elements()) * sizeof(T));
   std::vector<T> v(static_cast<size_t>(t.elements()));
   if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
@@ -69,7 +69,7 @@ TEST_SUITE("io") {
 // ---- .npy ------------------------------------------------------------------------------------
 
 TEST_CASE("npy: every octet dtype") {
-  Tensor t = io::read_npy(fixture("f4.npy"));
+  NdArray t = io::read_npy(fixture("f4.npy"));
   CHECK(t.dtype == DataType::f32);
   CHECK(t.shape == std::vector<int64_t>{2, 3});
   CHECK(values<float>(t) == kF4);
@@ -97,7 +97,7 @@ TEST_CASE("npy: every octet dtype") {
 }
 
 TEST_CASE("npy: converted dtypes") {
-  Tensor t = io::read_npy(fixture("f8.npy"));
+  NdArray t = io::read_npy(fixture("f8.npy"));
   CHECK(t.dtype == DataType::f32);
   std::vector<float> f = values<float>(t);
   REQUIRE(f.size() == 4);
@@ -127,7 +127,7 @@ TEST_CASE("npy: converted dtypes") {
 }
 
 TEST_CASE("npy: shapes, fortran order, versions, byte order") {
-  Tensor t = io::read_npy(fixture("scalar.npy"));
+  NdArray t = io::read_npy(fixture("scalar.npy"));
   CHECK(t.shape.empty());
   CHECK(t.elements() == 1);
   CHECK(values<float>(t) == std::vector<float>{3.5f});
@@ -165,9 +165,9 @@ TEST_CASE("npy: shapes, fortran order, versions, byte order") {
 TEST_CASE("npy: parse from memory names the label") {
   std::ifstream in(fixture("f4.npy"), std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Tensor t = io::parse_npy(bytes.data(), bytes.size(), "<memory>");
+  NdArray t = io::parse_npy(bytes.data(), bytes.size(), "<memory>");
   CHECK(values<float>(t) == kF4);
-  Tensor t2 = io::parse_npy(std::vector<uint8_t>(bytes), "<memory>");
+  NdArray t2 = io::parse_npy(std::vector<uint8_t>(bytes), "<memory>");
   CHECK(t2.bytes == t.bytes);
   check_error([&] { io::parse_npy(bytes.data(), 50, "my label"); }, {"my label", "truncated"});
   check_error([&] { io::parse_npy(bytes.data(), bytes.size() - 1, "my label"); }, {"my label"});
@@ -207,29 +207,29 @@ TEST_CASE("npy: malformed files throw naming the file") {
 
 TEST_CASE("npy: write and read back") {
   TempDir dir;
-  std::vector<Tensor> tensors;
-  tensors.push_back(Tensor::copy_of(TensorView::of(kF4.data(), {3, 2})));
+  std::vector<NdArray> tensors;
+  tensors.push_back(NdArray::copy_of(TensorView::of(kF4.data(), {3, 2})));
   const std::vector<uint8_t> u8 = {0, 7, 255};
-  tensors.push_back(Tensor::copy_of(TensorView::of(u8.data(), {3})));
+  tensors.push_back(NdArray::copy_of(TensorView::of(u8.data(), {3})));
   const std::vector<int8_t> s8 = {-128, 5};
-  tensors.push_back(Tensor::copy_of(TensorView::of(s8.data(), {1, 2})));
+  tensors.push_back(NdArray::copy_of(TensorView::of(s8.data(), {1, 2})));
   const std::vector<int32_t> s32 = {-7, 1 << 30, 3, 4};
-  tensors.push_back(Tensor::copy_of(TensorView::of(s32.data(), {2, 1, 2})));
+  tensors.push_back(NdArray::copy_of(TensorView::of(s32.data(), {2, 1, 2})));
   const std::vector<int64_t> i64 = {std::numeric_limits<int64_t>::min(), 42};
-  tensors.push_back(Tensor::copy_of(TensorView::of(i64.data(), {2})));
-  Tensor b;
+  tensors.push_back(NdArray::copy_of(TensorView::of(i64.data(), {2})));
+  NdArray b;
   b.dtype = DataType::boolean;
   b.shape = {2, 2};
   b.bytes = {1, 0, 0, 1};
   tensors.push_back(b);
   const float scalar = -3.25f;
-  tensors.push_back(Tensor::copy_of(TensorView::of(&scalar, {})));
-  tensors.push_back(Tensor::copy_of(TensorView::of(static_cast<const float*>(nullptr), {4, 0})));
+  tensors.push_back(NdArray::copy_of(TensorView::of(&scalar, {})));
+  tensors.push_back(NdArray::copy_of(TensorView::of(static_cast<const float*>(nullptr), {4, 0})));
 
   for (size_t i = 0; i < tensors.size(); ++i) {
     const std::string path = dir.file("t" + std::to_string(i) + ".npy");
     io::write_npy(path, tensors[i].view());
-    Tensor r = io::read_npy(path);
+    NdArray r = io::read_npy(path);
     CHECK(r.dtype == tensors[i].dtype);
     CHECK(r.shape == tensors[i].shape);
     CHECK(r.bytes == tensors[i].bytes);
@@ -337,7 +337,7 @@ TEST_CASE("npz: write and read back") {
     const auto* expect = static_cast<const uint8_t*>(views[i].second.data);
     CHECK(r[i].second.bytes == std::vector<uint8_t>(expect, expect + views[i].second.bytes()));
   }
-  // Round trip of a numpy-written archive through the Tensor overload.
+  // Round trip of a numpy-written archive through the NdArray overload.
   const io::NamedTensors orig = io::read_npz(fixture("compressed.npz"));
   io::write_npz(path, orig);
   const io::NamedTensors again = io::read_npz(path);
@@ -377,7 +377,7 @@ TEST_CASE("image: PNG values, layout, normalization") {
   const std::string png = dir.file("img.png");
   REQUIRE(stbi_write_png(png.c_str(), w, h, 3, rgb.data(), w * 3));
 
-  Tensor t = io::read_image(png, {});
+  NdArray t = io::read_image(png, {});
   CHECK(t.dtype == DataType::f32);
   CHECK(t.shape == std::vector<int64_t>{1, 3, h, w});
   std::vector<float> v = values<float>(t);
@@ -428,7 +428,7 @@ TEST_CASE("image: resize") {
   o.channels = 1;
   o.scale = 1.f;
   o.width = 4;
-  Tensor t = io::read_image(png, o);
+  NdArray t = io::read_image(png, o);
   CHECK(t.shape == std::vector<int64_t>{1, 1, 1, 4});
   std::vector<float> v = values<float>(t);
   CHECK(v[0] == doctest::Approx(0.f).epsilon(1e-4));
@@ -459,7 +459,7 @@ TEST_CASE("image: JPEG") {
   // stb_image_write's JPEG encoder is not UBSan-clean, so the fixture is committed).
   io::ImageOptions o;
   o.scale = 1.f;
-  Tensor t = io::read_image(fixture("gradient.jpg"), o);
+  NdArray t = io::read_image(fixture("gradient.jpg"), o);
   CHECK(t.shape == std::vector<int64_t>{1, 3, 8, 16});
   const std::vector<float> v = values<float>(t);
   for (int y = 0; y < 8; ++y)

@@ -19,8 +19,8 @@
 namespace octet::cli {
 
 namespace {
-io::Tensor random_input(const TensorInfo& info, int64_t batch, uint32_t seed) {
-  io::Tensor t;
+io::NdArray random_input(const TensorInfo& info, int64_t batch, uint32_t seed) {
+  io::NdArray t;
   t.dtype = info.dtype;
   for (size_t i = 0; i < info.shape.size(); ++i) t.shape.push_back(info.shape[i] >= 0 ? info.shape[i] : (i == 0 ? batch : 1));
   t.bytes.resize(static_cast<size_t>(t.elements()) * dtype_size(t.dtype));
@@ -79,7 +79,7 @@ Command add_bench(CLI::App& app) {
     Session s(model, so);
     const double load_ms = since(t0);
 
-    std::map<std::string, io::Tensor> given;
+    std::map<std::string, io::NdArray> given;
     for (const auto& spec : o->inputs) {
       auto eq = spec.find('=');
       if (eq == std::string::npos) throw Error("--input takes NAME=FILE.npy, got '" + spec + "'");
@@ -91,7 +91,7 @@ Command add_bench(CLI::App& app) {
       if (!known) throw Error("--input " + name + ": the model has no input of that name");
     }
     uint32_t seed = 1;
-    std::vector<io::Tensor> feeds;
+    std::vector<io::NdArray> feeds;
     for (const auto& info : model->inputs()) {
       auto g = given.find(info.name);
       feeds.push_back(g != given.end() ? g->second : random_input(info, o->batch, seed++));

@@ -24,7 +24,7 @@ std::vector<float> parse_floats(const std::string& s, const char* what) {
 
 Command add_convert(CLI::App& app) {
   auto* cmd = app.add_subcommand("convert", "Convert an ONNX model (opset 9-17) into an octet model: NAME.json + NAME.bin");
-  auto o = std::make_shared<conv::ConvertOptions>();
+  auto o = std::make_shared<converter::ConvertOptions>();
   auto method = std::make_shared<std::string>("mse");   // best or tied on digits, ResNet-18, MobileNetV2 (README)
   auto size = std::make_shared<std::string>();
   auto mean = std::make_shared<std::string>(), stdv = std::make_shared<std::string>();
@@ -72,7 +72,7 @@ Command add_convert(CLI::App& app) {
       ->check(CLI::IsMember({"per-tensor", "per-row"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no summary");
   return [=]() {
-    if (!conv::parse_calib_method(*method, &o->calib.method)) throw Error("unknown --calib-method " + *method);
+    if (!converter::parse_calib_method(*method, &o->calib.method)) throw Error("unknown --calib-method " + *method);
     if (!size->empty()) {
       auto x = size->find('x');
       try {
@@ -90,7 +90,7 @@ Command add_convert(CLI::App& app) {
     o->image.channels = *grayscale ? 1 : 3;
     for (const auto& s : split_list(*float_ops)) o->float_ops.insert(s);
     for (const auto& s : split_list(*float_nodes)) o->float_nodes.insert(s);
-    conv::convert(*o, std::cout);
+    converter::convert(*o, std::cout);
     return 0;
   };
 }

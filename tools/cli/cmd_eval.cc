@@ -69,8 +69,8 @@ Command add_eval(CLI::App& app) {
       ->capture_default_str();
   return [o]() {
     auto data = io::read_npz(o->data);
-    const io::Tensor* x = nullptr;
-    const io::Tensor* y = nullptr;
+    const io::NdArray* x = nullptr;
+    const io::NdArray* y = nullptr;
     for (const auto& [k, t] : data) {
       if (k == o->x_key) x = &t;
       if (k == o->y_key) y = &t;

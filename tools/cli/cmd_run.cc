@@ -64,7 +64,7 @@ Command add_run(CLI::App& app) {
     so.backend = o->backend;
     so.threads = o->threads;
     Session session(model, so);
-    std::vector<std::pair<std::string, io::Tensor>> feeds;
+    std::vector<std::pair<std::string, io::NdArray>> feeds;
     for (const auto& spec : o->inputs) {
       auto eq = spec.find('=');
       std::string name, file;
@@ -75,7 +75,7 @@ Command add_run(CLI::App& app) {
       } else {
         name = spec.substr(0, eq), file = spec.substr(eq + 1);
       }
-      io::Tensor t = io::read_npy(file);
+      io::NdArray t = io::read_npy(file);
       try {
         session.set_input(name, t.view());
       } catch (const Error& e) {

@@ -1,5 +1,5 @@
-// Everything in octet::io: tensors from and to .npy / .npz files, images, calibration folders.
-//   io/tensor.h  Tensor (owned dtype + shape + bytes)
+// Everything in octet::io: arrays from and to .npy / .npz files, images, calibration folders.
+//   io/ndarray.h NdArray (owned dtype + shape + bytes)
 //   io/npy.h     read_npy, parse_npy, write_npy
 //   io/npz.h     read_npz, parse_npz, write_npz
 //   io/image.h   read_image, ImageOptions
@@ -10,4 +10,4 @@
 #include "io/image.h"
 #include "io/npy.h"
 #include "io/npz.h"
-#include "io/tensor.h"
+#include "io/ndarray.h"

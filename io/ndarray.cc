@@ -1,4 +1,4 @@
-#include "io/tensor.h"
+#include "io/ndarray.h"
 
 #include <cstring>
 #include <limits>
@@ -21,10 +21,10 @@ int64_t checked_elements(const std::vector<int64_t>& shape, size_t element_size,
   return static_cast<int64_t>(n);
 }
 
-int64_t Tensor::elements() const { return checked_elements(shape, dtype_size(dtype), "tensor"); }
+int64_t NdArray::elements() const { return checked_elements(shape, dtype_size(dtype), "tensor"); }
 
-Tensor Tensor::copy_of(const TensorView& v, const std::string& label) {
-  Tensor t;
+NdArray NdArray::copy_of(const TensorView& v, const std::string& label) {
+  NdArray t;
   t.dtype = v.dtype;
   t.shape = v.shape;
   const int64_t n = checked_elements(v.shape, dtype_size(v.dtype), label);

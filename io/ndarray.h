@@ -9,7 +9,7 @@
 
 namespace octet::io {
 
-struct Tensor {
+struct NdArray {
   DataType dtype = DataType::f32;
   std::vector<int64_t> shape;   // empty: a scalar (0-d), one element
   std::vector<uint8_t> bytes;   // elements() * dtype_size(dtype) bytes
@@ -21,7 +21,7 @@ struct Tensor {
 
   // A copy of `v`'s data. Throws octet::Error (naming `label`) for a negative dimension or a
   // null data pointer with a non-empty shape.
-  static Tensor copy_of(const TensorView& v, const std::string& label = "<tensor>");
+  static NdArray copy_of(const TensorView& v, const std::string& label = "<tensor>");
 };
 
 // Number of elements of `shape` (1 for a scalar); throws octet::Error naming `label` for a
