@@ -1,5 +1,6 @@
-// octet::Session: assigns each node to a backend once (creating its kernel), and per run
-// re-infers shapes and re-plans memory only when input shapes changed, then runs the kernels.
+// octet::Session: picks each node's implementation from its backend's ordered list once
+// (creating the kernel; backend/backend.h), and per run re-infers shapes, re-plans memory and
+// lets kernels accept or decline the new shapes only when input shapes changed, then runs them.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -175,7 +176,8 @@ struct SessionImpl {
       const size_t count = e.impls->size();
       e.answers.resize(count), e.asked.assign(count, false), e.kernels.resize(count), e.declined.resize(count);
       e.current = next_supported(k, 0);
-      if (is_reference(e.impl()) && backend_name != "reference" && !opts.allow_fallback)
+      if (is_reference(e.impl()) && backend_name != "reference" && !opts.allow_fallback &&
+          op_traits(n.op).memory != MemoryUse::View)   // a view computes nothing anywhere
         throw Error("node '" + n.name + "' (" + op_name(n.op) + ") cannot run on backend '" + backend_name + "': " + note(k));
       for (int t : n.inputs) e.args.in.push_back(t >= 0 ? &tensors[t] : nullptr);
       for (int t : n.outputs) e.args.out.push_back(t >= 0 ? &tensors[t] : nullptr);

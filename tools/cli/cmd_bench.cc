@@ -48,7 +48,7 @@ struct Opts {
   std::vector<std::string> inputs;
   int threads = 1, warmup = 5, iterations = 0, batch = 1;
   double seconds = 0;
-  bool profile = false, json = false, no_peak = false;
+  bool profile = false, json = false, no_peak = false, strict = false;
 };
 }  // namespace
 
@@ -57,6 +57,7 @@ Command add_bench(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("model", o->model, "model graph file NAME.json")->required();
   cmd->add_option("--backend", o->backend, "auto, onednn, xnnpack or reference")->capture_default_str();
+  cmd->add_flag("--strict", o->strict, "fail, naming the node, if any node would run on the reference kernel of --backend");
   cmd->add_option("--threads", o->threads, "threads")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--batch", o->batch, "value of a symbolic batch dimension")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
@@ -74,6 +75,7 @@ Command add_bench(CLI::App& app) {
     auto model = Model::load(o->model);
     SessionOptions so;
     so.backend = o->backend;
+    so.allow_fallback = !o->strict;
     so.threads = o->threads;
     so.profile = true;   // two clock reads per node: far below the noise of a shared machine
     Session s(model, so);

@@ -34,7 +34,7 @@ Command add_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Summarize a model: inputs, outputs, nodes by precision, quantization parameters");
   struct Opts {
     std::string model, backend;
-    bool nodes = false;
+    bool nodes = false, strict = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("model", o->model, "model graph file NAME.json")->required();
@@ -42,6 +42,7 @@ Command add_inspect(CLI::App& app) {
   cmd->add_option("--backend", o->backend,
                   "also show which implementation runs each node on this backend (auto, onednn, xnnpack, reference), and why "
                   "nodes left to the reference kernel are");
+  cmd->add_flag("--strict", o->strict, "with --backend: fail, naming the node, if any node would run on the reference kernel");
   return [o]() {
     auto model = Model::load(o->model);
     std::printf("model     %s\nproducer  %s\nweights   %.2f MB\n", model->path().c_str(), model->producer().c_str(),
@@ -68,6 +69,7 @@ Command add_inspect(CLI::App& app) {
     if (!o->backend.empty()) {
       SessionOptions so;
       so.backend = o->backend;
+      so.allow_fallback = !o->strict;
       Session s(model, so);
       dispatch = s.dispatch();
       // Which implementations run the nodes (backend.h: one ordered list per op), then the nodes

@@ -49,19 +49,21 @@ Command add_run(CLI::App& app) {
     std::vector<std::string> inputs;
     std::string backend = "auto";
     int threads = 1;
-    bool quiet = false;
+    bool quiet = false, strict = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("model", o->model, "model graph file NAME.json")->required();
   cmd->add_option("-i,--input", o->inputs, "NAME=FILE.npy (repeatable); FILE.npy alone for a single-input model")->required();
   cmd->add_option("-o,--output-dir", o->out_dir, "directory for the output .npy files (created if missing); none: only print");
   cmd->add_option("--backend", o->backend, "auto, onednn, xnnpack or reference")->capture_default_str();
+  cmd->add_flag("--strict", o->strict, "fail, naming the node, if any node would run on the reference kernel of --backend");
   cmd->add_option("--threads", o->threads, "threads")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "do not print output summaries");
   return [o]() {
     auto model = Model::load(o->model);
     SessionOptions so;
     so.backend = o->backend;
+    so.allow_fallback = !o->strict;
     so.threads = o->threads;
     Session session(model, so);
     std::vector<std::pair<std::string, io::NdArray>> feeds;
