@@ -167,6 +167,13 @@ struct SessionImpl {
     else dispatch[k] = std::move(d);
   }
 
+  // Whether node k now runs on the reference kernel of another backend while the options forbid
+  // that (a view computes nothing on any backend, so it is never a fallback).
+  bool fallback_refused(size_t k) const {
+    return !opts.allow_fallback && backend_name != "reference" && is_reference(execs[k].impl()) &&
+           op_traits(m.nodes[k].op).memory != MemoryUse::View;
+  }
+
   void create_kernels() {
     execs.resize(m.nodes.size());
     for (size_t k = 0; k < m.nodes.size(); ++k) {
@@ -176,8 +183,7 @@ struct SessionImpl {
       const size_t count = e.impls->size();
       e.answers.resize(count), e.asked.assign(count, false), e.kernels.resize(count), e.declined.resize(count);
       e.current = next_supported(k, 0);
-      if (is_reference(e.impl()) && backend_name != "reference" && !opts.allow_fallback &&
-          op_traits(n.op).memory != MemoryUse::View)   // a view computes nothing anywhere
+      if (fallback_refused(k))
         throw Error("node '" + n.name + "' (" + op_name(n.op) + ") cannot run on backend '" + backend_name + "': " + note(k));
       for (int t : n.inputs) e.args.in.push_back(t >= 0 ? &tensors[t] : nullptr);
       for (int t : n.outputs) e.args.out.push_back(t >= 0 ? &tensors[t] : nullptr);
@@ -202,6 +208,9 @@ struct SessionImpl {
       if (s.ok) break;
       if (is_reference(e.impl())) node_error(m.nodes[k], "the reference kernel declined: " + s.reason);
     }
+    if (fallback_refused(k))
+      throw Error("node '" + m.nodes[k].name + "' (" + op_name(m.nodes[k].op) + ") cannot run these shapes on backend '" +
+                  backend_name + "': " + note(k));
     record_dispatch(k);
   }
 
