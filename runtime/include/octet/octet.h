@@ -113,7 +113,8 @@ struct SessionOptions {
   // "auto" (oneDNN on x86, XNNPACK on ARM), "onednn", "xnnpack", "reference".
   std::string backend = "auto";
   // When the chosen backend cannot run a node, run it on the reference kernel (and say so in
-  // the dispatch log). With false, Session construction fails instead.
+  // the dispatch log). With false, Session construction fails instead, naming the node and why
+  // (and so does a run whose new input shapes only the reference kernel takes).
   bool allow_fallback = true;
   // Collect per-node timings on every run (see Session::profile()).
   bool profile = false;
