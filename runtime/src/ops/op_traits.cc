@@ -17,13 +17,13 @@ constexpr OpTraits kTraits[] = {
 };
 static_assert(sizeof(kTraits) / sizeof(kTraits[0]) == kOpCount, "trait table out of step with op_table.def");
 
-// Checks on the table itself, at compile time: arity ranges are ranges, and an in-place input
-// exists.
+// Checks on the table itself, at compile time: arity ranges are ranges, an in-place input exists,
+// and every op can run in float.
 constexpr bool table_is_consistent() {
   for (const OpTraits& t : kTraits) {
     if (t.min_inputs < 0 || t.min_inputs > t.max_inputs || t.min_outputs < 1 || t.min_outputs > t.max_outputs) return false;
     if (t.memory != MemoryUse::New && (t.memory_input < 0 || t.memory_input >= t.max_inputs)) return false;
-    if (t.precisions.bits == 0 || !t.precisions.has(Precision::Float) && t.family != OpFamily::Quant) return false;
+    if (!t.precisions.has(Precision::Float)) return false;   // every op has a float form (the converter's fallback)
   }
   return true;
 }
