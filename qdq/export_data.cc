@@ -136,8 +136,7 @@ void pad(QdqGraph& g, const NodeDef& n) {
 
 void resize(QdqGraph& g, const NodeDef& n) {
   int x = g.in(0), y = g.out(0);
-  Val v = g.value(x);
-  bool nc = v.nchw && g.T(x).shape.size() == 4;
+  bool nc = g.held_nchw(x);
   std::string xf = g.fin(x, nc);
   std::string base = g.T(y).name;
   std::string roi = g.init_f(base + "_roi", {}, false);

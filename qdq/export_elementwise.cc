@@ -83,7 +83,7 @@ void export_binary(QdqGraph& g, const NodeDef& n) {
     if (t < 0) continue;
     if (g.T(t).is_constant()) continue;
     any_var = true;
-    if (!(g.value(t).nchw && g.T(t).shape.size() == 4)) all_nchw = false;
+    if (!g.held_nchw(t)) all_nchw = false;
   }
   if (!any_var) all_nchw = false;
   std::vector<std::string> ins;
@@ -103,8 +103,7 @@ void export_binary(QdqGraph& g, const NodeDef& n) {
 
 void export_unary(QdqGraph& g, const NodeDef& n) {
   int x = g.in(0), y = g.out(0);
-  Val v = g.value(x);
-  bool nc = v.nchw && g.T(x).shape.size() == 4;
+  bool nc = g.held_nchw(x);
   std::string xf = g.fin(x, nc);
   std::string base = g.T(y).name;
   onnx::NodeProto* nd = nullptr;

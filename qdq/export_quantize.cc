@@ -14,7 +14,7 @@ void export_quantize(QdqGraph& g, const NodeDef& n) {
       return g.finish(xf, y, v.nchw);
     }
     case OpKind::DequantizeLinear:
-      return g.finish(g.dq_named(v.name, x, v.nchw && g.T(x).shape.size() == 4, g.T(y).name), y, v.nchw);
+      return g.finish(g.dq_named(v.name, x, g.held_nchw(x), g.T(y).name), y, v.nchw);
     default: g.refuse("no ONNX translation for this op in export-qdq");
   }
 }

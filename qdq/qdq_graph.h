@@ -84,6 +84,8 @@ class QdqGraph {
   // A constant as an initializer in octet's layout (or NCHW for rank-4 data when nchw).
   std::string constant(int t, bool nchw = false);
   Val value(int t);
+  // Whether t's ONNX value is a rank-4 tensor held in NCHW (layout-free ops then stay in NCHW).
+  bool held_nchw(int t) { return value(t).nchw && T(t).shape.size() == 4; }
   std::string transpose(const std::string& x, const std::vector<int64_t>& perm, const std::string& base);
   std::string octet_layout(int t);   // the tensor in octet's layout
   std::string nchw(int t);           // a rank-4 NHWC octet tensor as NCHW
