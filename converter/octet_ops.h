@@ -16,4 +16,10 @@ inline const OpTraits* octet_op(const std::string& op) {
   return op_from_name(op, &kind) ? &op_traits(kind) : nullptr;
 }
 
+// Whether `op` is an octet op of family f (LSTM, GRU and RNN are the Recurrent family, ...).
+inline bool has_family(const std::string& op, OpFamily f) {
+  const OpTraits* t = octet_op(op);
+  return t && t->family == f;
+}
+
 }  // namespace octet::converter

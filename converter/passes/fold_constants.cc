@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <map>
 
+#include "octet_ops.h"
 #include "passes/evaluate_constants.h"
 #include "passes/passes.h"
 #include "passes/shape_expressions.h"
@@ -182,7 +183,7 @@ class Folder {
   // Zero fills given as the initial state of a recurrent node become omitted inputs.
   void drop_zero_initial_states() {
     for (Node& n : g_.nodes) {
-      if (n.op != "LSTM" && n.op != "GRU" && n.op != "RNN") continue;
+      if (!has_family(n.op, OpFamily::Recurrent)) continue;
       for (size_t i : {size_t(5), size_t(6)}) {
         if (i >= n.inputs.size() || (i == 6 && n.op != "LSTM")) continue;
         auto it = fill_.find(n.inputs[i]);

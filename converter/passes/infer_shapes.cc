@@ -217,7 +217,7 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
     *out = {y};
     return true;
   }
-  if (traits && traits->family == OpFamily::Reduce) {
+  if (has_family(op, OpFamily::Reduce)) {
     if (!known(0)) return false;
     std::vector<int64_t> axes;
     if (!ints_of("axes", 1, &axes)) return false;

@@ -314,7 +314,7 @@ class Lowerer {
       out.push_back(std::move(n));
       return;
     }
-    if (op == "LSTM" || op == "GRU" || op == "RNN") return lower_rnn(n, out);
+    if (has_family(op, OpFamily::Recurrent)) return lower_rnn(n, out);
     if (op == "Shape" || op == "Size") fail(n, "computes shapes at run time; octet needs them foldable (see fold_constants)");
     fail(n, "op '" + op + "' is not supported by octet (the supported ops are listed in docs/format.md)");
   }
