@@ -1,10 +1,11 @@
-// NCHW -> NHWC. Every Conv, ConvTranspose and pooling node is rewritten into octet's NHWC form
-// between a Transpose to NHWC and one back to NCHW, so the graph stays correct at every step.
-// Then transposes are pushed down through ops that do not care about layout (elementwise ops,
-// Concat/Split/Softmax/Reduce*/Slice/Pad/Resize with their axes remapped), and two transposes in
-// a row merge or cancel. What remains is a transpose at a graph input, at a graph output, or in
-// front of an op that needs NCHW order (a Flatten over spatial dims, say); one that only moves
-// size-1 dimensions becomes a free Reshape. (The idea is ONNX Runtime's transpose optimizer.)
+// NCHW -> NHWC. Every Conv, ConvTranspose and pooling node (layout Spatial in the op table) is
+// rewritten into octet's NHWC form between a Transpose to NHWC and one back to NCHW, so the graph
+// stays correct at every step. Then transposes are pushed down through ops that do not care
+// about layout (layout Elementwise; layout Axis, i.e. Concat/Split/Softmax/Reduce*/Slice/Pad/
+// Resize, with their axes remapped), and two transposes in a row merge or cancel. What remains
+// is a transpose at a graph input, at a graph output, or in front of an op that needs NCHW order
+// (a Flatten over spatial dims, say); one that only moves size-1 dimensions becomes a free
+// Reshape. (The idea is ONNX Runtime's transpose optimizer.)
 #include <algorithm>
 #include <cmath>
 #include <numeric>
