@@ -130,6 +130,7 @@ struct UnaryFn {
 class UnaryRef final : public Kernel {
  public:
   explicit UnaryRef(const KernelContext& ctx) : node_(ctx.node), fn_(ctx.node) {
+    fn_(0.f);   // an op without a formula fails here, at session creation
     if (node_.precision == Precision::Int8Static) {
       // Attributes are read once here; the table then serves every run.
       const TensorDef& x = ctx.input(0);
@@ -212,7 +213,8 @@ float unary_value(OpKind op, float x, const UnaryParams& p) {
     case OpKind::Neg: return -x;
     case OpKind::Abs: return std::fabs(x);
     case OpKind::Reciprocal: return 1.f / x;
-    default: return x;
+    default:   // a Unary op added to op_table.def without its formula here: fail loudly, never pass x through
+      throw Error(std::string(op_name(op)) + " has no formula in unary_value() (kernels/reference/elementwise_ref.cc)");
   }
 }
 

@@ -15,7 +15,8 @@ struct UnaryParams {
 };
 UnaryParams unary_params(OpKind op, const Attrs& attrs);
 
-// op(x) for a unary op; x itself for an op that is not unary.
+// op(x) for a unary op. Throws octet::Error for an op without a formula (not unary, or a new
+// table line whose formula was not written).
 float unary_value(OpKind op, float x, const UnaryParams& p);
 
 }  // namespace octet::ref
