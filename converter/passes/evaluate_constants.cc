@@ -409,10 +409,19 @@ const std::map<std::string, Evaluator>& evaluators() {
   return k;
 }
 
+// Lowered nodes (after lower_ops) carry octet's attributes: the ONNX evaluators above read them
+// only for ops whose lowered form is the ONNX one (Reshape, Slice, Squeeze, Expand, Cast... moved
+// operands into attributes or renamed them, so they are not folded once lowered).
+bool onnx_form_when_lowered(const std::string& op) {
+  static const char* k[] = {"Transpose", "Concat", "Gather", "Where", "Flatten", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal"};
+  return std::find(std::begin(k), std::end(k), op) != std::end(k);
+}
+
 }  // namespace
 
 std::optional<Constant> evaluate_constant(const Node& n, const std::vector<const Constant*>& in) {
   auto it = evaluators().find(n.op);
+  if (it != evaluators().end() && n.lowered && !onnx_form_when_lowered(n.op)) return std::nullopt;
   if (it != evaluators().end()) return it->second(n, in);
   OpKind op;
   if (op_from_name(n.op, &op) && op_traits(op).family == OpFamily::Unary) return octet_unary(n, in, op);
