@@ -101,7 +101,7 @@ TEST_CASE("dynamic: packed u8 x s8 GEMM equals the integer loop") {
 
 #if defined(OCTET_WITH_ONEDNN) || defined(OCTET_WITH_XNNPACK)
 namespace {
-using octet::test::Buffer;
+using octet::test::NdArray;
 using octet::test::GraphBuilder;
 
 // int8_dynamic FullyConnected: s8 weights in [-127, 127] per row, float bias and output.
@@ -127,7 +127,7 @@ std::shared_ptr<const octet::Model> fc_dynamic_model(std::vector<int64_t> xshape
   std::vector<int8_t> w;
   std::vector<float> sw;
   fc_weights(N, K, seed, &w, &sw);
-  g.constant("w", Buffer::of(octet::DataType::s8, {N, K}, w), octet::test::per_channel(sw));
+  g.constant("w", NdArray::of(octet::DataType::s8, {N, K}, w), octet::test::per_channel(sw));
   std::vector<std::string> ins{"x", "w"};
   if (bias) g.constant("b", octet::test::random_f32({N}, -0.5f, 0.5f, seed + 1)), ins.push_back("b");
   g.tensor("y", octet::DataType::f32, yd);
@@ -153,7 +153,7 @@ TEST_CASE("dynamic: int8_dynamic FullyConnected matches the reference") {
                        C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, nullptr}}) {
       INFO(be << " N " << c.N << " K " << c.x.back() << " per_row " << per_row);
       auto m = fc_dynamic_model(c.x, c.N, c.bias, c.act, 11, per_row);
-      std::map<std::string, Buffer> in{{"x", octet::test::random_f32(c.x, -2, 3, 5)}};
+      std::map<std::string, NdArray> in{{"x", octet::test::random_f32(c.x, -2, 3, 5)}};
       // Each backend runs the node itself (XNNPACK's on octet's simd kernel, which must equal the
       // reference bit for bit; oneDNN's GELU is a polynomial, hence the 1e-5).
       auto check = [&](int threads) {
@@ -194,7 +194,7 @@ TEST_CASE("dynamic: input_quant attribute is validated") {
 // ones equal them, above).
 TEST_CASE("dynamic: per-row input quantization keeps small rows accurate") {
   const int64_t K = 64, N = 16;
-  octet::test::Buffer x = octet::test::random_f32({2, K}, -1, 1, 3);
+  octet::test::NdArray x = octet::test::random_f32({2, K}, -1, 1, 3);
   for (int64_t k = 0; k < K; ++k) x.as<float>()[k] *= 100.f, x.as<float>()[K + k] *= 0.01f;
   auto rel_err_row1 = [&](bool per_row) {
     auto m = fc_dynamic_model({2, K}, N, false, nullptr, 7, per_row);
@@ -222,7 +222,7 @@ TEST_CASE("dynamic: per-row input quantization keeps small rows accurate") {
 // LayerNormalization and Softmax over the last axis on the optimized backend vs the reference
 // (double accumulation there, float over 8 lanes here): max |diff| / (|ref| + 1) < 1e-5.
 TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference") {
-  using octet::test::Buffer;
+  using octet::test::NdArray;
   for (int64_t len : {5, 32, 100, 768}) {
     for (const char* op : {"LayerNormalization", "Softmax"}) {
       INFO(op << " len " << len);
@@ -240,7 +240,7 @@ TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference")
       g.node(op, ins, {"y"}, attrs);
       g.output("y");
       auto m = g.build();
-      std::map<std::string, Buffer> in{{"x", octet::test::random_f32({3, 4, len}, -4, 6, 9)}};
+      std::map<std::string, NdArray> in{{"x", octet::test::random_f32({3, 4, len}, -4, 6, 9)}};
       for (int threads : {1, 2}) {
         auto want = octet::test::run(m, "reference", in, threads)["y"], got = octet::test::run_strict(m, "onednn", in, threads)["y"];
         CHECK(octet::test::max_rel_diff(got, want, 1.0) < 1e-5);
@@ -256,7 +256,7 @@ TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference")
 #include "io/io.h"
 
 namespace {
-octet::test::Buffer npy(const std::string& p) {
+octet::test::NdArray npy(const std::string& p) {
   octet::io::NdArray t = octet::io::read_npy(p);
   return {t.dtype, t.shape, t.bytes};
 }
@@ -301,7 +301,7 @@ TEST_CASE("dynamic: converter makes an attention encoder's FullyConnected nodes 
   }
   CHECK(ln == 4);
   CHECK(gelu_fc == 2);
-  const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
+  const octet::test::NdArray in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : {std::string("reference"), std::string("auto")}) {
     auto out = octet::test::run(m, be, {{"input", in}});
     const double c = octet::test::cosine(out.begin()->second, want);
@@ -336,7 +336,7 @@ TEST_CASE("dynamic: --dynamic-input per-row on the encoder") {
   for (const auto& n : t->nodes()) per_row_t += n.input_per_row;
   CHECK(per_row == 8);
   CHECK(per_row_t == 0);
-  const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
+  const octet::test::NdArray in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : {std::string("reference"), std::string("auto")}) {
     const double ct = octet::test::cosine(octet::test::run(t, be, {{"input", in}}).begin()->second, want);
     const double cr = octet::test::cosine(octet::test::run(r, be, {{"input", in}}).begin()->second, want);
@@ -359,13 +359,13 @@ TEST_CASE("dynamic: --attention-matmul int8 quantizes attention's activation x a
       ++mm;
     }
   CHECK(mm == 4);
-  const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
+  const octet::test::NdArray in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : octet::test::optimized_backends()) {
     auto ref = octet::test::run(m, "reference", {{"input", in}}).begin()->second;
     auto r = octet::test::run_on(m, be, {{"input", in}}, 1, /*allow_fallback=*/true);
     for (const auto& d : r.dispatch)
       if (be == "onednn" && d.op == "MatMul") CHECK_MESSAGE(d.backend == "onednn", d.node);
-    const octet::test::Buffer& out = r.out.begin()->second;
+    const octet::test::NdArray& out = r.out.begin()->second;
     INFO(be << " cosine vs float " << octet::test::cosine(out, want));
     CHECK(octet::test::cosine(out, want) >= 0.999);
     CHECK(octet::test::cosine(out, ref) >= 0.9999);
@@ -401,7 +401,7 @@ TEST_CASE("dynamic: int8_dynamic MatMul of two activations matches the reference
     g.node("MatMul", {"a", "b"}, {"y"}, nlohmann::json::object(), "int8_dynamic", act);
     g.output("y");
     auto m = g.build();
-    std::map<std::string, Buffer> in{{"a", octet::test::random_f32(c.a, -1, 3, 3)}, {"b", octet::test::random_f32(c.b, -2, 2, 4)}};
+    std::map<std::string, NdArray> in{{"a", octet::test::random_f32(c.a, -1, 3, 3)}, {"b", octet::test::random_f32(c.b, -2, 2, 4)}};
     INFO("a " << c.a.size() << "-d, K " << c.a.back() << ", N " << c.b.back());
     for (int threads : {1, 2}) {
       auto want = octet::test::run(m, "reference", in, threads)["y"], got = octet::test::run_strict(m, "onednn", in, threads)["y"];

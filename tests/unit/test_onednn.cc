@@ -85,14 +85,14 @@ json act_json(const std::string& act) {
 
 std::string dt_str(DataType t) { return dtype_name(t); }
 
-Buffer random_codes(DataType dt, std::vector<int64_t> shape, uint32_t seed) { return random_q8(dt, std::move(shape), seed); }
+NdArray random_codes(DataType dt, std::vector<int64_t> shape, uint32_t seed) { return random_q8(dt, std::move(shape), seed); }
 
 // s8 weight codes, nearly uniform in [-wmax, wmax] (symmetric). The default is the 7-bit range
 // [-64, 64] (--weight-bits 7), which oneDNN computes exactly on every x86 ISA, so these sweeps
 // test oneDNN's kernels everywhere; full-range weights have their own test case below.
 constexpr int kWeightMax = 64;
-Buffer random_weights(std::vector<int64_t> shape, uint32_t seed, int wmax = kWeightMax) {
-  Buffer b = random_q8(DataType::s8, std::move(shape), seed);
+NdArray random_weights(std::vector<int64_t> shape, uint32_t seed, int wmax = kWeightMax) {
+  NdArray b = random_q8(DataType::s8, std::move(shape), seed);
   for (auto& c : b.bytes) {
     const int v = static_cast<int>(c) % (2 * wmax + 1) - wmax;   // c is uniform over 0..255
     c = static_cast<uint8_t>(static_cast<int8_t>(v));
@@ -102,15 +102,15 @@ Buffer random_weights(std::vector<int64_t> shape, uint32_t seed, int wmax = kWei
 // E[w^2] of those codes (for choosing scales that keep outputs in range).
 double weight_power(int wmax = kWeightMax) { return wmax * (wmax + 1) / 3.0; }
 
-Buffer random_bias(int64_t n, double magnitude, uint32_t seed) {
+NdArray random_bias(int64_t n, double magnitude, uint32_t seed) {
   auto f = random_floats(n, -1.f, 1.f, seed);
   std::vector<int32_t> v(n);
   for (int64_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(std::lround(f[i] * magnitude));
-  return Buffer::of<int32_t>(DataType::s32, {n}, v);
+  return NdArray::of<int32_t>(DataType::s32, {n}, v);
 }
 
 // Codes that are not trivially constant (a MISTRUSTED-style guard).
-void check_not_trivial(const Buffer& y) {
+void check_not_trivial(const NdArray& y) {
   std::set<int32_t> distinct;
   int64_t saturated = 0;
   for (int64_t i = 0; i < y.elements(); ++i) {
@@ -120,13 +120,6 @@ void check_not_trivial(const Buffer& y) {
   }
   CHECK_MESSAGE(distinct.size() >= 3, "only " << distinct.size() << " distinct output codes");
   CHECK_MESSAGE(saturated * 2 < y.elements(), saturated << " of " << y.elements() << " outputs saturated");
-}
-
-// Whether oneDNN's effective ISA has VNNI (asked independently of the kernels' own check).
-bool onednn_has_vnni() {
-  using isa = dnnl::cpu_isa;
-  const isa i = dnnl::get_effective_cpu_isa();
-  return i == isa::avx512_core_vnni || i == isa::avx512_core_bf16 || i == isa::avx512_core_amx || i == isa::avx2_vnni;
 }
 
 // The reason a kernel gives for int8 weights oneDNN cannot compute exactly without VNNI.
@@ -143,7 +136,7 @@ constexpr const char* kUnsafeWeights = "7-bit range that oneDNN's AVX2 (non-VNNI
 // Int8 codes compared and how many differed from the reference, per op (the summary test case).
 std::map<std::string, std::pair<int64_t, int64_t>> g_code_diffs;
 
-bool compare(const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& inputs,
+bool compare(const std::shared_ptr<const Model>& model, const std::map<std::string, NdArray>& inputs,
              bool require_onednn = true, int threads = 1, int* ref_only = nullptr) {
   const bool ref_only_ok = !onednn_has_vnni();
   RunResult d = run_on(model, "onednn", inputs, threads, !require_onednn || ref_only_ok);
@@ -164,8 +157,8 @@ bool compare(const std::shared_ptr<const Model>& model, const std::map<std::stri
     }
     if (require_onednn) CHECK_MESSAGE((ok || (ref_only_ok && only_ref)), "node " << p.node << " not on oneDNN");
   }
-  const Buffer& a = d.out.at("y");
-  const Buffer& b = r.out.at("y");
+  const NdArray& a = d.out.at("y");
+  const NdArray& b = r.out.at("y");
   REQUIRE(a.shape == b.shape);
   REQUIRE(a.dtype == b.dtype);
   if (a.dtype == DataType::f32) {
@@ -217,7 +210,7 @@ json conv_attrs(const ConvCase& c) {
   return {{"strides", {c.sh, c.sw}}, {"pads", {c.pt, c.pl, c.pb, c.pr}}, {"dilations", {c.dh, c.dw}}, {"group", c.group}};
 }
 
-std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, Buffer>* inputs) {
+std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, NdArray>* inputs) {
   const int64_t Cg = c.C / c.group, taps = c.KH * c.KW * Cg;
   const float sx = 0.02f;
   const double std_acc = std::sqrt(taps * code_power(c.xt, c.zpx) * weight_power(c.wmax));
@@ -234,7 +227,7 @@ std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, s
   GraphBuilder g;
   ModelWriter::Dim batch = c.symbolic_batch ? ModelWriter::Dim("batch") : ModelWriter::Dim(c.N);
   g.input("x", c.xt, {batch, c.H, c.W, c.C}, per_tensor(sx, c.zpx));
-  Buffer w = random_weights({c.O, c.KH, c.KW, Cg}, seed + 2, c.wmax);
+  NdArray w = random_weights({c.O, c.KH, c.KW, Cg}, seed + 2, c.wmax);
   if (c.poke) w.bytes[w.bytes.size() / 2] = static_cast<uint8_t>(static_cast<int8_t>(-c.poke));
   g.constant("w", w, c.per_channel ? per_channel(sws) : per_tensor(sws[0], 0));
   std::vector<std::string> ins{"x", "w"};
@@ -256,7 +249,7 @@ std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, s
   return g.build();
 }
 
-std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, Buffer>* inputs) {
+std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, NdArray>* inputs) {
   const int64_t Cg = c.C / c.group, taps = c.KH * c.KW * Cg;
   const float wmax = static_cast<float>(3.0 * std::sqrt(3.0 / taps));   // outputs ~ N(0, ~1.7)
   GraphBuilder g;
@@ -284,7 +277,7 @@ std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, 
 // Returns how many of the two precisions ran on oneDNN.
 int check_conv(const ConvCase& c, uint32_t seed, bool require_onednn = true, int* ref_only = nullptr) {
   INFO(c.str());
-  std::map<std::string, Buffer> in8, inf;
+  std::map<std::string, NdArray> in8, inf;
   int n = compare(int8_conv_model(c, seed, &in8), in8, require_onednn, 1, ref_only);
   n += compare(float_conv_model(c, seed, &inf), inf, require_onednn, 1, ref_only);
   return n;
@@ -343,7 +336,7 @@ GraphBuilder::Dims batch_dims(const std::vector<int64_t>& shape) {
   return d;
 }
 
-std::shared_ptr<const Model> fc_model(const FcCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> fc_model(const FcCase& c, bool is_float, uint32_t seed, std::map<std::string, NdArray>* in) {
   const int64_t K = c.xshape.back();
   std::vector<int64_t> yshape = c.xshape;
   yshape.back() = c.N;
@@ -407,7 +400,7 @@ std::vector<int64_t> matmul_out(const std::vector<int64_t>& a, const std::vector
   return y;
 }
 
-std::shared_ptr<const Model> matmul_model(const MatMulCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> matmul_model(const MatMulCase& c, bool is_float, uint32_t seed, std::map<std::string, NdArray>* in) {
   const int64_t K = c.a.back();
   const auto y = matmul_out(c.a, c.b);
   auto dims = [](const std::vector<int64_t>& v) { return GraphBuilder::Dims(v.begin(), v.end()); };
@@ -461,7 +454,7 @@ int64_t pool_dim(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64
   return out;
 }
 
-std::shared_ptr<const Model> pool_model(const PoolCase& c, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> pool_model(const PoolCase& c, uint32_t seed, std::map<std::string, NdArray>* in) {
   int64_t OH = 1, OW = 1;
   json attrs = json::object();
   if (c.op != "GlobalAveragePool") {
@@ -510,7 +503,7 @@ std::vector<int64_t> broadcast(const std::vector<int64_t>& a, const std::vector<
   return y;
 }
 
-std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint32_t seed, std::map<std::string, NdArray>* in) {
   auto dims = [](const std::vector<int64_t>& v) { return GraphBuilder::Dims(v.begin(), v.end()); };
   const auto y = broadcast(c.a, c.b);
   GraphBuilder g;
@@ -638,7 +631,7 @@ TEST_CASE("conv: random sweep of shapes, strides, pads, dilation, groups, activa
 TEST_CASE("conv: the batch changes between runs of one session") {
   ConvCase c;
   c.C = 17, c.O = 33, c.act = "Relu", c.zpx = 37, c.residual = true, c.zpr = 9;
-  std::map<std::string, Buffer> unused;
+  std::map<std::string, NdArray> unused;
   auto model = int8_conv_model(c, 77, &unused);
   SessionOptions o;
   o.backend = "onednn";
@@ -647,11 +640,11 @@ TEST_CASE("conv: the batch changes between runs of one session") {
   std::string first_impl;
   for (int64_t n : {1, 3, 1, 2, 3}) {
     INFO("batch " << n);
-    std::map<std::string, Buffer> in{{"x", random_codes(c.xt, {n, c.H, c.W, c.C}, 5 + n)},
+    std::map<std::string, NdArray> in{{"x", random_codes(c.xt, {n, c.H, c.W, c.C}, 5 + n)},
                                      {"r", random_codes(c.rt, {n, c.OH(), c.OW(), c.O}, 6 + n)}};
     for (const auto& [name, b] : in) s.set_input(name, b.view());
     s.run();
-    Buffer y = Buffer::from_view(s.output("y"));
+    NdArray y = NdArray::copy_of(s.output("y"));
     REQUIRE(y.shape == std::vector<int64_t>{n, c.OH(), c.OW(), c.O});
     auto want = run_on(model, "reference", in).out.at("y");
     CHECK(max_code_diff(y, want) <= 1);
@@ -668,7 +661,7 @@ TEST_CASE("conv: in-place residual (the planner gives R and Y one buffer)") {
     INFO((is_float ? "float" : "int8"));
     const int64_t H = 8, W = 8, C = 16;
     GraphBuilder g;
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     if (is_float) {
       g.input("x", DataType::f32, {"batch", H, W, C});
       g.constant("w1", random_f32({C, 1, 1, C}, -0.4f, 0.4f, 1));
@@ -705,8 +698,8 @@ TEST_CASE("conv: in-place residual (the planner gives R and Y one buffer)") {
     s.run();
     CHECK(t_ptr != nullptr);
     CHECK(t_ptr == y_ptr);   // really in place
-    Buffer y = Buffer::from_view(s.output("y"));
-    Buffer want = run_on(model, "reference", in).out.at("y");
+    NdArray y = NdArray::copy_of(s.output("y"));
+    NdArray want = run_on(model, "reference", in).out.at("y");
     if (is_float) {
       CHECK(max_rel_diff(y, want, 1.0) <= kFloatTol);
     } else {
@@ -719,7 +712,7 @@ TEST_CASE("conv: in-place residual (the planner gives R and Y one buffer)") {
 TEST_CASE("conv: 2 threads give the same results as 1") {
   ConvCase c;
   c.N = 3, c.H = c.W = 14, c.C = 33, c.O = 64, c.act = "HardSwish", c.zpx = 37, c.residual = true, c.zpr = -4;
-  std::map<std::string, Buffer> in8, inf;
+  std::map<std::string, NdArray> in8, inf;
   auto m8 = int8_conv_model(c, 9, &in8);
   auto one = run_on(m8, "onednn", in8, 1).out.at("y");
   auto two = run_on(m8, "onednn", in8, 2).out.at("y");
@@ -752,7 +745,7 @@ TEST_CASE("conv: nodes oneDNN cannot run are refused with a reason") {
 TEST_CASE("conv: impl() names the oneDNN implementation in the dispatch log") {
   ConvCase c;
   c.C = 64, c.O = 64, c.H = c.W = 14;
-  std::map<std::string, Buffer> in;
+  std::map<std::string, NdArray> in;
   auto model = int8_conv_model(c, 3, &in);
   Session s(model, {1, "onednn"});
   REQUIRE(s.dispatch().size() == 1);
@@ -780,7 +773,7 @@ TEST_CASE("fully connected: shapes, zero points, activations, float and int8") {
   uint32_t seed = 500;
   for (const FcCase& c : cases) {
     INFO(c.str());
-    std::map<std::string, Buffer> in8, inf;
+    std::map<std::string, NdArray> in8, inf;
     compare(fc_model(c, false, seed, &in8), in8);
     compare(fc_model(c, true, seed, &inf), inf);
     seed += 10;
@@ -790,7 +783,7 @@ TEST_CASE("fully connected: shapes, zero points, activations, float and int8") {
 TEST_CASE("fully connected: the batch changes between runs of one session") {
   FcCase c;
   c.xshape = {1, 33}, c.N = 17, c.zpx = 37, c.act = "Relu";
-  std::map<std::string, Buffer> unused;
+  std::map<std::string, NdArray> unused;
   auto model = fc_model(c, false, 3, &unused);
   SessionOptions o;
   o.backend = "onednn";
@@ -798,10 +791,10 @@ TEST_CASE("fully connected: the batch changes between runs of one session") {
   Session s(model, o);
   for (int64_t n : {1, 4, 1, 7, 4}) {
     INFO("batch " << n);
-    Buffer x = random_codes(c.xt, {n, 33}, 10 + n);
+    NdArray x = random_codes(c.xt, {n, 33}, 10 + n);
     s.set_input("x", x.view());
     s.run();
-    Buffer y = Buffer::from_view(s.output("y"));
+    NdArray y = NdArray::copy_of(s.output("y"));
     auto want = run_on(model, "reference", {{"x", x}}).out.at("y");
     CHECK(max_code_diff(y, want) <= 1);
     check_not_trivial(want);
@@ -819,7 +812,7 @@ TEST_CASE("matmul: batch broadcasting, zero points, float and int8") {
   uint32_t seed = 700;
   for (const MatMulCase& c : cases) {
     INFO(c.str());
-    std::map<std::string, Buffer> in8, inf;
+    std::map<std::string, NdArray> in8, inf;
     auto m8 = matmul_model(c, false, seed, &in8);
     if (onednn_has_vnni()) {
       compare(m8, in8);
@@ -844,7 +837,7 @@ TEST_CASE("int8 weights beyond 7 bits: oneDNN with VNNI, octet's exact simd kern
   // on any x86 machine.
   const bool vnni = onednn_has_vnni();
   MESSAGE("oneDNN ISA " << std::string(vnni ? "with" : "without") << " VNNI");
-  auto check_full_range = [&](const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& in) {
+  auto check_full_range = [&](const std::shared_ptr<const Model>& model, const std::map<std::string, NdArray>& in) {
     if (vnni) {
       compare(model, in);
       return;
@@ -862,7 +855,7 @@ TEST_CASE("int8 weights beyond 7 bits: oneDNN with VNNI, octet's exact simd kern
     c.C = c.O = c.group = 48, c.H = c.W = 14, c.xt = xt, c.zpx = xt == DataType::u8 ? 128 : 0, c.act = "Relu6";
     c.wmax = 127;
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = int8_conv_model(c, 45, &in);
     compare(model, in);
     CHECK(run_on(model, "onednn", in).dispatch[0].impl.find("octet") == std::string::npos);
@@ -872,12 +865,12 @@ TEST_CASE("int8 weights beyond 7 bits: oneDNN with VNNI, octet's exact simd kern
     c.C = 64, c.O = 64, c.H = c.W = 14, c.xt = xt, c.zpx = xt == DataType::u8 ? 128 : 0, c.act = "Relu";
     c.wmax = 127;
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     check_full_range(int8_conv_model(c, 41, &in), in);
     FcCase f;
     f.xshape = {4, 256}, f.N = 64, f.xt = xt, f.wmax = 127;
     INFO(f.str());
-    std::map<std::string, Buffer> fin;
+    std::map<std::string, NdArray> fin;
     check_full_range(fc_model(f, false, 43, &fin), fin);
   }
   // The boundary: codes up to |64| run on oneDNN everywhere (with and without a sign flip of X),
@@ -888,7 +881,7 @@ TEST_CASE("int8 weights beyond 7 bits: oneDNN with VNNI, octet's exact simd kern
       c.C = 64, c.O = 64, c.H = c.W = 14, c.xt = xt, c.zpx = xt == DataType::u8 ? 37 : -5;
       c.poke = top;
       INFO(c.str() << " one weight -" << top);
-      std::map<std::string, Buffer> in;
+      std::map<std::string, NdArray> in;
       auto model = int8_conv_model(c, 47, &in);
       if (top == 64 || vnni) compare(model, in);
       else check_full_range(model, in);
@@ -926,7 +919,7 @@ TEST_CASE("pooling: max, average (with and without padding counted), global, cei
   uint32_t seed = 900;
   for (const PoolCase& c : cases) {
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     compare(pool_model(c, seed++, &in), in);
   }
 }
@@ -949,7 +942,7 @@ TEST_CASE("pooling: oneDNN's gaps fall back to the reference, with the reason") 
   cases.push_back({c, "ceil_mode with count_include_pad", false});
   for (const auto& r : cases) {
     INFO(r.c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = pool_model(r.c, 3, &in);
     auto d = run_on(model, "onednn", in, 1, true);
     CHECK(d.profile[0].backend == "reference");
@@ -993,7 +986,7 @@ TEST_CASE("binary: Add/Sub/Mul int8 and float, broadcasting, operand swap, activ
   uint32_t seed = 1300;
   for (const BinCase& c : cases) {
     INFO(c.str());
-    std::map<std::string, Buffer> in8, inf;
+    std::map<std::string, NdArray> in8, inf;
     // A per-spatial broadcast ([1,H,W,1]) has only oneDNN's reference binary: refused, reported.
     const bool must = c.a != std::vector<int64_t>{1, 3, 3, 1};
     compare(binary_model(c, false, seed, &in8), in8, must);
@@ -1002,13 +995,13 @@ TEST_CASE("binary: Add/Sub/Mul int8 and float, broadcasting, operand swap, activ
   }
   BinCase div;
   div.op = "Div", div.a = {2, 3, 3, 17}, div.b = {1, 1, 1, 17};
-  std::map<std::string, Buffer> in;
+  std::map<std::string, NdArray> in;
   compare(binary_model(div, true, 1, &in), in);
 }
 
 TEST_CASE("binary: refusals carry a reason") {
   auto note_of = [](const BinCase& c, bool is_float) {
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = binary_model(c, is_float, 1, &in);
     auto d = run_on(model, "onednn", in, 1, true);
     auto want = run_on(model, "reference", in);
@@ -1037,7 +1030,7 @@ TEST_CASE("binary: in place (the planner gives A and Y one buffer)") {
   g.node("Add", {"a", "b"}, {"t"}, json::object(), "int8_static");
   g.node("Add", {"t", "c"}, {"y"}, json::object(), "int8_static");
   auto model = g.build();
-  std::map<std::string, Buffer> in{{"a", random_codes(DataType::u8, {2, 4, 4, 17}, 1)},
+  std::map<std::string, NdArray> in{{"a", random_codes(DataType::u8, {2, 4, 4, 17}, 1)},
                                    {"b", random_codes(DataType::u8, {2, 4, 4, 17}, 2)},
                                    {"c", random_codes(DataType::u8, {1, 1, 1, 17}, 3)}};
   SessionOptions o;
@@ -1052,7 +1045,7 @@ TEST_CASE("binary: in place (the planner gives A and Y one buffer)") {
   for (const auto& [n, b] : in) s.set_input(n, b.view());
   s.run();
   CHECK(tp == yp);
-  Buffer y = Buffer::from_view(s.output("y"));
+  NdArray y = NdArray::copy_of(s.output("y"));
   auto want = run_on(model, "reference", in).out.at("y");
   CHECK(max_code_diff(y, want) <= 1);
   check_not_trivial(want);
@@ -1060,8 +1053,8 @@ TEST_CASE("binary: in place (the planner gives A and Y one buffer)") {
 
 TEST_CASE("concat: float and int8 with shared quantization, any axis; requantizing concat refused") {
   // Expected values are built by hand (a pure copy), independent of the reference kernel.
-  auto concat = [](const std::vector<Buffer>& xs, int axis) {
-    Buffer y{xs[0].dtype, xs[0].shape, {}};
+  auto concat = [](const std::vector<NdArray>& xs, int axis) {
+    NdArray y{xs[0].dtype, xs[0].shape, {}};
     y.shape[axis] = 0;
     for (const auto& x : xs) y.shape[axis] += x.shape[axis];
     const size_t es = dtype_size(y.dtype);
@@ -1085,8 +1078,8 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis; requantizi
       GraphBuilder g;
       const QuantInfo q = t == DataType::f32 ? QuantInfo{} : per_tensor(0.1f, t == DataType::u8 ? 128 : 0);
       std::vector<std::string> names;
-      std::vector<Buffer> xs;
-      std::map<std::string, Buffer> in;
+      std::vector<NdArray> xs;
+      std::map<std::string, NdArray> in;
       for (size_t i = 0; i < shapes.size(); ++i) {
         const std::string n = "x" + std::to_string(i);
         g.input(n, t, GraphBuilder::Dims(shapes[i].begin(), shapes[i].end()), q);
@@ -1094,13 +1087,13 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis; requantizi
         xs.push_back(t == DataType::f32 ? random_f32(shapes[i], -1, 1, 40 + i) : random_codes(t, shapes[i], 40 + i));
         in[n] = xs.back();
       }
-      Buffer want = concat(xs, ax);
+      NdArray want = concat(xs, ax);
       g.tensor("y", t, GraphBuilder::Dims(want.shape.begin(), want.shape.end()), q);
       g.output("y");
       g.node("Concat", names, {"y"}, {{"axis", axis}}, t == DataType::f32 ? "float" : "int8_static");
       auto d = run_on(g.build(), "onednn", in);
       CHECK(d.profile[0].backend == "onednn");
-      const Buffer& y = d.out.at("y");
+      const NdArray& y = d.out.at("y");
       REQUIRE(y.shape == want.shape);
       CHECK(y.bytes == want.bytes);
     }
@@ -1137,9 +1130,9 @@ TEST_CASE("reorder: Transpose, Slice, QuantizeLinear, DequantizeLinear match the
       g.node("Transpose", {"x"}, {"y"}, c.perm.empty() ? json::object() : json{{"perm", c.perm}},
              t == DataType::f32 || t == DataType::s32 ? "float" : "int8_static");
       auto m = g.build();
-      Buffer x = t == DataType::f32 ? random_f32(c.shape, -3, 3, 5) : random_codes(t == DataType::s32 ? DataType::s8 : t, c.shape, 5);
+      NdArray x = t == DataType::f32 ? random_f32(c.shape, -3, 3, 5) : random_codes(t == DataType::s32 ? DataType::s8 : t, c.shape, 5);
       if (t == DataType::s32) {   // widen the codes to s32 values
-        Buffer w{DataType::s32, c.shape, std::vector<uint8_t>(x.bytes.size() * 4)};
+        NdArray w{DataType::s32, c.shape, std::vector<uint8_t>(x.bytes.size() * 4)};
         for (size_t i = 0; i < x.bytes.size(); ++i) w.as<int32_t>()[i] = static_cast<int8_t>(x.bytes[i]) * 1000;
         x = w;
       }
@@ -1160,9 +1153,9 @@ TEST_CASE("reorder: Transpose, Slice, QuantizeLinear, DequantizeLinear match the
       g.node("Slice", {"x"}, {"y"}, json{{"starts", c.starts}, {"ends", c.ends}, {"axes", c.axes}, {"steps", c.steps}},
              t == DataType::u8 ? "int8_static" : "float");
       auto m = g.build();
-      Buffer x = t == DataType::f32 ? random_f32(c.shape, -3, 3, 6) : random_codes(DataType::u8, c.shape, 6);
+      NdArray x = t == DataType::f32 ? random_f32(c.shape, -3, 3, 6) : random_codes(DataType::u8, c.shape, 6);
       if (t == DataType::s32) {
-        Buffer w{DataType::s32, c.shape, std::vector<uint8_t>(x.bytes.size() * 4)};
+        NdArray w{DataType::s32, c.shape, std::vector<uint8_t>(x.bytes.size() * 4)};
         for (size_t i = 0; i < x.bytes.size(); ++i) w.as<int32_t>()[i] = x.bytes[i] * 1000 - 7;
         x = w;
       }
@@ -1186,7 +1179,7 @@ TEST_CASE("reorder: Transpose, Slice, QuantizeLinear, DequantizeLinear match the
       g.node("QuantizeLinear", {"x"}, {"q"}, json::object(), "int8_static");
       g.node("DequantizeLinear", {"q"}, {"y"}, json::object(), "int8_static");
       auto m = g.build();
-      Buffer x = random_f32(shape, -3.5f, 3.5f, 9);
+      NdArray x = random_f32(shape, -3.5f, 3.5f, 9);
       float* xv = x.as<float>();
       xv[0] = std::numeric_limits<float>::quiet_NaN(), xv[1] = INFINITY, xv[2] = -INFINITY, xv[3] = 0.01f, xv[4] = 0.03f;   // ties
       auto want = run(m, "reference", {{"x", x}});

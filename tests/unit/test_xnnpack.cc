@@ -72,21 +72,21 @@ json act_json(const std::string& act) {
 }
 
 // s8 weight codes uniform in [-wmax, wmax].
-Buffer random_weights(std::vector<int64_t> shape, int wmax, uint32_t seed) {
-  Buffer b = random_q8(DataType::s8, std::move(shape), seed);
+NdArray random_weights(std::vector<int64_t> shape, int wmax, uint32_t seed) {
+  NdArray b = random_q8(DataType::s8, std::move(shape), seed);
   for (auto& c : b.bytes) c = static_cast<uint8_t>(static_cast<int8_t>(int(c) % (2 * wmax + 1) - wmax));
   return b;
 }
 double weight_power(int wmax) { return wmax * (wmax + 1) / 3.0; }
 
-Buffer random_bias(int64_t n, double magnitude, uint32_t seed) {
+NdArray random_bias(int64_t n, double magnitude, uint32_t seed) {
   auto f = random_floats(n, -1.f, 1.f, seed);
   std::vector<int32_t> v(n);
   for (int64_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(std::lround(f[i] * magnitude));
-  return Buffer::of<int32_t>(DataType::s32, {n}, v);
+  return NdArray::of<int32_t>(DataType::s32, {n}, v);
 }
 
-void check_not_trivial(const Buffer& y) {
+void check_not_trivial(const NdArray& y) {
   std::set<int32_t> distinct;
   int64_t saturated = 0;
   for (int64_t i = 0; i < y.elements(); ++i) {
@@ -103,7 +103,7 @@ int64_t g_codes = 0, g_codes_off = 0;
 
 // max_lsb: 1 in general; 0 for the per-channel qc8 convolution and fully connected, which
 // requantize with octet's own multiplier m[c] exactly as the reference (quant/requant.h).
-void compare_out(const Buffer& a, const Buffer& b, int max_lsb = 1) {
+void compare_out(const NdArray& a, const NdArray& b, int max_lsb = 1) {
   REQUIRE(a.shape == b.shape);
   REQUIRE(a.dtype == b.dtype);
   if (a.dtype == DataType::f32) {
@@ -117,7 +117,7 @@ void compare_out(const Buffer& a, const Buffer& b, int max_lsb = 1) {
 }
 
 // Every node must run on XNNPACK (no fallback allowed); output "y" compared with the reference.
-void compare(const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& inputs, int threads = 1,
+void compare(const std::shared_ptr<const Model>& model, const std::map<std::string, NdArray>& inputs, int threads = 1,
              int max_lsb = 1) {
   RunResult d = run_on(model, "xnnpack", inputs, threads);
   RunResult r = run_on(model, "reference", inputs);
@@ -155,7 +155,7 @@ json conv_attrs(const ConvCase& c) {
   return {{"strides", {c.sh, c.sw}}, {"pads", {c.pt, c.pl, c.pb, c.pr}}, {"dilations", {c.dh, c.dw}}, {"group", c.group}};
 }
 
-std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, Buffer>* inputs) {
+std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, NdArray>* inputs) {
   const int64_t Cg = c.C / c.group, taps = c.KH * c.KW * Cg;
   const float sx = 0.02f;
   const double std_acc = std::sqrt(taps * code_power(c.xt, c.zpx) * weight_power(c.wmax));
@@ -183,7 +183,7 @@ std::shared_ptr<const Model> int8_conv_model(const ConvCase& c, uint32_t seed, s
   return g.build();
 }
 
-std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, Buffer>* inputs) {
+std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, std::map<std::string, NdArray>* inputs) {
   const int64_t Cg = c.C / c.group, taps = c.KH * c.KW * Cg;
   const float wmax = static_cast<float>(3.0 * std::sqrt(3.0 / taps));
   GraphBuilder g;
@@ -206,7 +206,7 @@ std::shared_ptr<const Model> float_conv_model(const ConvCase& c, uint32_t seed, 
 
 void check_conv(const ConvCase& c, uint32_t seed) {
   INFO(c.str());
-  std::map<std::string, Buffer> in8, inf;
+  std::map<std::string, NdArray> in8, inf;
   compare(int8_conv_model(c, seed, &in8), in8, 1, /*max_lsb=*/0);
   compare(float_conv_model(c, seed, &inf), inf);
 }
@@ -258,7 +258,7 @@ GraphBuilder::Dims batch_dims(const std::vector<int64_t>& shape) {
   return d;
 }
 
-std::shared_ptr<const Model> fc_model(const FcCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> fc_model(const FcCase& c, bool is_float, uint32_t seed, std::map<std::string, NdArray>* in) {
   const int64_t K = c.xshape.back();
   std::vector<int64_t> yshape = c.xshape;
   yshape.back() = c.N;
@@ -316,7 +316,7 @@ int64_t pool_dim(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64
   return out;
 }
 
-std::shared_ptr<const Model> pool_model(const PoolCase& c, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> pool_model(const PoolCase& c, uint32_t seed, std::map<std::string, NdArray>* in) {
   int64_t OH = 1, OW = 1;
   json attrs = json::object();
   if (c.op != "GlobalAveragePool") {
@@ -365,7 +365,7 @@ struct BinCase {
   }
 };
 
-std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint32_t seed, std::map<std::string, Buffer>* in) {
+std::shared_ptr<const Model> binary_model(const BinCase& c, bool is_float, uint32_t seed, std::map<std::string, NdArray>* in) {
   auto dims = [](const std::vector<int64_t>& v) { return GraphBuilder::Dims(v.begin(), v.end()); };
   const auto y = broadcast(c.a, c.b);
   GraphBuilder g;
@@ -453,7 +453,7 @@ TEST_CASE("conv: random sweep of geometry, groups, types and zero points") {
 TEST_CASE("conv: the batch changes between runs of one session (operators kept)") {
   ConvCase c;
   c.C = 17, c.O = 17, c.group = 17, c.zpx = 37, c.act = "Relu6";
-  std::map<std::string, Buffer> unused;
+  std::map<std::string, NdArray> unused;
   for (bool is_float : {false, true}) {
     auto model = is_float ? float_conv_model(c, 3, &unused) : int8_conv_model(c, 3, &unused);
     SessionOptions o;
@@ -462,10 +462,10 @@ TEST_CASE("conv: the batch changes between runs of one session (operators kept)"
     Session s(model, o);
     for (int64_t n : {1, 4, 1, 3, 4}) {
       INFO("float " << is_float << " batch " << n);
-      Buffer x = is_float ? random_f32({n, c.H, c.W, c.C}, -1, 1, 10 + n) : random_q8(DataType::u8, {n, c.H, c.W, c.C}, 10 + n);
+      NdArray x = is_float ? random_f32({n, c.H, c.W, c.C}, -1, 1, 10 + n) : random_q8(DataType::u8, {n, c.H, c.W, c.C}, 10 + n);
       s.set_input("x", x.view());
       s.run();
-      compare_out(Buffer::from_view(s.output("y")), run_on(model, "reference", {{"x", x}}).out.at("y"));
+      compare_out(NdArray::copy_of(s.output("y")), run_on(model, "reference", {{"x", x}}).out.at("y"));
     }
   }
 }
@@ -475,7 +475,7 @@ TEST_CASE("conv: float with a fused residual (conv, then add with the clamp)") {
     ConvCase c;
     c.C = 17, c.O = 17, c.residual = true, c.act = act, c.N = 2;
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     compare(float_conv_model(c, 77, &in), in);
   }
 }
@@ -483,7 +483,7 @@ TEST_CASE("conv: float with a fused residual (conv, then add with the clamp)") {
 TEST_CASE("conv: two threads give the same result as one") {
   ConvCase c;
   c.N = 2, c.C = 32, c.O = 48, c.H = c.W = 14, c.zpx = 128, c.act = "Relu";
-  std::map<std::string, Buffer> in8, inf;
+  std::map<std::string, NdArray> in8, inf;
   auto m8 = int8_conv_model(c, 9, &in8);
   CHECK(max_code_diff(run_on(m8, "xnnpack", in8, 1).out.at("y"), run_on(m8, "xnnpack", in8, 2).out.at("y")) == 0);
   compare(m8, in8, 2, /*max_lsb=*/0);
@@ -514,7 +514,7 @@ TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reas
   cases.push_back({dw, false, "int8 residual"});
   for (const auto& r : cases) {
     INFO(r.c.str() << " float " << r.is_float);
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = r.is_float ? float_conv_model(r.c, 5, &in) : int8_conv_model(r.c, 5, &in);
     auto d = run_on(model, "xnnpack", in, 1, true);
     REQUIRE(d.dispatch.size() == 1);
@@ -534,15 +534,15 @@ TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reas
 // They compute the reference's arithmetic exactly (integer sums, then the same float operations
 // in the same order), so the outputs must equal the reference's bit for bit: 0 LSB.
 
-void compare_simd(const std::shared_ptr<const Model>& model, const std::map<std::string, Buffer>& inputs, int threads = 1) {
+void compare_simd(const std::shared_ptr<const Model>& model, const std::map<std::string, NdArray>& inputs, int threads = 1) {
   RunResult d = run_on(model, "xnnpack", inputs, threads);
   RunResult r = run_on(model, "reference", inputs);
   for (const auto& e : d.dispatch) {
     CHECK(e.backend == "xnnpack");
     CHECK_MESSAGE(e.impl.find("__simd") != std::string::npos, e.impl);
   }
-  const Buffer& y = d.out.at("y");
-  const Buffer& ref = r.out.at("y");
+  const NdArray& y = d.out.at("y");
+  const NdArray& ref = r.out.at("y");
   REQUIRE(y.shape == ref.shape);
   CHECK(y.bytes == ref.bytes);
   if (y.dtype != DataType::f32) check_not_trivial(ref);
@@ -565,7 +565,7 @@ TEST_CASE("simd conv: int8 with a fused residual or an activation XNNPACK cannot
     c.residual = clampable || i % 2 == 0;
     random_quant(c, rng);
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     compare_simd(int8_conv_model(c, 3000 + i, &in), in);
   }
   // MobileNetV2's projection with residual (1x1, 144 -> 24) and ResNet's 3x3 block end, 2 threads.
@@ -575,7 +575,7 @@ TEST_CASE("simd conv: int8 with a fused residual or an activation XNNPACK cannot
     c.pt = c.pl = c.pb = c.pr = k / 2;
     c.act = k == 3 ? "Relu" : "";
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = int8_conv_model(c, 41, &in);
     compare_simd(model, in, 2);
     CHECK(run_on(model, "xnnpack", in, 1).out.at("y").bytes == run_on(model, "xnnpack", in, 2).out.at("y").bytes);
@@ -585,7 +585,7 @@ TEST_CASE("simd conv: int8 with a fused residual or an activation XNNPACK cannot
 TEST_CASE("simd conv: the batch changes between runs; the residual may share the output's memory") {
   ConvCase c;
   c.C = 24, c.O = 24, c.KH = c.KW = 1, c.pt = c.pl = c.pb = c.pr = 0, c.residual = true, c.zpx = 3;
-  std::map<std::string, Buffer> unused;
+  std::map<std::string, NdArray> unused;
   auto model = int8_conv_model(c, 5, &unused);
   SessionOptions o;
   o.backend = "xnnpack";
@@ -593,11 +593,11 @@ TEST_CASE("simd conv: the batch changes between runs; the residual may share the
   Session s(model, o);
   for (int64_t n : {1, 3, 1, 2}) {
     INFO("batch " << n);
-    Buffer x = random_q8(c.xt, {n, c.H, c.W, c.C}, 20 + n), r = random_q8(c.yt, {n, c.OH(), c.OW(), c.O}, 30 + n);
+    NdArray x = random_q8(c.xt, {n, c.H, c.W, c.C}, 20 + n), r = random_q8(c.yt, {n, c.OH(), c.OW(), c.O}, 30 + n);
     s.set_input("x", x.view());
     s.set_input("r", r.view());
     s.run();
-    CHECK(Buffer::from_view(s.output("y")).bytes == run_on(model, "reference", {{"x", x}, {"r", r}}).out.at("y").bytes);
+    CHECK(NdArray::copy_of(s.output("y")).bytes == run_on(model, "reference", {{"x", x}, {"r", r}}).out.at("y").bytes);
   }
   // In place: the residual h is dead after the last conv (the planner may give h and y one buffer).
   GraphBuilder g;
@@ -613,13 +613,13 @@ TEST_CASE("simd conv: the batch changes between runs; the residual may share the
   g.tensor("g", DataType::u8, {"batch", 6, 6, 8}, q);
   g.node("Conv", {"x", "w1"}, {"g"}, json::object(), "int8_static", act_json("HardSwish"));
   g.node("Conv", {"g", "w2", "", "h"}, {"y"}, {{"pads", {1, 1, 1, 1}}}, "int8_static", act_json("Relu"));
-  std::map<std::string, Buffer> in{{"x", random_q8(DataType::u8, {2, 6, 6, 8}, 9)}};
+  std::map<std::string, NdArray> in{{"x", random_q8(DataType::u8, {2, 6, 6, 8}, 9)}};
   auto block = g.build();
   CHECK(run_on(block, "xnnpack", in).out.at("y").bytes == run_on(block, "reference", in).out.at("y").bytes);
 }
 
 std::shared_ptr<const Model> fc_dynamic_model(const std::vector<int64_t>& xshape, int64_t N, bool bias, const std::string& act,
-                                              uint32_t seed, std::map<std::string, Buffer>* in) {
+                                              uint32_t seed, std::map<std::string, NdArray>* in) {
   const int64_t K = xshape.back();
   std::vector<int64_t> yshape = xshape;
   yshape.back() = N;
@@ -644,13 +644,13 @@ TEST_CASE("simd fully connected: int8_dynamic equals the reference bit for bit")
       for (const std::string act : {"", "Relu", "Gelu"}) {
         const bool bias = (seed % 3) != 0;
         INFO("x [" << xshape[0] << "," << xshape.back() << "] N " << N << " act '" << act << "' bias " << bias);
-        std::map<std::string, Buffer> in;
+        std::map<std::string, NdArray> in;
         const int threads = seed % 2 ? 1 : 2;
         compare_simd(fc_dynamic_model(xshape, N, bias, act, seed, &in), in, threads);
         ++seed;
       }
   // NaN and Inf in X: the documented behaviour (dynamic_quant.h), identical to the reference.
-  std::map<std::string, Buffer> in;
+  std::map<std::string, NdArray> in;
   auto model = fc_dynamic_model({2, 40}, 9, true, "", 77, &in);
   in["x"].as<float>()[3] = std::numeric_limits<float>::quiet_NaN();
   in["x"].as<float>()[50] = std::numeric_limits<float>::infinity();
@@ -673,7 +673,7 @@ TEST_CASE("fully connected: shapes, zero points, clamps, weight ranges, float an
     for (int wmax : {127, 64}) {
       c.wmax = wmax;
       INFO(c.str());
-      std::map<std::string, Buffer> in8, inf;
+      std::map<std::string, NdArray> in8, inf;
       compare(fc_model(c, false, seed, &in8), in8, 1, /*max_lsb=*/0);
       compare(fc_model(c, true, seed, &inf), inf);
     }
@@ -684,7 +684,7 @@ TEST_CASE("fully connected: shapes, zero points, clamps, weight ranges, float an
 TEST_CASE("fully connected: the batch changes between runs; fused Sigmoid: float refused, int8 on octet simd") {
   FcCase c;
   c.xshape = {1, 33}, c.N = 17, c.zpx = 37, c.act = "Relu";
-  std::map<std::string, Buffer> unused;
+  std::map<std::string, NdArray> unused;
   auto model = fc_model(c, false, 3, &unused);
   SessionOptions o;
   o.backend = "xnnpack";
@@ -692,17 +692,17 @@ TEST_CASE("fully connected: the batch changes between runs; fused Sigmoid: float
   Session s(model, o);
   for (int64_t n : {1, 4, 1, 7, 4}) {
     INFO("batch " << n);
-    Buffer x = random_q8(c.xt, {n, 33}, 10 + n);
+    NdArray x = random_q8(c.xt, {n, 33}, 10 + n);
     s.set_input("x", x.view());
     s.run();
-    compare_out(Buffer::from_view(s.output("y")), run_on(model, "reference", {{"x", x}}).out.at("y"));
+    compare_out(NdArray::copy_of(s.output("y")), run_on(model, "reference", {{"x", x}}).out.at("y"));
   }
   // A fused Sigmoid: float is refused (reference), int8 runs on octet's simd kernel, exactly.
   c.act = "Sigmoid";
   Session refused(fc_model(c, true, 3, &unused), {1, "xnnpack"});
   CHECK(refused.dispatch()[0].backend == "reference");
   CHECK(refused.dispatch()[0].note.find("fused Sigmoid") != std::string::npos);
-  std::map<std::string, Buffer> in;
+  std::map<std::string, NdArray> in;
   compare_simd(fc_model(c, false, 3, &in), in);
 }
 
@@ -730,7 +730,7 @@ TEST_CASE("pooling: max (padding, dilation, ceil), average, global; u8, s8, f32"
   uint32_t seed = 900;
   for (const PoolCase& c : cases) {
     INFO(c.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = pool_model(c, seed++, &in);
     if (c.t == DataType::f32 || c.op == "MaxPool") {
       compare(model, in);
@@ -765,7 +765,7 @@ TEST_CASE("quantize: f32 -> u8/s8 equals the reference, ties, NaN, Inf, tails") 
         g.output("y");
         auto model = g.build();
         std::mt19937 rng(static_cast<uint32_t>(n));
-        Buffer x = Buffer::of(DataType::f32, {n}, std::vector<float>(static_cast<size_t>(n)));
+        NdArray x = NdArray::of(DataType::f32, {n}, std::vector<float>(static_cast<size_t>(n)));
         float* xv = x.as<float>();
         for (int64_t i = 0; i < n; ++i) {
           const float k = static_cast<float>(static_cast<int>(rng() % 600) - 300) * 0.5f;   // ties at .5
@@ -793,7 +793,7 @@ TEST_CASE("pooling: averages XNNPACK counts differently fall back with a reason"
   cases.push_back({c, "int8 average pooling"});
   for (const auto& [pc, why] : cases) {
     INFO(pc.str());
-    std::map<std::string, Buffer> in;
+    std::map<std::string, NdArray> in;
     auto model = pool_model(pc, 3, &in);
     auto d = run_on(model, "xnnpack", in, 1, true);
     CHECK(d.dispatch[0].backend == "reference");
@@ -817,11 +817,11 @@ TEST_CASE("pooling: ceil-mode max pooling follows spatial changes (operator recr
   Session s(model, o);
   for (int64_t hw : {9, 10, 7, 10}) {
     INFO("spatial " << hw);
-    Buffer x = random_q8(DataType::u8, {2, hw, hw + 1, 5}, 50 + hw);
+    NdArray x = random_q8(DataType::u8, {2, hw, hw + 1, 5}, 50 + hw);
     s.set_input("x", x.view());
     s.run();
-    Buffer y = Buffer::from_view(s.output("y"));
-    Buffer want = run_on(model, "reference", {{"x", x}}).out.at("y");
+    NdArray y = NdArray::copy_of(s.output("y"));
+    NdArray want = run_on(model, "reference", {{"x", x}}).out.at("y");
     REQUIRE(y.shape == want.shape);
     CHECK(max_code_diff(y, want) == 0);   // max pooling moves codes: exact
   }
@@ -842,7 +842,7 @@ TEST_CASE("binary: Add/Sub/Mul int8 (both signednesses, mixed) and float, broadc
       c.qb = {k % 3 ? DataType::u8 : DataType::s8, 0.05f, k % 3 ? 37 : 3};
       c.yt = k % 4 == 3 ? DataType::s8 : DataType::u8;
       INFO(c.str());
-      std::map<std::string, Buffer> in8, inf;
+      std::map<std::string, NdArray> in8, inf;
       compare(binary_model(c, false, seed, &in8), in8);
       compare(binary_model(c, true, seed, &inf), inf);
       seed += 3, ++k;
@@ -862,7 +862,7 @@ TEST_CASE("binary: in place, refusals with reasons") {
   g.node("Add", {"a", "b"}, {"t"}, json::object(), "int8_static");
   g.node("Add", {"t", "c"}, {"y"}, json::object(), "int8_static");
   auto model = g.build();
-  std::map<std::string, Buffer> in{{"a", random_q8(DataType::u8, {2, 4, 4, 17}, 1)},
+  std::map<std::string, NdArray> in{{"a", random_q8(DataType::u8, {2, 4, 4, 17}, 1)},
                                    {"b", random_q8(DataType::u8, {2, 4, 4, 17}, 2)},
                                    {"c", random_q8(DataType::s8, {1, 1, 1, 17}, 3)}};
   SessionOptions o;
@@ -877,11 +877,11 @@ TEST_CASE("binary: in place, refusals with reasons") {
   for (const auto& [n, b] : in) s.set_input(n, b.view());
   s.run();
   CHECK(tp == yp);
-  compare_out(Buffer::from_view(s.output("y")), run_on(model, "reference", in).out.at("y"));
+  compare_out(NdArray::copy_of(s.output("y")), run_on(model, "reference", in).out.at("y"));
 
   // Refused: Div (no int8/none here), a fused HardSwish, a scale ratio outside XNNPACK's range.
   auto note_of = [](const BinCase& c, bool is_float) {
-    std::map<std::string, Buffer> inputs;
+    std::map<std::string, NdArray> inputs;
     auto m = binary_model(c, is_float, 1, &inputs);
     auto d = run_on(m, "xnnpack", inputs, 1, true);
     CHECK(d.dispatch[0].backend == "reference");
@@ -914,7 +914,7 @@ TEST_CASE("unary float ops: Relu, Clip, LeakyRelu, Sigmoid, HardSwish, Abs, Neg,
     g.output("y");
     g.node(u.op, {"x"}, {"y"}, u.attrs);
     const bool positive = std::string(u.op) == "Sqrt";
-    std::map<std::string, Buffer> in{{"x", random_f32({2, 5, 7, 3}, positive ? 0.f : -8.f, 8.f, 7)}};
+    std::map<std::string, NdArray> in{{"x", random_f32({2, 5, 7, 3}, positive ? 0.f : -8.f, 8.f, 7)}};
     compare(g.build(), in);
   }
   GraphBuilder g;
@@ -969,7 +969,7 @@ TEST_CASE("speed: MobileNetV2-like block, int8 vs float" * doctest::skip()) {
     o.allow_fallback = false;
     o.threads = threads;
     std::vector<std::unique_ptr<Session>> sessions;
-    std::vector<Buffer> inputs;
+    std::vector<NdArray> inputs;
     for (DataType t : types) {
       sessions.push_back(std::make_unique<Session>(block(t), o));
       inputs.push_back(t == DataType::f32 ? random_f32({1, H, H, C}, -1, 1, 1) : random_q8(t, {1, H, H, C}, 1));
@@ -1007,8 +1007,8 @@ TEST_CASE("speed: MobileNetV2-like block, int8 vs float" * doctest::skip()) {
 
 TEST_CASE("concat: float and int8 with shared quantization, any axis, batch change; requantizing concat refused") {
   // Expected values are built by hand (a pure copy), independent of the reference kernel.
-  auto concat = [](const std::vector<Buffer>& xs, int axis) {
-    Buffer y{xs[0].dtype, xs[0].shape, {}};
+  auto concat = [](const std::vector<NdArray>& xs, int axis) {
+    NdArray y{xs[0].dtype, xs[0].shape, {}};
     y.shape[axis] = 0;
     for (const auto& x : xs) y.shape[axis] += x.shape[axis];
     const size_t es = dtype_size(y.dtype);
@@ -1052,7 +1052,7 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis, batch chan
       Session s(g.build(), o);
       CHECK(s.dispatch()[0].backend == "xnnpack");
       for (int64_t n : ax == 0 ? std::vector<int64_t>{0} : std::vector<int64_t>{2, 5, 1}) {
-        std::vector<Buffer> xs;
+        std::vector<NdArray> xs;
         for (size_t i = 0; i < shapes.size(); ++i) {
           std::vector<int64_t> sh = shapes[i];
           if (ax != 0) sh[0] = n;
@@ -1060,8 +1060,8 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis, batch chan
           s.set_input(names[i], xs.back().view());
         }
         s.run();
-        Buffer y = Buffer::from_view(s.output("y"));
-        Buffer want = concat(xs, ax);
+        NdArray y = NdArray::copy_of(s.output("y"));
+        NdArray want = concat(xs, ax);
         REQUIRE(y.shape == want.shape);
         CHECK(y.bytes == want.bytes);
       }
