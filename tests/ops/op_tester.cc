@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "model/model_data.h"
+#include "ops/shape_inference.h"
 #include "tolerances.h"
 
 namespace octet::test {
@@ -263,44 +264,90 @@ struct ModelParts {
   std::vector<bool> out_omitted;
 };
 
+// Declared output shapes, as a converter writes them: inferred from the inputs, with dimensions
+// that follow the symbolic batch (they change when the batch does) symbolic too: "batch" where
+// they are the batch, "?" otherwise. `other` holds the input shapes with another batch.
+std::vector<GraphBuilder::Dims> output_dims(const detail::ModelData& md, const std::vector<Shape>& real, const std::vector<Shape>& other,
+                                            int64_t batch, int64_t other_batch) {
+  const std::vector<Shape> a = detail::infer_shapes(md, real);
+  std::vector<Shape> b = a;
+  if (batch >= 0) {
+    try {
+      b = detail::infer_shapes(md, other);
+    } catch (const Error&) {
+      // The op's attributes fix the batch (a Reshape to a constant shape, say): no output
+      // dimension follows it.
+    }
+  }
+  std::vector<GraphBuilder::Dims> out;
+  for (int t : md.outputs) {
+    GraphBuilder::Dims d;
+    for (size_t k = 0; k < a[t].size(); ++k) {
+      if (k >= b[t].size() || a[t][k] == b[t][k]) d.push_back(a[t][k]);
+      else d.push_back(a[t][k] == batch && b[t][k] == other_batch ? "batch" : "?");
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
 BuiltCase make_model(OpKind op, Precision p, const ModelParts& m, const json& attrs, const std::string& act, bool symbolic_batch) {
-  GraphBuilder g;
-  BuiltCase b;
-  std::vector<std::string> ins, outs;
-  // The leading size that becomes "batch": input 0's, if it is a graph input of rank >= 2.
+  // The leading size that becomes "batch": input 0's, if it is a graph input of rank >= 2 and
+  // every graph input of rank >= 2 has it (with different leading sizes, say broadcasting
+  // [1,H,W,C] with [2,H,W,C], a backend could not tell a symbol's value at load).
   int64_t batch = -1;
   if (symbolic_batch && !m.tensors.empty() && m.graph_input[0] && m.tensors[0].shape.size() >= 2) batch = m.tensors[0].shape[0];
-  for (size_t i = 0; i < m.tensors.size(); ++i) {
-    const NdArray& t = m.tensors[i];
-    if (m.omitted[i]) {
-      ins.emplace_back();
-      continue;
+  for (size_t i = 0; i < m.tensors.size(); ++i)
+    if (m.graph_input[i] && !m.omitted[i] && m.tensors[i].shape.size() >= 2 && m.tensors[i].shape[0] != batch) batch = -1;
+  // Built twice: first with the outputs' shapes left to inference, then declared.
+  auto build = [&](const std::vector<GraphBuilder::Dims>* declared) {
+    GraphBuilder g;
+    BuiltCase b;
+    std::vector<std::string> ins, outs;
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+      const NdArray& t = m.tensors[i];
+      if (m.omitted[i]) {
+        ins.emplace_back();
+        continue;
+      }
+      if (m.graph_input[i]) {
+        const std::string name = "x" + std::to_string(i);
+        GraphBuilder::Dims dims(t.shape.begin(), t.shape.end());
+        if (batch >= 0 && t.shape.size() >= 2 && t.shape[0] == batch) dims[0] = "batch";
+        g.input(name, t.dtype, dims, m.quant[i]);
+        b.inputs[name] = t;
+        ins.push_back(name);
+      } else {
+        ins.push_back(g.constant("c" + std::to_string(i), t, m.quant[i]));
+      }
     }
-    if (m.graph_input[i]) {
-      const std::string name = "x" + std::to_string(i);
-      GraphBuilder::Dims dims(t.shape.begin(), t.shape.end());
-      if (batch >= 0 && t.shape.size() >= 2 && t.shape[0] == batch) dims[0] = "batch";
-      g.input(name, t.dtype, dims, m.quant[i]);
-      b.inputs[name] = t;
-      ins.push_back(name);
-    } else {
-      ins.push_back(g.constant("c" + std::to_string(i), t, m.quant[i]));
+    while (!ins.empty() && ins.back().empty()) ins.pop_back();
+    for (size_t j = 0, k = 0; j < m.out_dtype.size(); ++j) {
+      if (m.out_omitted[j]) {
+        outs.emplace_back();
+        continue;
+      }
+      const std::string name = "y" + std::to_string(j);
+      g.writer().add_tensor({name, m.out_dtype[j], declared ? (*declared)[k++] : GraphBuilder::Dims{}, m.out_quant[j], {}, false,
+                             declared != nullptr});
+      g.output(name);
+      outs.push_back(name);
     }
+    g.node(op_name(op), ins, outs, attrs, precision_name(p), activation_json(act), "node");
+    b.model = g.build();
+    return b;
+  };
+  const BuiltCase first = build(nullptr);
+  const detail::ModelData& md = first.model->data();
+  const int64_t other_batch = batch == 1 ? 2 : 1;
+  std::vector<Shape> real, other;
+  for (int t : md.inputs) {
+    real.push_back(first.inputs.at(md.tensor(t).name).shape);
+    other.push_back(real.back());
+    if (!md.tensor(t).shape.empty() && md.tensor(t).shape[0] < 0) other.back()[0] = other_batch;
   }
-  while (!ins.empty() && ins.back().empty()) ins.pop_back();
-  for (size_t j = 0; j < m.out_dtype.size(); ++j) {
-    if (m.out_omitted[j]) {
-      outs.emplace_back();
-      continue;
-    }
-    const std::string name = "y" + std::to_string(j);
-    g.writer().add_tensor({name, m.out_dtype[j], {}, m.out_quant[j], {}, false, false});
-    g.output(name);
-    outs.push_back(name);
-  }
-  g.node(op_name(op), ins, outs, attrs, precision_name(p), activation_json(act), "node");
-  b.model = g.build();
-  return b;
+  const std::vector<GraphBuilder::Dims> declared = output_dims(md, real, other, batch, other_batch);
+  return build(&declared);
 }
 
 // The outputs of `b` on the reference backend, in node output order (omitted ones: empty).
@@ -322,12 +369,17 @@ const OpTester::Prepared& OpTester::prepare() const {
   return *cache_;
 }
 
-// The node on real values (8-bit outputs as f32), on slots [0, count), with activation `act`.
-BuiltCase OpTester::float_twin(const Prepared& p, size_t count, const std::string& act) const {
+// The node on real values (8-bit outputs as f32), on slots [0, count), with activation `act`;
+// with `finite`, NaN and Inf inputs read as 0 (for statistics of the finite data). Attributes of
+// int8_dynamic nodes only (input_quant) are left out.
+BuiltCase OpTester::float_twin(const Prepared& p, size_t count, const std::string& act, bool finite) const {
   const bool boundary = op_traits(op_).quant == QuantRole::Boundary;
   ModelParts m;
   for (size_t i = 0; i < count; ++i) {
     m.tensors.push_back(boundary ? p.codes[i] : p.real[i]);
+    if (finite && m.tensors.back().dtype == DataType::f32)
+      for (int64_t k = 0; k < m.tensors.back().elements(); ++k)
+        if (!std::isfinite(m.tensors.back().as<float>()[k])) m.tensors.back().as<float>()[k] = 0.f;
     m.quant.push_back(boundary ? p.quant[i] : QuantInfo{});
     m.graph_input.push_back(slots_[i]->graph_input());
     m.omitted.push_back(slots_[i]->kind == Slot::Kind::None);
@@ -337,7 +389,9 @@ BuiltCase OpTester::float_twin(const Prepared& p, size_t count, const std::strin
     m.out_quant.emplace_back();
     m.out_omitted.push_back(o.omitted);
   }
-  return make_model(op_, Precision::Float, m, attrs_, act, false);
+  json attrs = attrs_;
+  attrs.erase("input_quant");
+  return make_model(op_, Precision::Float, m, attrs, act, false);
 }
 
 OpTester::Prepared OpTester::derive_data() const {
@@ -386,18 +440,25 @@ OpTester::Prepared OpTester::derive_data() const {
   if (tuned < n) {
     std::vector<bool> omitted(outputs_.size(), true);
     omitted[0] = false;
-    const NdArray y = reference_outputs(float_twin(p, tuned + 1, ""), outputs_.size(), omitted)[0];
+    const NdArray y = reference_outputs(float_twin(p, tuned + 1, "", /*finite=*/true), outputs_.size(), omitted)[0];
     const int64_t channels = y.shape.empty() ? 1 : std::max<int64_t>(1, y.shape.back());
-    const int64_t rows = y.elements() / channels;
+    // Over the finite values (a NaN in X makes its row NaN).
     channel_mean.assign(static_cast<size_t>(channels), 0.0);
-    for (int64_t k = 0; k < y.elements(); ++k) channel_mean[k % channels] += y.as<float>()[k];
-    for (double& m : channel_mean) m /= std::max<int64_t>(1, rows);
+    std::vector<int64_t> count(static_cast<size_t>(channels), 0);
+    for (int64_t k = 0; k < y.elements(); ++k)
+      if (std::isfinite(y.as<float>()[k])) channel_mean[k % channels] += y.as<float>()[k], ++count[k % channels];
+    // Means from fewer than 4 rows (one-row products) are the values themselves: there the
+    // spread about 0 is what gets scaled, and the bias is not centred.
+    const bool centre = *std::min_element(count.begin(), count.end()) >= 4;
+    for (int64_t c = 0; c < channels; ++c) channel_mean[c] = centre ? channel_mean[c] / count[c] : 0.0;
     double ss = 0;
+    int64_t finite = 0;
     for (int64_t k = 0; k < y.elements(); ++k) {
+      if (!std::isfinite(y.as<float>()[k])) continue;
       const double d = y.as<float>()[k] - channel_mean[k % channels];
-      ss += d * d;
+      ss += d * d, ++finite;
     }
-    const double sd = std::sqrt(ss / std::max<int64_t>(1, y.elements()));
+    const double sd = std::sqrt(ss / std::max<int64_t>(1, finite));
     if (!(sd > 0) || !std::isfinite(sd))
       throw Error("OpTester(" + std::string(op_name(op_)) + "): the node's linear part is constant; cannot derive the weight scales");
     for (float& s : p.quant[tuned].scale) s = static_cast<float>(s * 3.0 / sd);
@@ -450,7 +511,7 @@ void OpTester::derive_output_quant(Prepared& p) const {
       if (twin_out.empty()) {
         std::vector<bool> omitted;
         for (const Out& oo : outputs_) omitted.push_back(oo.omitted);
-        twin_out = reference_outputs(float_twin(p, slots_.size(), activation_), outputs_.size(), omitted);
+        twin_out = reference_outputs(float_twin(p, slots_.size(), activation_, /*finite=*/false), outputs_.size(), omitted);
       }
       double lo = INFINITY, hi = -INFINITY;
       for (int64_t k = 0; k < twin_out[j].elements(); ++k) {
@@ -509,7 +570,7 @@ OpResult OpTester::check() const {
   try {
     b = build();
   } catch (const Error& e) {
-    FAIL_CHECK("building the case failed: " << e.what());
+    FAIL_CHECK("building the case failed: " << std::string(e.what()));
     return res;
   }
   res.model = b.model, res.inputs = b.inputs;

@@ -132,8 +132,8 @@ class OpTester {
   OpTester& output(DataType dt, QuantInfo q);
   OpTester& no_output();   // an omitted optional output
 
-  // Graph inputs of rank >= 2 with input 0's leading size get the symbolic leading dimension
-  // "batch" (default); false: every dimension fixed.
+  // Graph inputs of rank >= 2 get the symbolic leading dimension "batch" when they all have the
+  // same leading size (default); false: every dimension fixed.
   OpTester& symbolic_batch(bool on);
   // Also run every backend on n threads (integer outputs must equal the 1-thread ones).
   OpTester& threads(int n);
@@ -186,7 +186,7 @@ class OpTester {
   const Prepared& prepare() const;
   Prepared derive_data() const;
   void derive_output_quant(Prepared& p) const;
-  BuiltCase float_twin(const Prepared& p, size_t count, const std::string& act) const;
+  BuiltCase float_twin(const Prepared& p, size_t count, const std::string& act, bool finite) const;
 };
 
 // Real values of 8-bit codes, or a copy of anything else.

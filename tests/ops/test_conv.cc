@@ -7,7 +7,7 @@
 #include <sstream>
 #include <tuple>
 
-#include "conv_case.h"
+#include "op_cases.h"
 
 using namespace octet;
 using namespace octet::test;
