@@ -51,7 +51,7 @@ TEST_CASE("conv: nodes XNNPACK cannot run fall back to the reference with a reas
   dw.act = "", dw.residual = true;
   cases.push_back({dw, Precision::Int8Static, "int8 residual"});
   for (const auto& r : cases) {
-    INFO(r.c.str() << " " << precision_name(r.p));
+    INFO(r.c.str() << " " << std::string(precision_name(r.p)));
     const auto model = conv_tester(r.c, 5).precision(r.p).build().model;
     const DispatchEntry d = dispatch_of(model, "xnnpack");
     CHECK(d.backend == "reference");
@@ -183,7 +183,7 @@ TEST_CASE("unary: float Tanh has no XNNPACK operator here and is refused with th
 
 TEST_CASE("concat: the batch changes between runs of one session; requantizing Concat refused") {
   for (DataType t : {DataType::f32, DataType::u8, DataType::s8}) {
-    INFO(dtype_name(t));
+    INFO(std::string(dtype_name(t)));
     const Q8 q = t == DataType::s8 ? Q8{DataType::s8, 0, 0.1f} : Q8{DataType::u8, 128, 0.1f};
     OpTester c(OpKind::Concat);
     c.precision(t == DataType::f32 ? Precision::Float : Precision::Int8Static).attrs({{"axis", 3}});

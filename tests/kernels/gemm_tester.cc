@@ -30,7 +30,6 @@ int64_t sweep_gemm(PackedGemm& g) {
       for (int64_t M = 1; M <= 9; ++M)
         for (int parts : {1, 2, 3}) {
           if (parts > 1 && M % 4 != 1) continue;   // threads for M = 1, 5, 9: one row, tiles of 4 plus a 1-row tail
-
           const int64_t ldx = K + 1, ldy = N + 2;
           // A few values past the last row: a kernel reading pairs or quads of k may touch them.
           std::vector<int32_t> x(static_cast<size_t>(M * ldx + 8));

@@ -34,8 +34,10 @@ json activation_json(const std::string& act) {
   return {{"op", act}};
 }
 
-// Quantization covering [lo, hi] plus 5% of the range on each side.
+// Quantization covering [lo, hi] and 0 (a zero point is a code: real 0 is always representable,
+// as calibrators make it), plus 5% of the range on each side.
 QuantInfo covering(DataType t, double lo, double hi) {
+  lo = std::min(lo, 0.0), hi = std::max(hi, 0.0);
   const double m = 0.05 * (hi - lo);
   lo -= m, hi += m;
   const float scale = static_cast<float>((hi - lo) / 255.0);

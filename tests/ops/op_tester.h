@@ -150,6 +150,7 @@ class OpTester {
   OpKind op() const { return op_; }
   Precision node_precision() const { return precision_; }
   const std::string& case_label() const { return label_; }
+  bool narrow_output_allowed() const { return narrow_ok_; }
 
   // The model and inputs (scales derived on the reference backend).
   BuiltCase build() const;
