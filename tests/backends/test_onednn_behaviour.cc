@@ -1,7 +1,7 @@
 // The oneDNN backend's behaviour beyond comparisons with the reference (those are in tests/ops,
 // for every backend): its place in the backend order, what it refuses and why, sessions whose
-// batch changes (per-shape primitives, recreated and reused), nodes run in place, the names and
-// details in the dispatch log.
+// batch changes (per-shape primitives, recreated and reused), a convolution run in place, the
+// names and details in the dispatch log. (What every backend shares: test_every_backend.cc.)
 #include <doctest/doctest.h>
 
 #include "ops/op_cases.h"
@@ -158,37 +158,6 @@ TEST_CASE("binary: refusals carry a reason") {
   const DispatchEntry d = dispatch_of(binary_tester(sub, 1).precision(Precision::Int8Static).build().model, "onednn");
   CHECK(d.backend == "reference");
   CHECK(d.note.find("broadcast") != std::string::npos);
-}
-
-TEST_CASE("binary: in place (the planner gives A and Y one buffer)") {
-  // t = a + b dies at the second Add, which then runs in place (t and y share memory).
-  GraphBuilder g;
-  const QuantInfo q = per_tensor(0.05f, 128);
-  g.input("a", DataType::u8, {"batch", 4, 4, 17}, q);
-  g.input("b", DataType::u8, {"batch", 4, 4, 17}, q);
-  g.input("c", DataType::u8, {1, 1, 1, 17}, q);
-  g.tensor("t", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.1f, 128));
-  g.tensor("y", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.15f, 128));
-  g.output("y");
-  g.node("Add", {"a", "b"}, {"t"}, json::object(), "int8_static");
-  g.node("Add", {"t", "c"}, {"y"}, json::object(), "int8_static");
-  check_in_place(g.build(), "onednn",
-                 {{"a", random_q8(DataType::u8, {2, 4, 4, 17}, 1)},
-                  {"b", random_q8(DataType::u8, {2, 4, 4, 17}, 2)},
-                  {"c", random_q8(DataType::u8, {1, 1, 1, 17}, 3)}},
-                 "t", "y");
-}
-
-TEST_CASE("concat: inputs quantized otherwise than the output are refused (the reference requantizes)") {
-  GraphBuilder g;
-  g.input("a", DataType::u8, {1, 2, 2, 3}, per_tensor(0.1f, 128));
-  g.input("b", DataType::u8, {1, 2, 2, 3}, per_tensor(0.2f, 128));
-  g.tensor("y", DataType::u8, {1, 2, 2, 6}, per_tensor(0.1f, 128));
-  g.output("y");
-  g.node("Concat", {"a", "b"}, {"y"}, {{"axis", 3}}, "int8_static");
-  const DispatchEntry d = dispatch_of(g.build(), "onednn");
-  CHECK(d.backend == "reference");
-  CHECK(d.note.find("other quantization") != std::string::npos);
 }
 
 }  // TEST_SUITE

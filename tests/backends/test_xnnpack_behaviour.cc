@@ -1,7 +1,8 @@
 // The XNNPACK backend's behaviour beyond comparisons with the reference (those are in tests/ops,
 // for every backend): what it refuses and why (also in strict sessions), sessions whose batch or
-// spatial size changes (operators kept or recreated), nodes run in place, and which of its
-// implementations (XNNPACK's operators or octet's simd kernels) takes what.
+// spatial size changes (operators kept or recreated), a convolution run in place, and which of
+// its implementations (XNNPACK's operators or octet's simd kernels) takes what. (What every
+// backend shares: test_every_backend.cc.)
 #include <doctest/doctest.h>
 
 #include "ops/op_cases.h"
@@ -141,24 +142,7 @@ TEST_CASE("pooling: ceil-mode max pooling follows spatial changes (operator recr
   check_runs_over_feeds(g.build(), "xnnpack", feeds);
 }
 
-TEST_CASE("binary: in place; refusals with reasons") {
-  // t = a + b dies at the second Add, which then runs in place (t and y share memory).
-  GraphBuilder g;
-  const QuantInfo q = per_tensor(0.05f, 128);
-  g.input("a", DataType::u8, {"batch", 4, 4, 17}, q);
-  g.input("b", DataType::u8, {"batch", 4, 4, 17}, q);
-  g.input("c", DataType::s8, {1, 1, 1, 17}, per_tensor(0.05f, 0));
-  g.tensor("t", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.1f, 128));
-  g.tensor("y", DataType::u8, {"batch", 4, 4, 17}, per_tensor(0.15f, 128));
-  g.output("y");
-  g.node("Add", {"a", "b"}, {"t"}, json::object(), "int8_static");
-  g.node("Add", {"t", "c"}, {"y"}, json::object(), "int8_static");
-  check_in_place(g.build(), "xnnpack",
-                 {{"a", random_q8(DataType::u8, {2, 4, 4, 17}, 1)},
-                  {"b", random_q8(DataType::u8, {2, 4, 4, 17}, 2)},
-                  {"c", random_q8(DataType::s8, {1, 1, 1, 17}, 3)}},
-                 "t", "y");
-
+TEST_CASE("binary: refusals with reasons") {
   // Refused: Div (no implementation here), a fused HardSwish, a scale ratio outside XNNPACK's range.
   OpTester div(OpKind::Div);
   div.precision(Precision::Float).input({2, 3}, -3.f, 3.f).input({2, 3}, 0.5f, 3.f).output(DataType::f32);
@@ -179,39 +163,6 @@ TEST_CASE("unary: float Tanh has no XNNPACK operator here and is refused with th
   const DispatchEntry d = dispatch_of(t.build().model, "xnnpack");
   CHECK(d.backend == "reference");
   CHECK(d.note.find("xnnpack has no float implementation of Tanh") != std::string::npos);
-}
-
-TEST_CASE("concat: the batch changes between runs of one session; requantizing Concat refused") {
-  for (DataType t : {DataType::f32, DataType::u8, DataType::s8}) {
-    INFO(std::string(dtype_name(t)));
-    const Q8 q = t == DataType::s8 ? Q8{DataType::s8, 0, 0.1f} : Q8{DataType::u8, 128, 0.1f};
-    OpTester c(OpKind::Concat);
-    c.precision(t == DataType::f32 ? Precision::Float : Precision::Int8Static).attrs({{"axis", 3}});
-    c.input({2, 3, 3, 5}, q).input({2, 3, 3, 17}, q).input({2, 3, 3, 1}, q);
-    if (t == DataType::f32) c.output(DataType::f32);
-    else c.output(t, per_tensor(q.scale, q.zero_point));
-    const auto model = c.build().model;
-    std::vector<std::map<std::string, NdArray>> feeds;
-    for (int64_t n : {2, 5, 1, 5}) {
-      std::map<std::string, NdArray> f;
-      int64_t i = 0;
-      for (int64_t ch : {5, 17, 1}) {
-        f["x" + std::to_string(i)] = t == DataType::f32 ? random_f32({n, 3, 3, ch}, -1, 1, 40 + i) : random_q8(t, {n, 3, 3, ch}, 40 + i);
-        ++i;
-      }
-      feeds.push_back(f);
-    }
-    check_runs_over_feeds(model, "xnnpack", feeds);
-  }
-  GraphBuilder g;
-  g.input("a", DataType::u8, {1, 2, 2, 3}, per_tensor(0.1f, 128));
-  g.input("b", DataType::u8, {1, 2, 2, 3}, per_tensor(0.2f, 128));
-  g.tensor("y", DataType::u8, {1, 2, 2, 6}, per_tensor(0.1f, 128));
-  g.output("y");
-  g.node("Concat", {"a", "b"}, {"y"}, {{"axis", 3}}, "int8_static");
-  const DispatchEntry d = dispatch_of(g.build(), "xnnpack");
-  CHECK(d.backend == "reference");
-  CHECK(d.note.find("other quantization") != std::string::npos);
 }
 
 }  // TEST_SUITE
