@@ -59,6 +59,14 @@ TEST_CASE("binary: Add/Sub/Mul int8 and float, broadcasting, operand swap, every
       check_binary(c, seed += 3);
       ++k;
     }
+  // Zero points at the extremes of both operands.
+  for (const std::string op : {"Add", "Sub"})
+    for (const auto& [qa, qb] : {std::pair<Q8, Q8>{Q8{DataType::u8, 255, 0.03f}, Q8{DataType::s8, -128, 0.05f}},
+                                 std::pair<Q8, Q8>{Q8{DataType::s8, 127, 0.03f}, Q8{DataType::u8, 0, 0.05f}}}) {
+      BinaryCase c;
+      c.op = op, c.a = {2, 4, 4, 17}, c.b = {1, 1, 1, 17}, c.qa = qa, c.qb = qb;
+      check_binary(c, seed += 3);
+    }
   // Every activation with an offset (non-zero zero points), which takes oneDNN's pre-add path.
   for (const std::string& act : acts) {
     BinaryCase c;

@@ -42,6 +42,11 @@ std::vector<ConvCase> hand_picked() {
   add([](ConvCase& c) { c.C = 64, c.O = 64, c.H = c.W = 14, c.act = "Relu", c.residual = true, c.r = s8(10, 0.03f); });
   add([](ConvCase& c) { c.C = 96, c.O = 96, c.group = 96, c.H = c.W = 14, c.sh = c.sw = 2, c.pt = c.pl = 0, c.x = u8(3), c.act = "Relu6"; });
   add([](ConvCase& c) { c.C = 256, c.O = 64, c.H = c.W = 7, c.KH = c.KW = 1, c.pad(0), c.x = u8(128); });
+  // Zero points at the extremes: X - zp of one sign only, residuals likewise.
+  add([](ConvCase& c) { c.C = 17, c.O = 17, c.x = u8(255), c.act = "Relu", c.residual = true, c.r = u8(255, 0.03f); });
+  add([](ConvCase& c) { c.C = 33, c.O = 17, c.x = s8(-128), c.yt = DataType::s8; });
+  add([](ConvCase& c) { c.C = 17, c.O = 33, c.x = s8(127), c.residual = true, c.r = s8(-128, 0.03f), c.act = "Relu6"; });
+  add([](ConvCase& c) { c.C = 24, c.O = 24, c.group = 24, c.x = u8(255), c.act = "Relu6"; });
   // One row, dilated along W only.
   add([](ConvCase& c) { c.H = 1, c.W = 13, c.C = 5, c.O = 7, c.KH = 1, c.KW = 3, c.pt = c.pb = 0, c.dw = 3, c.pl = c.pr = 3; });
   return v;

@@ -40,6 +40,10 @@ std::vector<FcCase> hand_picked() {
   add([](FcCase& c) { c.xshape = {3, 33}, c.N = 33, c.act = "Tanh", c.x = s8(0), c.yt = DataType::s8; });
   add([](FcCase& c) { c.xshape = {4, 2, 33}, c.N = 33, c.x = s8(0), c.yt = DataType::s8, c.act = "Relu6"; });
   add([](FcCase& c) { c.xshape = {1, 17}, c.N = 17, c.act = "Gelu", c.x = u8(37), c.bias = false; });
+  // Zero points at the extremes.
+  add([](FcCase& c) { c.xshape = {3, 40}, c.N = 24, c.x = u8(255), c.act = "Relu"; });
+  add([](FcCase& c) { c.xshape = {3, 40}, c.N = 24, c.x = s8(127), c.act = "Relu6", c.yt = DataType::s8; });
+  add([](FcCase& c) { c.xshape = {20, 40}, c.N = 24, c.x = s8(-128); });
   // More than 16 rows: static int8 leaves octet's small-M kernel for oneDNN's matmul.
   add([](FcCase& c) { c.xshape = {4, 9, 40}, c.N = 24, c.x = u8(50), c.act = "Relu"; });
   add([](FcCase& c) { c.xshape = {17, 64}, c.N = 9, c.x = s8(3); });

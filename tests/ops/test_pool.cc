@@ -34,7 +34,8 @@ void require_pool_backends(OpTester& t, const PoolCase& c, Precision p) {
 TEST_CASE("pooling: max, average (padding counted or not), global, ceil mode, dilation; u8, s8, f32") {
   std::vector<PoolCase> cases;
   auto add = [&](auto f) { PoolCase c; f(c); cases.push_back(c); };
-  for (const Q8& x : {Q8{DataType::u8, 37, 0.05f}, Q8{DataType::s8, -5, 0.05f}, Q8{DataType::u8, 0, 0.05f}}) {
+  for (const Q8& x : {Q8{DataType::u8, 37, 0.05f}, Q8{DataType::s8, -5, 0.05f}, Q8{DataType::u8, 0, 0.05f}, Q8{DataType::u8, 255, 0.05f},
+                      Q8{DataType::s8, -128, 0.05f}}) {
     add([&](PoolCase& c) { c.x = x; });
     add([&](PoolCase& c) { c.x = x, c.N = 3, c.C = 3, c.ceil = true, c.H = 10, c.W = 8; });
     add([&](PoolCase& c) { c.x = x, c.KH = 2, c.KW = 2, c.pad(0), c.C = 33; });
