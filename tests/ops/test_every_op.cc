@@ -7,6 +7,10 @@
 // for every entry, including those a session would never reach because an earlier one wins.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -23,10 +27,14 @@ using namespace octet::test;
 namespace {
 
 // Tensors for running one node's kernel directly: the model's constants, the example's inputs,
-// output buffers of the inferred shapes.
+// output buffers of the inferred shapes. Memory as the session gives it (session.cc): 64-byte
+// aligned and rounded up to 64 bytes, which kernels may read past the end into (XNNPACK does).
 struct NodeTensors {
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
   std::vector<Tensor> tensors;
-  std::vector<std::vector<uint8_t>> storage;
+  std::vector<std::unique_ptr<uint8_t, Free>> storage;
   KernelArgs args;
 
   NodeTensors(const detail::ModelData& md, const std::map<std::string, NdArray>& inputs) {
@@ -43,9 +51,13 @@ struct NodeTensors {
         t.data = const_cast<uint8_t*>(d.data);
         continue;
       }
+      const size_t bytes = (std::max<size_t>(t.bytes(), 1) + 63) / 64 * 64;
+      storage[i].reset(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
+      REQUIRE(storage[i]);
+      std::memset(storage[i].get(), 0xA5, bytes);   // outputs: garbage a kernel must overwrite
       auto it = inputs.find(d.name);
-      storage[i] = it != inputs.end() ? it->second.bytes : std::vector<uint8_t>(t.bytes() + 64, 0xA5);
-      t.data = storage[i].data();
+      if (it != inputs.end() && !it->second.bytes.empty()) std::memcpy(storage[i].get(), it->second.bytes.data(), it->second.bytes.size());
+      t.data = storage[i].get();
     }
     const NodeDef& n = md.nodes.at(0);
     for (int t : n.inputs) args.in.push_back(t >= 0 ? &tensors[static_cast<size_t>(t)] : nullptr);
