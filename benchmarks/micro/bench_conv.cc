@@ -59,7 +59,9 @@ void register_conv_benchmarks() {
   const size_t n = static_cast<size_t>(kH * kH * kC);
   for (DataType t : {DataType::u8, DataType::s8, DataType::f32}) {
     const size_t es = dtype_size(t);
-    std::vector<uint8_t> x = t == DataType::f32 ? random_f32(n, -1, 1, 1) : t == DataType::u8 ? random_u8(n, 1) : random_s8(n, -128, 127, 1);
+    std::vector<uint8_t> x = t == DataType::f32 ? random_f32(n, -1, 1, 1)
+                             : t == DataType::u8 ? random_u8(n, 1)
+                                                 : random_s8(n, -128, 127, 1);
     const Work work{0, double(2 * n * es), 2 * macs};
     register_model("BM_MobileNetV2Block", std::string(dtype_name(t)) + "_" + dims({kH, kH, kC}), block(t),
                    {Feed{"x", t, {1, kH, kH, kC}, std::move(x)}}, work);

@@ -49,7 +49,8 @@ TEST_CASE("concat: the batch changes between runs of one session, on every backe
         std::map<std::string, NdArray> f;
         int64_t i = 0;
         for (int64_t ch : {5, 17, 1}) {
-          f["x" + std::to_string(i)] = t == DataType::f32 ? random_f32({n, 3, 3, ch}, -1, 1, 40 + i) : random_q8(t, {n, 3, 3, ch}, 40 + i);
+          const std::vector<int64_t> shape{n, 3, 3, ch};
+          f["x" + std::to_string(i)] = t == DataType::f32 ? random_f32(shape, -1, 1, 40 + i) : random_q8(t, shape, 40 + i);
           ++i;
         }
         feeds.push_back(f);

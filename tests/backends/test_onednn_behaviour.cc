@@ -30,7 +30,8 @@ TEST_CASE("conv: the batch changes between runs of one session; a returning shap
   const auto model = conv_tester(c, 77).precision(Precision::Int8Static).build().model;
   std::vector<std::map<std::string, NdArray>> feeds;
   for (int64_t n : {1, 3, 1, 2, 3})
-    feeds.push_back({{"x0", random_q8(c.x.dtype, {n, c.H, c.W, c.C}, 5 + n)}, {"x3", random_q8(c.r.dtype, {n, c.OH(), c.OW(), c.O}, 6 + n)}});
+    feeds.push_back({{"x0", random_q8(c.x.dtype, {n, c.H, c.W, c.C}, 5 + n)},
+                     {"x3", random_q8(c.r.dtype, {n, c.OH(), c.OW(), c.O}, 6 + n)}});
   check_runs_over_feeds(model, "onednn", feeds);
   CHECK(dispatch_of(model, "onednn").impl == "qs8_conv__onednn");
 }

@@ -72,7 +72,8 @@ TEST_CASE("simd conv: the batch changes between runs; the residual may share the
   CHECK(dispatch_of(model, "xnnpack").impl == "qs8_conv__simd");
   std::vector<std::map<std::string, NdArray>> feeds;
   for (int64_t n : {1, 3, 1, 2})
-    feeds.push_back({{"x0", random_q8(DataType::u8, {n, c.H, c.W, c.C}, 20 + n)}, {"x3", random_q8(DataType::u8, {n, c.OH(), c.OW(), c.O}, 30 + n)}});
+    feeds.push_back({{"x0", random_q8(DataType::u8, {n, c.H, c.W, c.C}, 20 + n)},
+                     {"x3", random_q8(DataType::u8, {n, c.OH(), c.OW(), c.O}, 30 + n)}});
   check_runs_over_feeds(model, "xnnpack", feeds);
   // In place: the residual h is dead after the last conv (the planner gives h and y one buffer).
   GraphBuilder g;

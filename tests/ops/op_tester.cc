@@ -79,8 +79,10 @@ void check_not_trivial(const NdArray& y, const std::string& what) {
   if (y.dtype != DataType::f32 && !is_8bit(y.dtype)) return;
   std::set<double> distinct;
   int64_t saturated = 0;
-  for (int64_t i = 0; i < y.elements() && distinct.size() < 3; ++i)
-    distinct.insert(y.dtype == DataType::f32 ? static_cast<double>(y.as<float>()[i]) : static_cast<double>(code_at(y, i)));
+  for (int64_t i = 0; i < y.elements() && distinct.size() < 3; ++i) {
+    const double v = y.dtype == DataType::f32 ? static_cast<double>(y.as<float>()[i]) : static_cast<double>(code_at(y, i));
+    if (std::isfinite(v)) distinct.insert(v);   // NaN and Inf say nothing about the values
+  }
   if (is_8bit(y.dtype))
     for (int64_t i = 0; i < y.elements(); ++i) saturated += code_at(y, i) == qmin(y.dtype) || code_at(y, i) == qmax(y.dtype);
   CHECK_MESSAGE(distinct.size() >= 3, "MISTRUSTED " << what << ": the reference output has fewer than 3 distinct values");
@@ -102,7 +104,8 @@ double check_within_tolerance(OpKind op, const std::string& impl, const std::str
   const ToleranceRule* rule = find_tolerance(op, impl, activation);
   CHECK_MESSAGE(rule != nullptr, "no tolerance for " << impl << " (" << std::string(op_name(op)) << ", activation '" << activation
                                                      << "') in tests/ops/tolerances.h");
-  CHECK_MESSAGE(got.dtype == want.dtype, what << ": dtype " << std::string(dtype_name(got.dtype)) << ", reference " << std::string(dtype_name(want.dtype)));
+  CHECK_MESSAGE(got.dtype == want.dtype,
+                what << ": dtype " << std::string(dtype_name(got.dtype)) << ", reference " << std::string(dtype_name(want.dtype)));
   CHECK_MESSAGE(got.shape == want.shape, what << ": shape differs from the reference's");
   const double d = output_difference(got, want);
   if (rule) {
@@ -627,7 +630,8 @@ OpResult OpTester::check() const {
       if (req && !excused)
         FAIL_CHECK(backend << " must run this case itself but took " << d.impl << ": " << d.note);
       else
-        MESSAGE("SKIPPED " << backend << " (" << std::string(op_name(op_)) << " " << precision_tag(precision_) << " " << label_ << "): " << d.note);
+        MESSAGE("SKIPPED " << backend << " (" << std::string(op_name(op_)) << " " << precision_tag(precision_) << " " << label_
+                           << "): " << d.note);
       res.runs.push_back(std::move(r));
       continue;
     }
@@ -635,7 +639,8 @@ OpResult OpTester::check() const {
       CHECK_MESSAGE(d.impl.find(req->impl) != std::string::npos, backend << " ran " << d.impl << ", expected " << req->impl);
     for (size_t j = 0; j < r.outputs.size(); ++j) {
       const std::string what = "output " + std::to_string(j) + " on " + backend;
-      CHECK_MESSAGE(r.outputs[j].bytes == again[j].bytes, what << ": a second run of the same session gave other results (" << d.impl << ")");
+      CHECK_MESSAGE(r.outputs[j].bytes == again[j].bytes,
+                    what << ": a second run of the same session gave other results (" << d.impl << ")");
       const double diff = check_within_tolerance(op_, d.impl, act, r.outputs[j], res.reference[j], what);
       if (is_integer(r.outputs[j].dtype)) r.max_lsb = std::max(r.max_lsb, static_cast<int64_t>(diff));
       else r.max_rel = std::max(r.max_rel, diff);

@@ -104,7 +104,8 @@ class OpTester {
   OpTester& label(std::string text);   // shown with every failure (the case's parameters)
   OpTester& seed(uint32_t s);
 
-  // Node inputs, in order. Graph inputs get names "x0", "x1", ...; constants "c<i>".
+  // Node inputs, in order. Input i is named "x<i>" when it is a graph input, "c<i>" when it is a
+  // constant (so a Conv's residual is "x3"); output j is "y<j>".
   // 8-bit codes uniform over the type's range (float precisions: their real values).
   OpTester& input(std::vector<int64_t> shape, Q8 q);
   // f32 values uniform in [lo, hi].

@@ -31,9 +31,10 @@ TEST_CASE("concat: float and int8 with shared quantization, any axis") {
   for (DataType t : {DataType::f32, DataType::u8, DataType::s8})
     for (int axis : {3, 1, 0, -1}) {
       const int ax = axis < 0 ? axis + 4 : axis;
-      const std::vector<std::vector<int64_t>> shapes = ax == 3   ? std::vector<std::vector<int64_t>>{{2, 3, 3, 5}, {2, 3, 3, 17}, {2, 3, 3, 1}}
-                                                       : ax == 1 ? std::vector<std::vector<int64_t>>{{2, 1, 4, 3}, {2, 5, 4, 3}}
-                                                                 : std::vector<std::vector<int64_t>>{{1, 2, 2, 3}, {3, 2, 2, 3}};
+      using Shapes = std::vector<std::vector<int64_t>>;
+      const Shapes shapes = ax == 3   ? Shapes{{2, 3, 3, 5}, {2, 3, 3, 17}, {2, 3, 3, 1}}
+                            : ax == 1 ? Shapes{{2, 1, 4, 3}, {2, 5, 4, 3}}
+                                      : Shapes{{1, 2, 2, 3}, {3, 2, 2, 3}};
       const Q8 q = t == DataType::s8 ? Q8{DataType::s8, 0, 0.1f} : Q8{DataType::u8, 128, 0.1f};
       OpTester c(OpKind::Concat);
       c.precision(t == DataType::f32 ? Precision::Float : Precision::Int8Static).seed(40).attrs({{"axis", axis}});

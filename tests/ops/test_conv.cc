@@ -40,7 +40,9 @@ std::vector<ConvCase> hand_picked() {
   add([](ConvCase& c) { c.C = 17, c.O = 17, c.act = "HardSigmoid", c.bias = false, c.x = u8(37); });
   add([](ConvCase& c) { c.C = 64, c.O = 64, c.H = c.W = 14, c.x = u8(128), c.act = "Relu"; });   // blocked-friendly sizes
   add([](ConvCase& c) { c.C = 64, c.O = 64, c.H = c.W = 14, c.act = "Relu", c.residual = true, c.r = s8(10, 0.03f); });
-  add([](ConvCase& c) { c.C = 96, c.O = 96, c.group = 96, c.H = c.W = 14, c.sh = c.sw = 2, c.pt = c.pl = 0, c.x = u8(3), c.act = "Relu6"; });
+  add([](ConvCase& c) {
+    c.C = 96, c.O = 96, c.group = 96, c.H = c.W = 14, c.sh = c.sw = 2, c.pt = c.pl = 0, c.x = u8(3), c.act = "Relu6";
+  });
   add([](ConvCase& c) { c.C = 256, c.O = 64, c.H = c.W = 7, c.KH = c.KW = 1, c.pad(0), c.x = u8(128); });
   // Zero points at the extremes: X - zp of one sign only, residuals likewise.
   add([](ConvCase& c) { c.C = 17, c.O = 17, c.x = u8(255), c.act = "Relu", c.residual = true, c.r = u8(255, 0.03f); });

@@ -54,12 +54,12 @@ inline constexpr ToleranceRule kTolerances[] = {
      "float sums over 8 lanes (or oneDNN's matmul for recurrent products) in another order than the reference's double "
      "accumulation, and exp/tanh polynomials: a few ulp of O(1) results; 1e-5 is far below a real error"},
     // oneDNN.
-    {"onednn", "qs8", "Conv FullyConnected MatMul", "LeakyRelu HardSwish HardSigmoid Sigmoid Tanh Gelu", 1, 0.0,
+    {"onednn", "qs8", "Conv ConvTranspose FullyConnected MatMul", "LeakyRelu HardSwish HardSigmoid Sigmoid Tanh Gelu", 1, 0.0,
      "the reference applies these activations in real units (docs/format.md, second form); oneDNN applies them as "
      "eltwise post-ops after the residual's sum post-op, on scaled values or with its own formulas and polynomials: a "
      "few ulp from the reference, so a value that close to a rounding tie lands on the neighbouring code (measured: "
      "~1 code in 1e5, with a residual and HardSwish, HardSigmoid or Sigmoid)"},
-    {"onednn", "qs8", "Conv FullyConnected MatMul", "*", 0, 0.0,
+    {"onednn", "qs8", "Conv ConvTranspose FullyConnected MatMul", "*", 0, 0.0,
      "exact s32 sums (7-bit weights without VNNI, any weights with it: onednn_common.h); with no activation, Relu or "
      "Clip the output scale and bounds fold into octet's own multiplier m[c], rounded before the zero point is added, "
      "the reference's first form (onednn_common.cc quant_chain): code for code"},
@@ -76,7 +76,7 @@ inline constexpr ToleranceRule kTolerances[] = {
      "|partial sums| ~ 5e-6 for K <= 825 terms of O(1/sqrt(K)), plus oneDNN's logistic/tanh/erf polynomials (a few "
      "ulp); observed worst 3.3e-6, and a real error (a wrong tap, bias or scale) moves outputs by > 1e-2"},
     // XNNPACK.
-    {"xnnpack", "qs8", "Conv FullyConnected", "*", 0, 0.0,
+    {"xnnpack", "qs8", "Conv ConvTranspose FullyConnected", "*", 0, 0.0,
      "XNNPACK's qc8 operators accumulate exactly in int32 and requantize with octet's own multiplier m[c], rounding as "
      "quant/requant.h: code for code"},
     {"xnnpack", "qs8", "Add Sub Mul AveragePool GlobalAveragePool", "*", 1, 0.0,
