@@ -59,6 +59,7 @@ class SimdGemm final : public PackedGemm {
   void pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw) override { p_ = simd::PackedS8(w, N, K, ldw); }
   void gemm(const std::vector<int32_t>& x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int parts) override {
     std::vector<int16_t> x16(x.begin(), x.end());
+    if (parts == 1) return p_.gemm(x16.data(), M, ldx, y, ldy, 0, p_.N());
     std::vector<std::thread> threads;
     for (int i = 0; i < parts; ++i)
       threads.emplace_back([&, i] { p_.gemm(x16.data(), M, ldx, y, ldy, p_.split(i, parts), p_.split(i + 1, parts)); });
