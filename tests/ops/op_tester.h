@@ -25,8 +25,8 @@
 //    values of standard deviation 3 about each channel's mean; the bias cancels that mean plus
 //    U(-1.5, 1.5) (X's zero point at an extreme would otherwise saturate). An 8-bit output's
 //    scale and zero point are derived from the float node's result on the same real values
-//    (5% margin each side), so int8 outputs span the code range; ops that move codes
-//    (op_traits: Keep) take their input's quantization instead.
+//    (their range and 0, 5% margin each side), so int8 outputs span the code range; ops that
+//    move codes (op_traits: Keep) take their input's quantization instead.
 //  - MISTRUSTED: the reference's 8-bit outputs must hold >= 3 distinct codes and be < 50%
 //    saturated (float outputs >= 3 distinct values), so garbage in both paths cannot agree.
 //  - Each backend runs its session twice: the second run must equal the first bit for bit.
@@ -36,8 +36,13 @@
 //    when require() names that backend.
 //
 // Adding a test for a new op: one OpTester per case, inputs in the node's input order (none()
-// for an omitted optional input), attrs() as in docs/format.md, output() per node output; add
-// the op's library/op row to tolerances.h if no row matches what runs.
+// for an omitted optional input), attrs() as in docs/format.md, output() per node output;
+// require() the backends whose lists should take each case (op_cases.cc's require_*_backends
+// show the pattern); add the op's library/op row to tolerances.h if no row matches what runs;
+// add its example to op_examples.cc (test_every_op.cc fails without one). An int8 ConvTranspose:
+//   OpTester(OpKind::ConvTranspose).precision(Precision::Int8Static).input({1, 5, 5, 4}, u8(37))
+//       .weights({6, 3, 3, 4}).bias().attrs({{"strides", {2, 2}}, {"pads", {1, 1, 1, 1}},
+//       {"output_padding", {1, 1}}}).output(DataType::u8).require("onednn").require("xnnpack").check();
 #pragma once
 
 #include <cstdint>
