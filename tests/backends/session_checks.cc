@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "model/model_data.h"
-#include "ops/op_tester.h"
+#include "ops/compare_outputs.h"
 
 namespace octet::test {
 

@@ -51,6 +51,7 @@
 #include <string>
 #include <vector>
 
+#include "compare_outputs.h"
 #include "ops/op_traits.h"
 #include "test_util.h"
 
@@ -64,8 +65,6 @@ struct Q8 {
 };
 Q8 u8(int32_t zero_point = 0, float scale = 0.02f);
 Q8 s8(int32_t zero_point = 0, float scale = 0.02f);
-int32_t qmin(DataType t);   // 0 for u8, -128 for s8
-int32_t qmax(DataType t);   // 255, 127
 
 // s8 weight codes.
 struct WeightSpec {
@@ -195,16 +194,5 @@ class OpTester {
   void derive_output_quant(Prepared& p) const;
   BuiltCase float_twin(const Prepared& p, size_t count, const std::string& act, bool finite) const;
 };
-
-// Real values of 8-bit codes, or a copy of anything else.
-NdArray dequantized(const NdArray& codes, const QuantInfo& q);
-// The MISTRUSTED check: >= 3 distinct codes, < 50% saturated (8-bit), >= 3 distinct values (f32).
-void check_not_trivial(const NdArray& y, const std::string& what);
-// The worst difference between `got` and `want` in tolerances.h units: codes for integer types,
-// |a - b| / (|b| + 1) for f32 (infinite on a dtype/shape mismatch or a NaN in one only).
-double output_difference(const NdArray& got, const NdArray& want);
-// CHECKs `got` against `want` within the tolerance for `impl` (tolerances.h); returns the difference.
-double check_within_tolerance(OpKind op, const std::string& impl, const std::string& activation, const NdArray& got,
-                              const NdArray& want, const std::string& what);
 
 }  // namespace octet::test
