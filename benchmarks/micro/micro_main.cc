@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     register_gemm_benchmarks();
     register_rnn_benchmarks();
     register_norm_benchmarks();
+    register_conv_benchmarks();
     report_left_out();
   } catch (const octet::Error& e) {
     std::fprintf(stderr, "octet_micro: %s\n", e.what());

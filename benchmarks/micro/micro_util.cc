@@ -81,8 +81,12 @@ void report_left_out() {
 }
 
 void register_session(const std::string& family, const std::string& shape, OneNode& g, Work w) {
-  auto model = g.build();
-  auto feeds = std::make_shared<std::vector<Feed>>(g.feeds());
+  register_model(family, shape, g.build(), g.feeds(), w);
+}
+
+void register_model(const std::string& family, const std::string& shape, std::shared_ptr<const Model> model,
+                    std::vector<Feed> feeds_in, Work w) {
+  auto feeds = std::make_shared<std::vector<Feed>>(std::move(feeds_in));
   std::vector<std::string> order{"reference"};
   for (const std::string& b : available_backends())
     if (b != "reference") order.push_back(b);

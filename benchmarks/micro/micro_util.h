@@ -60,6 +60,9 @@ class OneNode {
 // Registers BM_<family>/<backend>/<shape> for the reference and each other backend that runs the
 // node of `g` itself.
 void register_session(const std::string& family, const std::string& shape, OneNode& g, Work w);
+// The same for any model (several nodes: every one must run on the backend itself).
+void register_model(const std::string& family, const std::string& shape, std::shared_ptr<const Model> model,
+                    std::vector<Feed> feeds, Work w);
 
 // One line on stderr: how many backend/benchmark pairs were left out (all of them, with the
 // reason, when OCTET_MICRO_VERBOSE=1).
@@ -88,5 +91,6 @@ void register_quant_benchmarks();
 void register_gemm_benchmarks();
 void register_rnn_benchmarks();
 void register_norm_benchmarks();
+void register_conv_benchmarks();
 
 }  // namespace octet::micro
