@@ -6,24 +6,16 @@
 
 #include <unistd.h>
 
+#if defined(OCTET_WITH_ONEDNN)
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <sstream>
 
 namespace octet::test {
-
-int64_t Buffer::elements() const {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
-
-Buffer Buffer::from_view(const TensorView& v) {
-  Buffer b{v.dtype, v.shape, std::vector<uint8_t>(v.bytes())};
-  if (v.bytes()) std::memcpy(b.bytes.data(), v.data, v.bytes());
-  return b;
-}
 
 QuantInfo per_tensor(float scale, int32_t zp) { return QuantInfo{{scale}, {zp}, -1}; }
 QuantInfo per_channel(std::vector<float> scales, int axis) {
@@ -42,7 +34,7 @@ std::string GraphBuilder::tensor(const std::string& name, DataType dt, Dims shap
   return name;
 }
 
-std::string GraphBuilder::constant(const std::string& name, const Buffer& value, QuantInfo q) {
+std::string GraphBuilder::constant(const std::string& name, const NdArray& value, QuantInfo q) {
   Dims dims(value.shape.begin(), value.shape.end());
   w_.add_tensor({name, value.dtype, dims, std::move(q), value.bytes, true});
   return name;
@@ -69,7 +61,7 @@ std::shared_ptr<const Model> GraphBuilder::build() {
 }
 
 RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& backend,
-                 const std::map<std::string, Buffer>& inputs, int threads, bool allow_fallback) {
+                 const std::map<std::string, NdArray>& inputs, int threads, bool allow_fallback) {
   SessionOptions o;
   o.backend = backend;
   o.threads = threads;
@@ -78,19 +70,19 @@ RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& b
   for (const auto& [name, buf] : inputs) s.set_input(name, buf.view());
   s.run();
   RunResult r;
-  for (const auto& info : model->outputs()) r.out[info.name] = Buffer::from_view(s.output(info.name));
+  for (const auto& info : model->outputs()) r.out[info.name] = NdArray::copy_of(s.output(info.name));
   r.dispatch = s.dispatch();
   r.profile = s.profile();
   return r;
 }
 
-std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
-                                  const std::map<std::string, Buffer>& inputs, int threads) {
+std::map<std::string, NdArray> run(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                  const std::map<std::string, NdArray>& inputs, int threads) {
   return run_on(model, backend, inputs, threads, true).out;
 }
 
-std::map<std::string, Buffer> run_strict(const std::shared_ptr<const Model>& model, const std::string& backend,
-                                         const std::map<std::string, Buffer>& inputs, int threads) {
+std::map<std::string, NdArray> run_strict(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                         const std::map<std::string, NdArray>& inputs, int threads) {
   return run_on(model, backend, inputs, threads, false).out;
 }
 
@@ -102,23 +94,23 @@ std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed) {
   return v;
 }
 
-Buffer random_q8(DataType dt, std::vector<int64_t> shape, uint32_t seed) {
-  Buffer b{dt, std::move(shape), {}};
+NdArray random_q8(DataType dt, std::vector<int64_t> shape, uint32_t seed) {
+  NdArray b{dt, std::move(shape), {}};
   b.bytes.resize(b.elements());
   std::mt19937 rng(seed);
   for (auto& x : b.bytes) x = static_cast<uint8_t>(rng() & 0xff);
   return b;
 }
 
-Buffer random_f32(std::vector<int64_t> shape, float lo, float hi, uint32_t seed) {
-  Buffer b{DataType::f32, std::move(shape), {}};
+NdArray random_f32(std::vector<int64_t> shape, float lo, float hi, uint32_t seed) {
+  NdArray b{DataType::f32, std::move(shape), {}};
   auto v = random_floats(b.elements(), lo, hi, seed);
   b.bytes.resize(v.size() * 4);
   std::memcpy(b.bytes.data(), v.data(), b.bytes.size());
   return b;
 }
 
-int64_t max_code_diff(const Buffer& a, const Buffer& b) {
+int64_t max_code_diff(const NdArray& a, const NdArray& b) {
   if (a.dtype != b.dtype || a.shape != b.shape) return -1;
   int64_t worst = 0;
   for (int64_t i = 0; i < a.elements(); ++i) {
@@ -135,7 +127,7 @@ int64_t max_code_diff(const Buffer& a, const Buffer& b) {
   return worst;
 }
 
-double max_rel_diff(const Buffer& a, const Buffer& b, double atol) {
+double max_rel_diff(const NdArray& a, const NdArray& b, double atol) {
   if (a.dtype != DataType::f32 || b.dtype != DataType::f32 || a.shape != b.shape) return INFINITY;
   double worst = 0;
   for (int64_t i = 0; i < a.elements(); ++i) {
@@ -147,7 +139,7 @@ double max_rel_diff(const Buffer& a, const Buffer& b, double atol) {
   return worst;
 }
 
-double cosine(const Buffer& a, const Buffer& b) {
+double cosine(const NdArray& a, const NdArray& b) {
   double ab = 0, aa = 0, bb = 0;
   for (int64_t i = 0; i < std::min(a.elements(), b.elements()); ++i) {
     double x = a.as<float>()[i], y = b.as<float>()[i];
@@ -162,6 +154,14 @@ std::vector<std::string> optimized_backends() {
     if (b != "reference") out.push_back(b);
   return out;
 }
+
+#if defined(OCTET_WITH_ONEDNN)
+bool onednn_has_vnni() {
+  using isa = dnnl::cpu_isa;
+  const isa i = dnnl::get_effective_cpu_isa();
+  return i == isa::avx512_core_vnni || i == isa::avx512_core_bf16 || i == isa::avx512_core_amx || i == isa::avx2_vnni;
+}
+#endif
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};

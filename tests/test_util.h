@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "io/ndarray.h"
 #include "octet/octet.h"
 #include "writer/model_writer.h"
 #if defined(OCTET_WITH_CONVERTER)
@@ -19,22 +20,8 @@
 
 namespace octet::test {
 
-// An owned tensor (bytes + shape + dtype).
-struct Buffer {
-  DataType dtype = DataType::f32;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
-  TensorView view() const { return {dtype, shape, bytes.data()}; }
-  int64_t elements() const;
-  template <class T> const T* as() const { return reinterpret_cast<const T*>(bytes.data()); }
-  template <class T> T* as() { return reinterpret_cast<T*>(bytes.data()); }
-  static Buffer from_view(const TensorView& v);
-  template <class T> static Buffer of(DataType dt, std::vector<int64_t> shape, const std::vector<T>& values) {
-    Buffer b{dt, std::move(shape), std::vector<uint8_t>(values.size() * sizeof(T))};
-    std::memcpy(b.bytes.data(), values.data(), b.bytes.size());
-    return b;
-  }
-};
+// Owned tensors (dtype + shape + bytes) are io::NdArray, as the readers in io/ return them.
+using io::NdArray;
 
 QuantInfo per_tensor(float scale, int32_t zp);
 QuantInfo per_channel(std::vector<float> scales, int axis = 0);
@@ -47,7 +34,7 @@ class GraphBuilder {
   std::string input(const std::string& name, DataType dt, Dims shape, QuantInfo q = {});
   // An activation (node output) declaration; mark as graph output with output().
   std::string tensor(const std::string& name, DataType dt, Dims shape, QuantInfo q = {});
-  std::string constant(const std::string& name, const Buffer& value, QuantInfo q = {});
+  std::string constant(const std::string& name, const NdArray& value, QuantInfo q = {});
   void output(const std::string& name) { outputs_.push_back(name); }
   void node(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
             nlohmann::json attrs = nlohmann::json::object(), const std::string& precision = "float",
@@ -64,32 +51,32 @@ class GraphBuilder {
 
 // One run of `model` on `backend`: every graph output by name, and where each node ran.
 struct RunResult {
-  std::map<std::string, Buffer> out;
+  std::map<std::string, NdArray> out;
   std::vector<DispatchEntry> dispatch;
   std::vector<NodeProfile> profile;
 };
 RunResult run_on(const std::shared_ptr<const Model>& model, const std::string& backend,
-                 const std::map<std::string, Buffer>& inputs, int threads = 1, bool allow_fallback = false);
+                 const std::map<std::string, NdArray>& inputs, int threads = 1, bool allow_fallback = false);
 
 // Runs `model` once on `backend` with the given inputs; returns every graph output by name.
-std::map<std::string, Buffer> run(const std::shared_ptr<const Model>& model, const std::string& backend,
-                                  const std::map<std::string, Buffer>& inputs, int threads = 1);
+std::map<std::string, NdArray> run(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                  const std::map<std::string, NdArray>& inputs, int threads = 1);
 // The same, but every node must run on `backend` itself (no fallback to the reference kernel):
 // for tests comparing an optimized kernel with the reference, which would otherwise pass
 // trivially if the node silently fell back.
-std::map<std::string, Buffer> run_strict(const std::shared_ptr<const Model>& model, const std::string& backend,
-                                         const std::map<std::string, Buffer>& inputs, int threads = 1);
+std::map<std::string, NdArray> run_strict(const std::shared_ptr<const Model>& model, const std::string& backend,
+                                         const std::map<std::string, NdArray>& inputs, int threads = 1);
 
 // Deterministic random data.
 std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed);
-Buffer random_q8(DataType dt, std::vector<int64_t> shape, uint32_t seed);
-Buffer random_f32(std::vector<int64_t> shape, float lo, float hi, uint32_t seed);
+NdArray random_q8(DataType dt, std::vector<int64_t> shape, uint32_t seed);
+NdArray random_f32(std::vector<int64_t> shape, float lo, float hi, uint32_t seed);
 
 // Largest absolute difference in codes between two 8-bit (or s32) buffers; -1 on shape/dtype mismatch.
-int64_t max_code_diff(const Buffer& a, const Buffer& b);
+int64_t max_code_diff(const NdArray& a, const NdArray& b);
 // Largest |a - b| / (|b| + atol) over two float buffers.
-double max_rel_diff(const Buffer& a, const Buffer& b, double atol);
-double cosine(const Buffer& a, const Buffer& b);
+double max_rel_diff(const NdArray& a, const NdArray& b, double atol);
+double cosine(const NdArray& a, const NdArray& b);
 
 // A fresh, uniquely named directory under the system temp dir, removed with its files on
 // destruction.
@@ -105,6 +92,13 @@ struct TempDir {
 
 // Backends compiled into this build that are worth comparing against the reference.
 std::vector<std::string> optimized_backends();
+
+#if defined(OCTET_WITH_ONEDNN)
+// Whether oneDNN's effective ISA has VNNI (exact u8 x s8 accumulation), asked of oneDNN itself
+// rather than of the backend's own check. CTest runs the suite a second time with
+// ONEDNN_MAX_CPU_ISA=AVX2, so both answers are tested on any x86 machine with VNNI.
+bool onednn_has_vnni();
+#endif
 
 #if defined(OCTET_WITH_CONVERTER)
 // Options for a quiet conversion (no summary, no progress bar); int8 with `calib_dir`.

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 namespace {
-using octet::test::Buffer;
+using octet::test::NdArray;
 
 const std::string kDir = std::string(OCTET_TEST_MODELS) + "/bert_tiny";
 
@@ -29,13 +29,13 @@ std::shared_ptr<const octet::Model> convert_bert(const std::string& precision, n
   return m;
 }
 
-std::map<std::string, Buffer> held_out() {
-  std::map<std::string, Buffer> in;
-  for (auto& [name, t] : octet::io::read_npz(kDir + "/input.npz")) in[name] = Buffer{t.dtype, t.shape, t.bytes};
+std::map<std::string, NdArray> held_out() {
+  std::map<std::string, NdArray> in;
+  for (auto& [name, t] : octet::io::read_npz(kDir + "/input.npz")) in[name] = NdArray{t.dtype, t.shape, t.bytes};
   return in;
 }
 
-Buffer npy(const std::string& p) {
+NdArray npy(const std::string& p) {
   octet::io::NdArray t = octet::io::read_npy(p);
   return {t.dtype, t.shape, t.bytes};
 }
@@ -47,8 +47,8 @@ std::vector<std::string> backends() {
 }
 
 // Row r of a [batch, ...] buffer as a batch-1 buffer.
-Buffer row(const Buffer& b, int64_t r) {
-  Buffer o = b;
+NdArray row(const NdArray& b, int64_t r) {
+  NdArray o = b;
   o.shape[0] = 1;
   const size_t n = b.bytes.size() / static_cast<size_t>(b.shape[0]);
   o.bytes.assign(b.bytes.begin() + static_cast<long>(r * n), b.bytes.begin() + static_cast<long>((r + 1) * n));
@@ -60,8 +60,8 @@ Buffer row(const Buffer& b, int64_t r) {
 // kept; float reproduces PyTorch; dynamic int8 keeps cosine >= 0.9999 vs float on every backend
 // (measured 0.999977; PyTorch quantize_dynamic on the same input: qnnpack 0.99998, onednn 0.99992).
 TEST_CASE("bert_tiny: embeddings, padding mask and tanh GELU convert and run") {
-  const std::map<std::string, Buffer> in = held_out();
-  const Buffer want = npy(kDir + "/expected.npy");
+  const std::map<std::string, NdArray> in = held_out();
+  const NdArray want = npy(kDir + "/expected.npy");
   nlohmann::json file;
   auto f = convert_bert("float", &file);
   std::map<std::string, int> ops;
@@ -93,8 +93,8 @@ TEST_CASE("bert_tiny: embeddings, padding mask and tanh GELU convert and run") {
 // (float model), and the batch can change between runs (row 0 alone = row 0 of the pair).
 TEST_CASE("bert_tiny: padded positions are ignored and the batch may change") {
   auto f = convert_bert("float");
-  std::map<std::string, Buffer> in = held_out();
-  const Buffer base = octet::test::run(f, "reference", in)["logits"];
+  std::map<std::string, NdArray> in = held_out();
+  const NdArray base = octet::test::run(f, "reference", in)["logits"];
   int64_t* ids = reinterpret_cast<int64_t*>(in["input_ids"].bytes.data());
   const int64_t* mask = reinterpret_cast<const int64_t*>(in["attention_mask"].bytes.data());
   const int64_t seq = in["input_ids"].shape[1];
@@ -102,14 +102,14 @@ TEST_CASE("bert_tiny: padded positions are ignored and the batch may change") {
   for (int64_t i = seq; i < 2 * seq; ++i)
     if (mask[i] == 0) ids[i] = 7 + i, ++changed;
   REQUIRE(changed > 0);   // the held-out pair has a padded second row
-  const Buffer moved = octet::test::run(f, "reference", in)["logits"];
+  const NdArray moved = octet::test::run(f, "reference", in)["logits"];
   CHECK(octet::test::max_rel_diff(moved, base, 1e-4) < 1e-5);
   ids[1] = (ids[1] + 1) % 100 + 1;   // an unmasked id does change row 0
   CHECK(octet::test::max_rel_diff(octet::test::run(f, "reference", in)["logits"], base, 1e-4) > 1e-3);
 
-  const std::map<std::string, Buffer> pair = held_out();
-  const std::map<std::string, Buffer> one{{"input_ids", row(pair.at("input_ids"), 0)}, {"attention_mask", row(pair.at("attention_mask"), 0)}};
-  const Buffer y1 = octet::test::run(f, "auto", one)["logits"];
+  const std::map<std::string, NdArray> pair = held_out();
+  const std::map<std::string, NdArray> one{{"input_ids", row(pair.at("input_ids"), 0)}, {"attention_mask", row(pair.at("attention_mask"), 0)}};
+  const NdArray y1 = octet::test::run(f, "auto", one)["logits"];
   CHECK(octet::test::max_rel_diff(y1, row(base, 0), 1e-4) < 1e-4);
 }
 

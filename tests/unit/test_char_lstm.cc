@@ -33,7 +33,7 @@ const std::string kCharLstm = std::string(OCTET_TEST_MODELS) + "/char_lstm";
 
 // exp(mean over positions of -log softmax(logits)[next char]); logits [seq, batch, vocab],
 // windows [batch, seq + 1] (the model read windows[:, :seq]).
-double perplexity(const Buffer& logits, const io::NdArray& windows) {
+double perplexity(const NdArray& logits, const io::NdArray& windows) {
   REQUIRE(logits.shape.size() == 3);
   const int64_t S = logits.shape[0], B = logits.shape[1], V = logits.shape[2];
   REQUIRE(windows.shape == std::vector<int64_t>{B, S + 1});
@@ -152,8 +152,8 @@ TEST_CASE("fold_constants: torch's zero initial state of a symbolic batch is dro
   CHECK(m->nodes()[0].op == "LSTM");
   CHECK(m->nodes()[0].inputs.size() == 4);
   for (int64_t batch : {1, 3}) {
-    Buffer x = random_f32({5, batch, kI}, -1, 1, 10 + uint32_t(batch));
-    Buffer got = run(m, "reference", {{"x", x}}).at("Y"), want = run(ref, "reference", {{"x", x}}).at("Y");
+    NdArray x = random_f32({5, batch, kI}, -1, 1, 10 + uint32_t(batch));
+    NdArray got = run(m, "reference", {{"x", x}}).at("Y"), want = run(ref, "reference", {{"x", x}}).at("Y");
     REQUIRE(got.shape == std::vector<int64_t>{5, 1, batch, kH});
     CHECK(got.bytes == want.bytes);
   }
@@ -184,7 +184,7 @@ TEST_CASE("char_lstm: int8 perplexity within 1% of float; float matches PyTorch 
   std::vector<int64_t> tokens(size_t(S * B));
   for (int64_t s = 0; s < S; ++s)
     for (int64_t b = 0; b < B; ++b) tokens[size_t(s * B + b)] = windows.as<int64_t>()[b * (S + 1) + s];
-  const Buffer input = Buffer::of<int64_t>(DataType::i64, {S, B}, tokens);
+  const NdArray input = NdArray::of<int64_t>(DataType::i64, {S, B}, tokens);
 
   TempDir dir;
   auto float_model = Model::load(convert_char_lstm(dir, "float"));

@@ -45,8 +45,8 @@ std::vector<uint8_t> read_bytes(const std::string& p) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-Buffer to_buffer(const io::NdArray& t) { return Buffer{t.dtype, t.shape, t.bytes}; }
-Buffer read_npy(const std::string& p) { return to_buffer(io::read_npy(p)); }
+NdArray to_buffer(const io::NdArray& t) { return NdArray{t.dtype, t.shape, t.bytes}; }
+NdArray read_npy(const std::string& p) { return to_buffer(io::read_npy(p)); }
 
 converter::ConvertOptions options(const std::string& model, const std::string& precision, const std::string& out) {
   converter::ConvertOptions o;
@@ -76,7 +76,7 @@ std::string converted(const std::string& model, const std::string& precision) {
   return done[key] = out;
 }
 
-Buffer run_model(const std::shared_ptr<const Model>& m, const std::string& backend, const Buffer& input) {
+NdArray run_model(const std::shared_ptr<const Model>& m, const std::string& backend, const NdArray& input) {
   REQUIRE(m->inputs().size() == 1);
   REQUIRE(m->outputs().size() == 1);
   auto out = run(m, backend, {{m->inputs()[0].name, input}});
@@ -85,7 +85,7 @@ Buffer run_model(const std::shared_ptr<const Model>& m, const std::string& backe
 
 // Largest |a - b| / (max|b| over the tensor): an error relative to the output's magnitude, which
 // stays meaningful for logits near zero.
-double rel_to_max(const Buffer& a, const Buffer& b) {
+double rel_to_max(const NdArray& a, const NdArray& b) {
   REQUIRE(a.shape == b.shape);
   double worst = 0, mx = 0;
   for (int64_t i = 0; i < b.elements(); ++i) mx = std::max(mx, std::fabs(double(b.as<float>()[i])));
@@ -94,18 +94,18 @@ double rel_to_max(const Buffer& a, const Buffer& b) {
 }
 
 // Records the value of every tensor named in `names` during a run.
-std::map<std::string, Buffer> run_observed(const std::shared_ptr<const Model>& m, const std::string& backend,
-                                           const Buffer& input, const std::set<std::string>& names) {
+std::map<std::string, NdArray> run_observed(const std::shared_ptr<const Model>& m, const std::string& backend,
+                                           const NdArray& input, const std::set<std::string>& names) {
   SessionOptions so;
   so.backend = backend;
   Session s(m, so);
-  std::map<std::string, Buffer> seen;
+  std::map<std::string, NdArray> seen;
   s.set_observer([&](const std::string&, const std::string& t, const TensorView& v) {
-    if (names.count(t)) seen[t] = Buffer::from_view(v);
+    if (names.count(t)) seen[t] = NdArray::copy_of(v);
   });
   s.set_input(m->inputs()[0].name, input.view());
   s.run();
-  for (const auto& o : m->outputs()) seen[o.name] = Buffer::from_view(s.output(o.name));
+  for (const auto& o : m->outputs()) seen[o.name] = NdArray::copy_of(s.output(o.name));
   return seen;
 }
 
@@ -125,11 +125,11 @@ TEST_CASE("float conversion of every test model matches PyTorch (rel 1e-4)") {
   for (const auto& name : kAllModels) {
     CAPTURE(name);
     auto m = Model::load(converted(name, "float"));
-    Buffer in = read_npy(kModels + "/" + name + "/input.npy");
-    Buffer want = read_npy(kModels + "/" + name + "/expected.npy");
+    NdArray in = read_npy(kModels + "/" + name + "/input.npy");
+    NdArray want = read_npy(kModels + "/" + name + "/expected.npy");
     for (const auto& backend : available_backends()) {
       CAPTURE(backend);
-      Buffer got = run_model(m, backend, in);
+      NdArray got = run_model(m, backend, in);
       REQUIRE(got.shape == want.shape);
       double rel = rel_to_max(got, want);
       MESSAGE(name << " float on " << backend << ": max |diff| / max|expected| = " << rel);
@@ -154,9 +154,9 @@ TEST_CASE("int8 conversion of every test model is close to PyTorch (cosine)") {
   for (const auto& name : kAllModels) {
     CAPTURE(name);
     auto m = Model::load(converted(name, "int8"));
-    Buffer in = read_npy(kModels + "/" + name + "/input.npy");
-    Buffer want = read_npy(kModels + "/" + name + "/expected.npy");
-    Buffer got = run_model(m, "reference", in);
+    NdArray in = read_npy(kModels + "/" + name + "/input.npy");
+    NdArray want = read_npy(kModels + "/" + name + "/expected.npy");
+    NdArray got = run_model(m, "reference", in);
     REQUIRE(got.shape == want.shape);
     double c = cosine(got, want);
     MESSAGE(name << " int8 (default calibration) cosine vs PyTorch: " << std::setprecision(7) << c);
@@ -176,7 +176,7 @@ TEST_CASE("int8 models: optimized backends agree with the reference within 1 LSB
   for (const auto& name : kAllModels) {
     CAPTURE(name);
     auto m = Model::load(converted(name, "int8"));
-    Buffer in = read_npy(kModels + "/" + name + "/input.npy");
+    NdArray in = read_npy(kModels + "/" + name + "/input.npy");
     const auto nodes = m->nodes();
     std::set<std::string> boundary;
     std::map<std::string, float> out_lsb;   // graph output -> scale of the codes it dequantizes
@@ -216,8 +216,8 @@ TEST_CASE("int8 models: optimized backends agree with the reference within 1 LSB
 TEST_CASE("calibration methods on tiny_resnet") {
   const std::vector<std::pair<std::string, double>> methods = {
       {"minmax", 0.998}, {"percentile", 0.999}, {"entropy", 0.999}, {"mse", 0.999}};
-  Buffer in = read_npy(kModels + "/tiny_resnet/input.npy");
-  Buffer want = read_npy(kModels + "/tiny_resnet/expected.npy");
+  NdArray in = read_npy(kModels + "/tiny_resnet/input.npy");
+  NdArray want = read_npy(kModels + "/tiny_resnet/expected.npy");
   TempDir dir;
   for (const auto& [method, threshold] : methods) {
     CAPTURE(method);
@@ -271,8 +271,8 @@ TEST_CASE("--float-ops and --float-nodes keep the named nodes float") {
   REQUIRE(c);
   CHECK(c->precision == "float");
   // Still a good model.
-  Buffer in = read_npy(kModels + "/tiny_resnet/input.npy");
-  Buffer want = read_npy(kModels + "/tiny_resnet/expected.npy");
+  NdArray in = read_npy(kModels + "/tiny_resnet/input.npy");
+  NdArray want = read_npy(kModels + "/tiny_resnet/expected.npy");
   double cs = cosine(run_model(m, "reference", in), want);
   MESSAGE("tiny_resnet with float MaxPool, one float Conv, float FC: cosine " << cs);
   CHECK(cs >= 0.999);   // measured 0.99980
@@ -397,7 +397,7 @@ TEST_CASE("digits demo: int8 accuracy and size") {
   REQUIRE(x->shape == std::vector<int64_t>{360, 1, 8, 8});
   REQUIRE(y->dtype == DataType::i64);
   auto accuracy = [&](const std::shared_ptr<const Model>& m, const std::string& backend) {
-    Buffer logits = run_model(m, backend, to_buffer(*x));
+    NdArray logits = run_model(m, backend, to_buffer(*x));
     REQUIRE(logits.shape == std::vector<int64_t>{360, 10});
     int correct = 0;
     for (int i = 0; i < 360; ++i) {
@@ -523,9 +523,9 @@ TEST_CASE("BatchNormalization folded into Conv gives the same outputs") {
         float& v = want[(n * O + o) * H * W + p];
         v = (v - mean[o]) / std::sqrt(var[o] + eps) * gamma[o] + beta[o];
       }
-  Buffer got = run_model(m, "reference", Buffer::of<float>(DataType::f32, {N, C, H, W}, x));
+  NdArray got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {N, C, H, W}, x));
   REQUIRE(got.shape == std::vector<int64_t>{N, O, H, W});
-  CHECK(max_rel_diff(got, Buffer::of<float>(DataType::f32, {N, O, H, W}, want), 1e-3) <= 1e-5);
+  CHECK(max_rel_diff(got, NdArray::of<float>(DataType::f32, {N, O, H, W}, want), 1e-3) <= 1e-5);
 }
 
 TEST_CASE("BatchNormalization with nothing to fold into becomes Mul+Add, same outputs") {
@@ -549,8 +549,8 @@ TEST_CASE("BatchNormalization with nothing to fold into becomes Mul+Add, same ou
         int i = (n * C + c) * H * W + p;
         want[i] = (x[i] - mean[c]) / std::sqrt(var[c] + 1e-5f) * gamma[c] + beta[c];
       }
-  Buffer got = run_model(m, "reference", Buffer::of<float>(DataType::f32, {N, C, H, W}, x));
-  CHECK(max_rel_diff(got, Buffer::of<float>(DataType::f32, {N, C, H, W}, want), 1e-3) <= 1e-5);
+  NdArray got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {N, C, H, W}, x));
+  CHECK(max_rel_diff(got, NdArray::of<float>(DataType::f32, {N, C, H, W}, want), 1e-3) <= 1e-5);
 }
 
 TEST_CASE("Identity and Dropout are removed; a graph output name survives") {
@@ -575,7 +575,7 @@ TEST_CASE("Identity and Dropout are removed; a graph output name survives") {
   // And the result still runs: out = -relu(x).
   PassStats more;
   auto m = lower_and_load(ir.g, more);
-  auto got = run_model(m, "reference", Buffer::of<float>(DataType::f32, {1, 8}, std::vector<float>{-2, -1, 0, 1, 2, 3, -4, 5}));
+  auto got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {1, 8}, std::vector<float>{-2, -1, 0, 1, 2, 3, -4, 5}));
   std::vector<float> want = {0, 0, 0, -1, -2, -3, 0, -5};
   for (int i = 0; i < 8; ++i) CHECK(got.as<float>()[i] == want[i]);
 }
@@ -607,8 +607,8 @@ TEST_CASE("Conv + bias Add + Relu fuse into one Conv") {
   auto x = random_floats(C * H * W, -1, 1, 23);
   auto want = conv1x1(x, w, b, 1, C, O, H * W);
   for (auto& v : want) v = std::max(v, 0.f);
-  Buffer got = run_model(m, "reference", Buffer::of<float>(DataType::f32, {1, C, H, W}, x));
-  CHECK(max_rel_diff(got, Buffer::of<float>(DataType::f32, {1, O, H, W}, want), 1e-3) <= 1e-5);
+  NdArray got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {1, C, H, W}, x));
+  CHECK(max_rel_diff(got, NdArray::of<float>(DataType::f32, {1, O, H, W}, want), 1e-3) <= 1e-5);
 }
 
 TEST_CASE("residual Add (+Relu) fuses into the Conv") {
@@ -648,8 +648,8 @@ TEST_CASE("residual Add (+Relu) fuses into the Conv") {
   for (auto& v : r) v = std::max(v, 0.f);
   auto want = conv1x1(r, w, b, 1, C, C, H * W);
   for (size_t i = 0; i < want.size(); ++i) want[i] = std::max(want[i] + r[i], 0.f);
-  Buffer got = run_model(m, "reference", Buffer::of<float>(DataType::f32, {1, C, H, W}, x));
-  CHECK(max_rel_diff(got, Buffer::of<float>(DataType::f32, {1, C, H, W}, want), 1e-3) <= 1e-5);
+  NdArray got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {1, C, H, W}, x));
+  CHECK(max_rel_diff(got, NdArray::of<float>(DataType::f32, {1, C, H, W}, want), 1e-3) <= 1e-5);
 }
 
 TEST_CASE("a residual Add whose Conv output has another use is not fused") {

@@ -1,6 +1,7 @@
-// Dynamic int8 building blocks: octet's packed u8 x s8 GEMM (kernels/x86/gemm_u8s8.h) against
-// a plain integer loop, over shapes that exercise every tail (N not a multiple of 8 or 32, K not
-// a multiple of 4, M not a multiple of 4, two threads), with 8-bit weights (exact on AVX2).
+// Dynamic int8: octet's AVX2 dynamic quantization against the portable one, input_quant
+// validation and the accuracy of per-row quantization, the converter's dynamic modes, the fused
+// norms. (The packed GEMMs are in tests/kernels/test_gemm.cc; int8_dynamic FullyConnected and
+// MatMul on every backend in tests/ops.)
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -49,59 +50,11 @@ TEST_CASE("dynamic: AVX2 dynamic quantization equals the reference") {
   }
 }
 
-TEST_CASE("dynamic: packed u8 x s8 GEMM equals the integer loop") {
-  if (!octet::x86::cpu_has_avx2()) {
-    MESSAGE("SKIPPED: this CPU has no AVX2 + FMA, so octet's u8 x s8 GEMM never runs here");
-    return;
-  }
-  std::mt19937 rng(7);
-  // Both instruction sets where the CPU has VNNI.
-  for (bool vnni : {false, true}) {
-  if (vnni && !octet::x86::cpu_has_vnni()) {
-    MESSAGE("SKIPPED: the AVX-512 VNNI path (this CPU has no VNNI)");
-    break;
-  }
-  const octet::x86::GemmIsa isa = vnni ? octet::x86::GemmIsa::Vnni : octet::x86::GemmIsa::Avx2;
-  for (int64_t N : {1, 8, 13, 40, 67, 96, 257}) {
-    for (int64_t K : {1, 4, 7, 64, 130}) {
-      std::vector<int8_t> w(N * (K + 3));
-      for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);   // 8-bit: [-127, 127]
-      w[0] = -127, w[std::min<int64_t>(1, K - 1)] = -127;   // the pair vpmaddubsw would saturate with x = 255
-      const int64_t ldw = K + 3;
-      octet::x86::PackedU8S8 p(w.data(), N, K, ldw, isa);
-      for (int64_t M : {1, 2, 3, 4, 5, 9}) {
-        for (int threads : {1, 2}) {
-          const int64_t ldx = K + 1, ldy = N + 2;
-          std::vector<uint8_t> x(M * ldx + 4);
-          for (auto& v : x) v = static_cast<uint8_t>(rng() & 255);
-          x[0] = 255;
-          std::vector<int32_t> y(M * ldy, -7);
-          p.gemm(x.data(), M, ldx, y.data(), ldy, threads);
-          bool ok = true;
-          for (int64_t m = 0; m < M; ++m)
-            for (int64_t n = 0; n < N; ++n) {
-              int32_t want = 0;
-              for (int64_t k = 0; k < K; ++k) want += int32_t(x[m * ldx + k]) * w[n * ldw + k];
-              ok = ok && y[m * ldy + n] == want;
-            }
-          for (int64_t m = 0; m < M; ++m) ok = ok && y[m * ldy + N] == -7 && y[m * ldy + N + 1] == -7;   // untouched
-          INFO("N " << N << " K " << K << " M " << M << " threads " << threads << " vnni " << vnni);
-          CHECK(ok);
-        }
-      }
-      int32_t s0 = 0;
-      for (int64_t k = 0; k < K; ++k) s0 += w[k];
-      CHECK(p.row_sums()[0] == s0);
-      CHECK(p.isa() == isa);
-    }
-  }
-  }
-}
 #endif
 
 #if defined(OCTET_WITH_ONEDNN) || defined(OCTET_WITH_XNNPACK)
 namespace {
-using octet::test::Buffer;
+using octet::test::NdArray;
 using octet::test::GraphBuilder;
 
 // int8_dynamic FullyConnected: s8 weights in [-127, 127] per row, float bias and output.
@@ -127,7 +80,7 @@ std::shared_ptr<const octet::Model> fc_dynamic_model(std::vector<int64_t> xshape
   std::vector<int8_t> w;
   std::vector<float> sw;
   fc_weights(N, K, seed, &w, &sw);
-  g.constant("w", Buffer::of(octet::DataType::s8, {N, K}, w), octet::test::per_channel(sw));
+  g.constant("w", NdArray::of(octet::DataType::s8, {N, K}, w), octet::test::per_channel(sw));
   std::vector<std::string> ins{"x", "w"};
   if (bias) g.constant("b", octet::test::random_f32({N}, -0.5f, 0.5f, seed + 1)), ins.push_back("b");
   g.tensor("y", octet::DataType::f32, yd);
@@ -139,35 +92,6 @@ std::shared_ptr<const octet::Model> fc_dynamic_model(std::vector<int64_t> xshape
   return g.build();
 }
 }  // namespace
-
-// The optimized kernel computes the same integers as the reference and the same float steps
-// (scale product, then bias; the compiler may fuse the two into one FMA): outputs agree within a
-// few float ulps of the result. NaN in X: the scale comes from the finite values (documented).
-TEST_CASE("dynamic: int8_dynamic FullyConnected matches the reference") {
-  for (const std::string& be : octet::test::optimized_backends())
-  for (bool per_row : {false, true}) {
-    struct C { std::vector<int64_t> x; int64_t N; bool bias; const char* act; };
-    for (const C& c : {C{{1, 64}, 40, true, nullptr}, C{{3, 7, 33}, 13, false, "Relu"}, C{{2, 128}, 96, true, "Gelu"},
-                       C{{1, 5, 256}, 300, true, nullptr},
-                       // 128 rows: oneDNN's own GEMM on VNNI CPUs (FcDynamic::kLargeRows)
-                       C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, nullptr}}) {
-      INFO(be << " N " << c.N << " K " << c.x.back() << " per_row " << per_row);
-      auto m = fc_dynamic_model(c.x, c.N, c.bias, c.act, 11, per_row);
-      std::map<std::string, Buffer> in{{"x", octet::test::random_f32(c.x, -2, 3, 5)}};
-      // Each backend runs the node itself (XNNPACK's on octet's simd kernel, which must equal the
-      // reference bit for bit; oneDNN's GELU is a polynomial, hence the 1e-5).
-      auto check = [&](int threads) {
-        auto want = octet::test::run(m, "reference", in, threads)["y"], got = octet::test::run_strict(m, be, in, threads)["y"];
-        CHECK(octet::test::max_rel_diff(got, want, 1.0) < 1e-5);
-        if (be == "xnnpack") CHECK(got.bytes == want.bytes);
-      };
-      for (int threads : {1, 2}) check(threads);
-      in["x"].as<float>()[1] = std::numeric_limits<float>::quiet_NaN();
-      in["x"].as<float>()[7] = std::numeric_limits<float>::infinity();
-      check(1);
-    }
-  }
-}
 
 // input_quant is checked at load: a value other than per_tensor/per_row, or per_row on a node
 // that is not int8_dynamic, is refused naming the node and the attribute.
@@ -194,7 +118,7 @@ TEST_CASE("dynamic: input_quant attribute is validated") {
 // ones equal them, above).
 TEST_CASE("dynamic: per-row input quantization keeps small rows accurate") {
   const int64_t K = 64, N = 16;
-  octet::test::Buffer x = octet::test::random_f32({2, K}, -1, 1, 3);
+  octet::test::NdArray x = octet::test::random_f32({2, K}, -1, 1, 3);
   for (int64_t k = 0; k < K; ++k) x.as<float>()[k] *= 100.f, x.as<float>()[K + k] *= 0.01f;
   auto rel_err_row1 = [&](bool per_row) {
     auto m = fc_dynamic_model({2, K}, N, false, nullptr, 7, per_row);
@@ -218,37 +142,6 @@ TEST_CASE("dynamic: per-row input quantization keeps small rows accurate") {
 }
 #endif
 
-#if defined(OCTET_WITH_ONEDNN)
-// LayerNormalization and Softmax over the last axis on the optimized backend vs the reference
-// (double accumulation there, float over 8 lanes here): max |diff| / (|ref| + 1) < 1e-5.
-TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference") {
-  using octet::test::Buffer;
-  for (int64_t len : {5, 32, 100, 768}) {
-    for (const char* op : {"LayerNormalization", "Softmax"}) {
-      INFO(op << " len " << len);
-      octet::test::GraphBuilder g;
-      g.input("x", octet::DataType::f32, {3, 4, len});
-      std::vector<std::string> ins{"x"};
-      nlohmann::json attrs = {{"axis", -1}};
-      if (std::string(op) == "LayerNormalization") {
-        g.constant("s", octet::test::random_f32({len}, 0.5f, 1.5f, 3));
-        g.constant("b", octet::test::random_f32({len}, -1, 1, 4));
-        ins = {"x", "s", "b"};
-        attrs["epsilon"] = 1e-5;
-      }
-      g.tensor("y", octet::DataType::f32, {3, 4, len});
-      g.node(op, ins, {"y"}, attrs);
-      g.output("y");
-      auto m = g.build();
-      std::map<std::string, Buffer> in{{"x", octet::test::random_f32({3, 4, len}, -4, 6, 9)}};
-      for (int threads : {1, 2}) {
-        auto want = octet::test::run(m, "reference", in, threads)["y"], got = octet::test::run_strict(m, "onednn", in, threads)["y"];
-        CHECK(octet::test::max_rel_diff(got, want, 1.0) < 1e-5);
-      }
-    }
-  }
-}
-#endif
 
 #if defined(OCTET_WITH_CONVERTER)
 
@@ -256,7 +149,7 @@ TEST_CASE("dynamic: LayerNormalization and Softmax kernels match the reference")
 #include "io/io.h"
 
 namespace {
-octet::test::Buffer npy(const std::string& p) {
+octet::test::NdArray npy(const std::string& p) {
   octet::io::NdArray t = octet::io::read_npy(p);
   return {t.dtype, t.shape, t.bytes};
 }
@@ -301,7 +194,7 @@ TEST_CASE("dynamic: converter makes an attention encoder's FullyConnected nodes 
   }
   CHECK(ln == 4);
   CHECK(gelu_fc == 2);
-  const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
+  const octet::test::NdArray in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : {std::string("reference"), std::string("auto")}) {
     auto out = octet::test::run(m, be, {{"input", in}});
     const double c = octet::test::cosine(out.begin()->second, want);
@@ -336,7 +229,7 @@ TEST_CASE("dynamic: --dynamic-input per-row on the encoder") {
   for (const auto& n : t->nodes()) per_row_t += n.input_per_row;
   CHECK(per_row == 8);
   CHECK(per_row_t == 0);
-  const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
+  const octet::test::NdArray in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : {std::string("reference"), std::string("auto")}) {
     const double ct = octet::test::cosine(octet::test::run(t, be, {{"input", in}}).begin()->second, want);
     const double cr = octet::test::cosine(octet::test::run(r, be, {{"input", in}}).begin()->second, want);
@@ -359,13 +252,13 @@ TEST_CASE("dynamic: --attention-matmul int8 quantizes attention's activation x a
       ++mm;
     }
   CHECK(mm == 4);
-  const octet::test::Buffer in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
+  const octet::test::NdArray in = npy(dir + "/input.npy"), want = npy(dir + "/expected.npy");
   for (const std::string& be : octet::test::optimized_backends()) {
     auto ref = octet::test::run(m, "reference", {{"input", in}}).begin()->second;
     auto r = octet::test::run_on(m, be, {{"input", in}}, 1, /*allow_fallback=*/true);
     for (const auto& d : r.dispatch)
       if (be == "onednn" && d.op == "MatMul") CHECK_MESSAGE(d.backend == "onednn", d.node);
-    const octet::test::Buffer& out = r.out.begin()->second;
+    const octet::test::NdArray& out = r.out.begin()->second;
     INFO(be << " cosine vs float " << octet::test::cosine(out, want));
     CHECK(octet::test::cosine(out, want) >= 0.999);
     CHECK(octet::test::cosine(out, ref) >= 0.9999);
@@ -374,42 +267,3 @@ TEST_CASE("dynamic: --attention-matmul int8 quantizes attention's activation x a
 }
 #endif
 
-#if defined(OCTET_WITH_ONEDNN)
-// The optimized int8_dynamic MatMul (matmul_dynamic.cc) computes the reference's integers and
-// float step: bit-identical outputs (max relative difference < 1e-6 allows only the last ulp),
-// with batch broadcasting, K and N tails, a fused Relu, 1 and 2 threads, and a NaN in B (code 0).
-TEST_CASE("dynamic: int8_dynamic MatMul of two activations matches the reference") {
-  struct C { std::vector<int64_t> a, b; const char* act; };
-  for (const C& c : {C{{5, 7}, {7, 3}, nullptr}, C{{2, 3, 9, 17}, {2, 3, 17, 13}, "Relu"}, C{{2, 3, 9, 17}, {17, 40}, nullptr},
-                     C{{12, 16, 64}, {12, 64, 16}, nullptr}, C{{1, 4, 8, 33}, {3, 1, 33, 9}, nullptr}}) {
-    std::vector<int64_t> y;
-    {
-      const size_t r = std::max(c.a.size(), c.b.size());
-      std::vector<int64_t> pa(r - c.a.size(), 1), pb(r - c.b.size(), 1);
-      pa.insert(pa.end(), c.a.begin(), c.a.end());
-      pb.insert(pb.end(), c.b.begin(), c.b.end());
-      for (size_t d = 0; d + 2 < r; ++d) y.push_back(std::max(pa[d], pb[d]));
-      y.push_back(pa[r - 2]);
-      y.push_back(pb[r - 1]);
-    }
-    GraphBuilder g;
-    GraphBuilder::Dims ad(c.a.begin(), c.a.end()), bd(c.b.begin(), c.b.end()), yd(y.begin(), y.end());
-    g.input("a", octet::DataType::f32, ad);
-    g.input("b", octet::DataType::f32, bd);
-    g.tensor("y", octet::DataType::f32, yd);
-    nlohmann::json act = c.act ? nlohmann::json{{"op", c.act}} : nlohmann::json(nullptr);
-    g.node("MatMul", {"a", "b"}, {"y"}, nlohmann::json::object(), "int8_dynamic", act);
-    g.output("y");
-    auto m = g.build();
-    std::map<std::string, Buffer> in{{"a", octet::test::random_f32(c.a, -1, 3, 3)}, {"b", octet::test::random_f32(c.b, -2, 2, 4)}};
-    INFO("a " << c.a.size() << "-d, K " << c.a.back() << ", N " << c.b.back());
-    for (int threads : {1, 2}) {
-      auto want = octet::test::run(m, "reference", in, threads)["y"], got = octet::test::run_strict(m, "onednn", in, threads)["y"];
-      CHECK(octet::test::max_rel_diff(got, want, 1.0) < 1e-6);
-    }
-    in["b"].as<float>()[1] = std::numeric_limits<float>::quiet_NaN();
-    auto want = octet::test::run(m, "reference", in)["y"], got = octet::test::run_strict(m, "onednn", in)["y"];
-    CHECK(octet::test::max_rel_diff(got, want, 1.0) < 1e-6);
-  }
-}
-#endif

@@ -39,9 +39,9 @@ struct ValidModel {
   ValidModel() {
     GraphBuilder g;
     g.input("x", DataType::u8, {"batch", 4, 4, 2}, per_tensor(0.1f, 128));
-    g.constant("w", Buffer::of<int8_t>(DataType::s8, {3, 1, 1, 2}, {1, -2, 3, -4, 5, -6}),
+    g.constant("w", NdArray::of<int8_t>(DataType::s8, {3, 1, 1, 2}, {1, -2, 3, -4, 5, -6}),
                per_channel({0.01f, 0.02f, 0.03f}));
-    g.constant("b", Buffer::of<int32_t>(DataType::s32, {3}, {10, -20, 30}));
+    g.constant("b", NdArray::of<int32_t>(DataType::s32, {3}, {10, -20, 30}));
     g.tensor("y", DataType::u8, {"batch", 4, 4, 3}, per_tensor(0.2f, 0));
     g.tensor("z", DataType::f32, {"batch", 4, 4, 3});
     g.output("z");
@@ -435,7 +435,7 @@ struct BlobScaleModel {
     }
     GraphBuilder g;
     g.input("x", DataType::u8, {1, 2, 2, 2}, per_tensor(0.1f, 128));
-    g.constant("w", Buffer::of<int8_t>(DataType::s8, {20, 1, 1, 2}, w), per_channel(scales));
+    g.constant("w", NdArray::of<int8_t>(DataType::s8, {20, 1, 1, 2}, w), per_channel(scales));
     g.tensor("y", DataType::u8, {1, 2, 2, 20}, per_tensor(0.05f, 100));
     g.tensor("z", DataType::f32, {1, 2, 2, 20});
     g.output("z");

@@ -21,7 +21,7 @@ namespace {
 
 struct In {
   std::string name;
-  Buffer value;
+  NdArray value;
   QuantInfo q = {};
   std::vector<json> decl = {};   // declared shape if not value.shape (e.g. symbolic dims)
 };
@@ -36,12 +36,12 @@ std::vector<json> dims(const std::vector<int64_t>& s) { return std::vector<json>
 
 // Builds a one-node model (graph inputs -> node -> graph outputs), runs it on the reference
 // backend and returns the outputs in order (omitted ones skipped).
-std::vector<Buffer> run_node(const std::string& op, const std::vector<In>& ins, const std::vector<Out>& outs,
+std::vector<NdArray> run_node(const std::string& op, const std::vector<In>& ins, const std::vector<Out>& outs,
                              json attrs = json::object(), const std::string& precision = "float",
                              const std::string& node_name = "") {
   GraphBuilder g;
   std::vector<std::string> in_names, out_names;
-  std::map<std::string, Buffer> feed;
+  std::map<std::string, NdArray> feed;
   for (const In& i : ins) {
     g.input(i.name, i.value.dtype, i.decl.empty() ? dims(i.value.shape) : i.decl, i.q);
     in_names.push_back(i.name);
@@ -55,27 +55,27 @@ std::vector<Buffer> run_node(const std::string& op, const std::vector<In>& ins, 
   }
   g.node(op, in_names, out_names, std::move(attrs), precision, nullptr, node_name);
   auto res = run(g.build(), "reference", feed);
-  std::vector<Buffer> r;
+  std::vector<NdArray> r;
   for (const Out& o : outs)
     if (!o.name.empty()) r.push_back(res.at(o.name));
   return r;
 }
-Buffer run1(const std::string& op, const std::vector<In>& ins, const Out& out, json attrs = json::object(),
+NdArray run1(const std::string& op, const std::vector<In>& ins, const Out& out, json attrs = json::object(),
             const std::string& precision = "float") {
   return run_node(op, ins, {out}, std::move(attrs), precision)[0];
 }
 
-// An f32 tensor with no elements (Buffer::of would memcpy from a null pointer).
-Buffer empty_f32(std::vector<int64_t> shape) { return Buffer{DataType::f32, std::move(shape), {}}; }
-Buffer F(std::vector<int64_t> shape, const std::vector<float>& v) { return Buffer::of<float>(DataType::f32, std::move(shape), v); }
-Buffer U8(std::vector<int64_t> shape, const std::vector<uint8_t>& v) { return Buffer::of<uint8_t>(DataType::u8, std::move(shape), v); }
-Buffer S8(std::vector<int64_t> shape, const std::vector<int8_t>& v) { return Buffer::of<int8_t>(DataType::s8, std::move(shape), v); }
-Buffer S32(std::vector<int64_t> shape, const std::vector<int32_t>& v) { return Buffer::of<int32_t>(DataType::s32, std::move(shape), v); }
-Buffer I64(std::vector<int64_t> shape, const std::vector<int64_t>& v) { return Buffer::of<int64_t>(DataType::i64, std::move(shape), v); }
-Buffer B(std::vector<int64_t> shape, const std::vector<uint8_t>& v) { return Buffer::of<uint8_t>(DataType::boolean, std::move(shape), v); }
+// An f32 tensor with no elements (NdArray::of would memcpy from a null pointer).
+NdArray empty_f32(std::vector<int64_t> shape) { return NdArray{DataType::f32, std::move(shape), {}}; }
+NdArray F(std::vector<int64_t> shape, const std::vector<float>& v) { return NdArray::of<float>(DataType::f32, std::move(shape), v); }
+NdArray U8(std::vector<int64_t> shape, const std::vector<uint8_t>& v) { return NdArray::of<uint8_t>(DataType::u8, std::move(shape), v); }
+NdArray S8(std::vector<int64_t> shape, const std::vector<int8_t>& v) { return NdArray::of<int8_t>(DataType::s8, std::move(shape), v); }
+NdArray S32(std::vector<int64_t> shape, const std::vector<int32_t>& v) { return NdArray::of<int32_t>(DataType::s32, std::move(shape), v); }
+NdArray I64(std::vector<int64_t> shape, const std::vector<int64_t>& v) { return NdArray::of<int64_t>(DataType::i64, std::move(shape), v); }
+NdArray B(std::vector<int64_t> shape, const std::vector<uint8_t>& v) { return NdArray::of<uint8_t>(DataType::boolean, std::move(shape), v); }
 
 template <class T>
-std::vector<T> vals(const Buffer& b) {
+std::vector<T> vals(const NdArray& b) {
   return std::vector<T>(b.as<T>(), b.as<T>() + b.elements());
 }
 std::vector<float> iota_f(int n, float start = 0) {
@@ -84,7 +84,7 @@ std::vector<float> iota_f(int n, float start = 0) {
   return v;
 }
 
-void check_close(const Buffer& y, const std::vector<float>& want, double eps = 1e-5) {
+void check_close(const NdArray& y, const std::vector<float>& want, double eps = 1e-5) {
   REQUIRE(y.dtype == DataType::f32);
   REQUIRE(y.elements() == static_cast<int64_t>(want.size()));
   for (size_t i = 0; i < want.size(); ++i) {
@@ -115,9 +115,9 @@ using Shape64 = std::vector<int64_t>;
 
 TEST_CASE("Concat float along a middle axis and along a negative axis") {
   // a [2,1,2], b [2,2,2] -> [2,3,2]
-  Buffer a = F({2, 1, 2}, {1, 2, 3, 4});
-  Buffer b = F({2, 2, 2}, {10, 11, 12, 13, 14, 15, 16, 17});
-  Buffer y = run1("Concat", {{"a", a}, {"b", b}}, {"y", DataType::f32, {2, 3, 2}}, {{"axis", 1}});
+  NdArray a = F({2, 1, 2}, {1, 2, 3, 4});
+  NdArray b = F({2, 2, 2}, {10, 11, 12, 13, 14, 15, 16, 17});
+  NdArray y = run1("Concat", {{"a", a}, {"b", b}}, {"y", DataType::f32, {2, 3, 2}}, {{"axis", 1}});
   CHECK(y.shape == Shape64{2, 3, 2});
   CHECK(vals<float>(y) == std::vector<float>{1, 2, 10, 11, 12, 13, 3, 4, 14, 15, 16, 17});
 
@@ -128,10 +128,10 @@ TEST_CASE("Concat float along a middle axis and along a negative axis") {
 }
 
 TEST_CASE("Concat i64 and bool copy elements") {
-  Buffer y = run1("Concat", {{"a", I64({1, 2}, {1LL << 40, -3})}, {"b", I64({2, 2}, {5, 6, 7, 8})}},
+  NdArray y = run1("Concat", {{"a", I64({1, 2}, {1LL << 40, -3})}, {"b", I64({2, 2}, {5, 6, 7, 8})}},
                   {"y", DataType::i64, {3, 2}}, {{"axis", 0}});
   CHECK(vals<int64_t>(y) == std::vector<int64_t>{1LL << 40, -3, 5, 6, 7, 8});
-  Buffer yb = run1("Concat", {{"a", B({2, 1}, {1, 0})}, {"b", B({2, 1}, {0, 1})}}, {"y", DataType::boolean, {2, 2}},
+  NdArray yb = run1("Concat", {{"a", B({2, 1}, {1, 0})}, {"b", B({2, 1}, {0, 1})}}, {"y", DataType::boolean, {2, 2}},
                    {{"axis", 1}});
   CHECK(vals<uint8_t>(yb) == std::vector<uint8_t>{1, 0, 0, 1});
 }
@@ -140,7 +140,7 @@ TEST_CASE("Concat u8 requantizes inputs whose params differ from the output's") 
   // y: scale 0.5, zp 10. a has the same params: codes copied untouched.
   // b: scale 0.25, zp 100: codes 100, 101, 103, 255, 0 are reals 0, 0.25, 0.75, 38.75, -25
   //    -> real / 0.5 + 10 = 10, 10.5, 11.5, 87.5, -40 -> half-even 10, 10, 12, 88, saturated 0.
-  Buffer y = run1("Concat",
+  NdArray y = run1("Concat",
                   {{"a", U8({3}, {0, 255, 17}), per_tensor(0.5f, 10)},
                    {"b", U8({5}, {100, 101, 103, 255, 0}), per_tensor(0.25f, 100)}},
                   {"y", DataType::u8, {8}, per_tensor(0.5f, 10)}, {{"axis", 0}}, "int8_static");
@@ -150,7 +150,7 @@ TEST_CASE("Concat u8 requantizes inputs whose params differ from the output's") 
 TEST_CASE("Concat s8 requantizes per input") {
   // y: scale 1, zp 0. a: scale 2, zp -1: codes -1, 3, 100 -> reals 0, 8, 202 -> 0, 8, 127 (saturated).
   // b: scale 0.5, zp 4: codes -128, 5, 7 -> reals -66, 0.5, 1.5 -> -66, 0 (half-even), 2.
-  Buffer y = run1("Concat",
+  NdArray y = run1("Concat",
                   {{"a", S8({1, 3}, {-1, 3, 100}), per_tensor(2.f, -1)}, {"b", S8({1, 3}, {-128, 5, 7}), per_tensor(0.5f, 4)}},
                   {"y", DataType::s8, {2, 3}, per_tensor(1.f, 0)}, {{"axis", 0}}, "int8_static");
   CHECK(vals<int8_t>(y) == std::vector<int8_t>{0, 8, 127, -66, 0, 2});
@@ -189,8 +189,8 @@ TEST_CASE("Split with an omitted middle output keeps the others in place") {
 
 TEST_CASE("Slice: steps, negative axes and clamped bounds") {
   // x [3,4] = 0..11. rows 0:3:2 -> {0, 2}; cols -3:1000 (clamped to 4) -> {1, 2, 3}
-  Buffer x = F({3, 4}, iota_f(12));
-  Buffer y = run1("Slice", {{"x", x}}, {"y", DataType::f32, {2, 3}},
+  NdArray x = F({3, 4}, iota_f(12));
+  NdArray y = run1("Slice", {{"x", x}}, {"y", DataType::f32, {2, 3}},
                   {{"starts", {0, -3}}, {"ends", {3, 1000}}, {"axes", {0, -1}}, {"steps", {2, 1}}});
   CHECK(vals<float>(y) == std::vector<float>{1, 2, 3, 9, 10, 11});
 
@@ -200,10 +200,10 @@ TEST_CASE("Slice: steps, negative axes and clamped bounds") {
 }
 
 TEST_CASE("Slice: negative steps") {
-  Buffer x = F({3, 4}, iota_f(12));
+  NdArray x = F({3, 4}, iota_f(12));
   // Reverse both axes fully: starts -1, ends INT64_MIN (clamped to -1 = before the first).
   const int64_t lo = std::numeric_limits<int64_t>::min();
-  Buffer y = run1("Slice", {{"x", x}}, {"y", DataType::f32, {3, 4}},
+  NdArray y = run1("Slice", {{"x", x}}, {"y", DataType::f32, {3, 4}},
                   {{"starts", {-1, -1}}, {"ends", {lo, lo}}, {"steps", {-1, -1}}});
   CHECK(vals<float>(y) == std::vector<float>{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0});
   // cols 3 down to (excluding) 0 in steps of 2: 3, 1. start 100 clamps to 3.
@@ -212,7 +212,7 @@ TEST_CASE("Slice: negative steps") {
 }
 
 TEST_CASE("Slice: empty result and 8-bit codes") {
-  Buffer y = run1("Slice", {{"x", U8({4}, {9, 8, 7, 6}), per_tensor(0.5f, 1)}}, {"y", DataType::u8, {0}, per_tensor(0.5f, 1)},
+  NdArray y = run1("Slice", {{"x", U8({4}, {9, 8, 7, 6}), per_tensor(0.5f, 1)}}, {"y", DataType::u8, {0}, per_tensor(0.5f, 1)},
                   {{"starts", {2}}, {"ends", {1}}}, "int8_static");
   CHECK(y.elements() == 0);
   y = run1("Slice", {{"x", U8({4}, {9, 8, 7, 6}), per_tensor(0.5f, 1)}}, {"y", DataType::u8, {2}, per_tensor(0.5f, 1)},
@@ -231,8 +231,8 @@ TEST_CASE("Slice with a negative step on an empty dimension yields nothing") {
 // Views: Reshape, Flatten, Squeeze, Unsqueeze
 
 TEST_CASE("Reshape with 0 and -1, and the other views") {
-  Buffer x = F({2, 3, 4}, iota_f(24));
-  Buffer y = run1("Reshape", {{"x", x}}, {"y", DataType::f32, {2, 2, 6}}, {{"shape", {0, -1, 6}}});
+  NdArray x = F({2, 3, 4}, iota_f(24));
+  NdArray y = run1("Reshape", {{"x", x}}, {"y", DataType::f32, {2, 2, 6}}, {{"shape", {0, -1, 6}}});
   CHECK(y.shape == Shape64{2, 2, 6});
   CHECK(vals<float>(y) == iota_f(24));
 
@@ -246,7 +246,7 @@ TEST_CASE("Reshape with 0 and -1, and the other views") {
   y = run1("Flatten", {{"x", x}}, {"y", DataType::f32, {1, 24}}, {{"axis", -3}});
   CHECK(y.shape == Shape64{1, 24});
 
-  Buffer x1 = U8({1, 3, 1}, {7, 8, 9});
+  NdArray x1 = U8({1, 3, 1}, {7, 8, 9});
   y = run1("Squeeze", {{"x", x1, per_tensor(1.f, 0)}}, {"y", DataType::u8, {1, 3}, per_tensor(1.f, 0)}, {{"axes", {-1}}},
            "int8_static");
   CHECK(y.shape == Shape64{1, 3});
@@ -283,8 +283,8 @@ TEST_CASE("View kernels copy when output and input storage differ, and do nothin
 // Transpose
 
 TEST_CASE("Transpose with a permutation and with the default (reversed) one") {
-  Buffer x = F({2, 3, 4}, iota_f(24));
-  Buffer y = run1("Transpose", {{"x", x}}, {"y", DataType::f32, {4, 2, 3}}, {{"perm", {2, 0, 1}}});
+  NdArray x = F({2, 3, 4}, iota_f(24));
+  NdArray y = run1("Transpose", {{"x", x}}, {"y", DataType::f32, {4, 2, 3}}, {{"perm", {2, 0, 1}}});
   // y[k][i][j] = x[i][j][k]
   std::vector<float> want(24);
   for (int i = 0; i < 2; ++i)
@@ -292,7 +292,7 @@ TEST_CASE("Transpose with a permutation and with the default (reversed) one") {
       for (int k = 0; k < 4; ++k) want[(k * 2 + i) * 3 + j] = static_cast<float>((i * 3 + j) * 4 + k);
   CHECK(vals<float>(y) == want);
 
-  Buffer q = U8({2, 3}, {1, 2, 3, 4, 5, 6});
+  NdArray q = U8({2, 3}, {1, 2, 3, 4, 5, 6});
   y = run1("Transpose", {{"x", q, per_tensor(1.f, 0)}}, {"y", DataType::u8, {3, 2}, per_tensor(1.f, 0)}, json::object(),
            "int8_static");
   CHECK(vals<uint8_t>(y) == std::vector<uint8_t>{1, 4, 2, 5, 3, 6});
@@ -302,9 +302,9 @@ TEST_CASE("Transpose with a permutation and with the default (reversed) one") {
 // Pad
 
 TEST_CASE("Pad 2-D constant, reflect and edge (expected values from numpy.pad)") {
-  Buffer x = F({2, 3}, {1, 2, 3, 4, 5, 6});
+  NdArray x = F({2, 3}, {1, 2, 3, 4, 5, 6});
   // np.pad(x, ((1, 0), (0, 1)), constant_values=1.5)
-  Buffer y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {3, 4}}, {{"pads", {1, 0, 0, 1}}, {"value", 1.5}});
+  NdArray y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {3, 4}}, {{"pads", {1, 0, 0, 1}}, {"value", 1.5}});
   CHECK(vals<float>(y) == std::vector<float>{1.5, 1.5, 1.5, 1.5, 1, 2, 3, 1.5, 4, 5, 6, 1.5});
   // np.pad(x, ((1, 1), (2, 1)), mode='reflect')
   y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {4, 6}}, {{"pads", {1, 2, 1, 1}}, {"mode", "reflect"}});
@@ -315,16 +315,16 @@ TEST_CASE("Pad 2-D constant, reflect and edge (expected values from numpy.pad)")
 }
 
 TEST_CASE("Pad 1-D reflect and edge by hand") {
-  Buffer x = F({4}, {1, 2, 3, 4});
-  Buffer y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {9}}, {{"pads", {2, 3}}, {"mode", "reflect"}});
+  NdArray x = F({4}, {1, 2, 3, 4});
+  NdArray y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {9}}, {{"pads", {2, 3}}, {"mode", "reflect"}});
   CHECK(vals<float>(y) == std::vector<float>{3, 2, 1, 2, 3, 4, 3, 2, 1});
   y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {9}}, {{"pads", {2, 3}}, {"mode", "edge"}});
   CHECK(vals<float>(y) == std::vector<float>{1, 1, 1, 2, 3, 4, 4, 4, 4});
 }
 
 TEST_CASE("Pad with negative pads crops, then pads what is left") {
-  Buffer x = F({5}, {1, 2, 3, 4, 5});
-  Buffer y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {6}}, {{"pads", {-1, 2}}});
+  NdArray x = F({5}, {1, 2, 3, 4, 5});
+  NdArray y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {6}}, {{"pads", {-1, 2}}});
   CHECK(vals<float>(y) == std::vector<float>{2, 3, 4, 5, 0, 0});
   y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {6}}, {{"pads", {-1, 2}}, {"mode", "edge"}});
   CHECK(vals<float>(y) == std::vector<float>{2, 3, 4, 5, 5, 5});
@@ -335,14 +335,14 @@ TEST_CASE("Pad with negative pads crops, then pads what is left") {
   y = run1("Pad", {{"x", x}}, {"y", DataType::f32, {5}}, {{"pads", {-3, 3}}, {"mode", "reflect"}});
   CHECK(vals<float>(y) == std::vector<float>{4, 5, 4, 5, 4});
   // 2-D: crop a row and a column, pad a column
-  Buffer x2 = F({2, 3}, {1, 2, 3, 4, 5, 6});
+  NdArray x2 = F({2, 3}, {1, 2, 3, 4, 5, 6});
   y = run1("Pad", {{"x", x2}}, {"y", DataType::f32, {1, 3}}, {{"pads", {-1, 1, 0, -1}}, {"value", 9}});
   CHECK(vals<float>(y) == std::vector<float>{9, 4, 5});
 }
 
 TEST_CASE("Pad constant on 8-bit tensors pads with the code of the real value") {
   // u8 scale 0.5 zp 3: value 2.0 -> 2 / 0.5 + 3 = 7
-  Buffer y = run1("Pad", {{"x", U8({2}, {100, 200}), per_tensor(0.5f, 3)}}, {"y", DataType::u8, {4}, per_tensor(0.5f, 3)},
+  NdArray y = run1("Pad", {{"x", U8({2}, {100, 200}), per_tensor(0.5f, 3)}}, {"y", DataType::u8, {4}, per_tensor(0.5f, 3)},
                   {{"pads", {1, 1}}, {"value", 2.0}}, "int8_static");
   CHECK(vals<uint8_t>(y) == std::vector<uint8_t>{7, 100, 200, 7});
   // value -10 -> -20 + 3 saturates to 0; default value 0 -> the zero point
@@ -363,7 +363,7 @@ TEST_CASE("Pad constant on 8-bit tensors pads with the code of the real value") 
 }
 
 TEST_CASE("Pad constant on i64") {
-  Buffer y = run1("Pad", {{"x", I64({2}, {5, 6})}}, {"y", DataType::i64, {3}}, {{"pads", {0, 1}}, {"value", -2}});
+  NdArray y = run1("Pad", {{"x", I64({2}, {5, 6})}}, {"y", DataType::i64, {3}}, {{"pads", {0, 1}}, {"value", -2}});
   CHECK(vals<int64_t>(y) == std::vector<int64_t>{5, 6, -2});
 }
 
@@ -380,7 +380,7 @@ TEST_CASE("Pad edge of an empty dimension is an error, not a crash") {
 TEST_CASE("Resize linear half_pixel matches PyTorch bilinear (align_corners=False)") {
   // torch 1.13: F.interpolate(torch.tensor([[1.,2.],[3.,4.]]).reshape(1,1,2,2), size=(4,4),
   //                           mode='bilinear', align_corners=False)
-  Buffer y = run1("Resize", {{"x", F({1, 1, 2, 2}, {1, 2, 3, 4})}}, {"y", DataType::f32, {1, 1, 4, 4}},
+  NdArray y = run1("Resize", {{"x", F({1, 1, 2, 2}, {1, 2, 3, 4})}}, {"y", DataType::f32, {1, 1, 4, 4}},
                   {{"mode", "linear"}, {"coordinate_transformation_mode", "half_pixel"}, {"sizes", {1, 1, 4, 4}}});
   check_close(y, {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4});
 
@@ -408,7 +408,7 @@ TEST_CASE("Resize linear pytorch_half_pixel follows the ONNX formula (0 for a le
   // onnx 1.12 backend test reference interpolate_nd(arange(1,17).reshape(4,4), linear_coeffs,
   //   output_size=[1,3], coordinate_transformation_mode='pytorch_half_pixel') -> 1.1667, 2.5, 3.8333
   // (row 0; note PyTorch itself gives the half_pixel values above for a size-1 output).
-  Buffer y = run1("Resize", {{"x", F({4, 4}, iota_f(16, 1))}}, {"y", DataType::f32, {1, 3}},
+  NdArray y = run1("Resize", {{"x", F({4, 4}, iota_f(16, 1))}}, {"y", DataType::f32, {1, 3}},
                   {{"mode", "linear"}, {"coordinate_transformation_mode", "pytorch_half_pixel"}, {"sizes", {1, 3}}});
   check_close(y, {1.16666667f, 2.5f, 3.83333333f});
   // output_size=[2,3]: like half_pixel
@@ -420,7 +420,7 @@ TEST_CASE("Resize linear pytorch_half_pixel follows the ONNX formula (0 for a le
 TEST_CASE("Resize linear align_corners matches PyTorch align_corners=True") {
   // torch: F.interpolate(torch.tensor([[1.,2.,4.],[8.,16.,32.]]).reshape(1,1,2,3), size=(3,5),
   //                      mode='bilinear', align_corners=True)
-  Buffer y = run1("Resize", {{"x", F({1, 1, 2, 3}, {1, 2, 4, 8, 16, 32})}}, {"y", DataType::f32, {1, 1, 3, 5}},
+  NdArray y = run1("Resize", {{"x", F({1, 1, 2, 3}, {1, 2, 4, 8, 16, 32})}}, {"y", DataType::f32, {1, 1, 3, 5}},
                   {{"mode", "linear"}, {"coordinate_transformation_mode", "align_corners"}, {"sizes", {1, 1, 3, 5}}});
   check_close(y, {1, 1.5, 2, 3, 4, 4.5, 6.75, 9, 13.5, 18, 8, 12, 16, 24, 32});
   // Length-1 output takes index 0 (onnx reference: 1, 2.5, 4)
@@ -431,7 +431,7 @@ TEST_CASE("Resize linear align_corners matches PyTorch align_corners=True") {
 
 TEST_CASE("Resize linear asymmetric, and scales that keep the size but move the samples") {
   // c = x * 3 / 5 = 0, 0.6, 1.2, 1.8, 2.4 (clamped to 2) on [0, 10, 20]
-  Buffer y = run1("Resize", {{"x", F({3}, {0, 10, 20})}}, {"y", DataType::f32, {5}},
+  NdArray y = run1("Resize", {{"x", F({3}, {0, 10, 20})}}, {"y", DataType::f32, {5}},
                   {{"mode", "linear"}, {"coordinate_transformation_mode", "asymmetric"}, {"sizes", {5}}});
   check_close(y, {0, 6, 12, 18, 20});
   // scales [1.2]: floor(3 * 1.2) = 3 elements but c = x / 1.2 = 0, 0.833, 1.667 on [0, 6, 12]
@@ -445,7 +445,7 @@ TEST_CASE("Resize linear asymmetric, and scales that keep the size but move the 
 
 TEST_CASE("Resize linear on 3 axes equals the ONNX reference multilinear interpolation") {
   // onnx 1.12 interpolate_nd(arange(24).reshape(2,3,4), linear_coeffs, output_size=[3,2,6]) (half_pixel)
-  Buffer y = run1("Resize", {{"x", F({2, 3, 4}, iota_f(24))}}, {"y", DataType::f32, {3, 2, 6}},
+  NdArray y = run1("Resize", {{"x", F({2, 3, 4}, iota_f(24))}}, {"y", DataType::f32, {3, 2, 6}},
                   {{"mode", "linear"}, {"sizes", {3, 2, 6}}});
   check_close(y, {1, 1.5, 2.16666667f, 2.83333333f, 3.5, 4, 7, 7.5, 8.16666667f, 8.83333333f, 9.5, 10,
                   7, 7.5, 8.16666667f, 8.83333333f, 9.5, 10, 13, 13.5, 14.1666667f, 14.8333333f, 15.5, 16,
@@ -455,7 +455,7 @@ TEST_CASE("Resize linear on 3 axes equals the ONNX reference multilinear interpo
 TEST_CASE("Resize linear on 8-bit interpolates real values and requantizes with the same params") {
   // u8 scale 0.5 zp 10: codes 10, 13 are reals 0, 1.5. half_pixel 2 -> 4: c clamps to 0, .25, .75, 1
   // -> reals 0, 0.375, 1.125, 1.5 -> codes 10, 10.75, 12.25, 13 -> 10, 11, 12, 13.
-  Buffer y = run1("Resize", {{"x", U8({2}, {10, 13}), per_tensor(0.5f, 10)}}, {"y", DataType::u8, {4}, per_tensor(0.5f, 10)},
+  NdArray y = run1("Resize", {{"x", U8({2}, {10, 13}), per_tensor(0.5f, 10)}}, {"y", DataType::u8, {4}, per_tensor(0.5f, 10)},
                   {{"mode", "linear"}, {"sizes", {4}}}, "int8_static");
   CHECK(vals<uint8_t>(y) == std::vector<uint8_t>{10, 11, 12, 13});
   // s8 scale 0.25 zp -3: codes -3, -1 are reals 0, 0.5; 2 -> 4 gives reals 0, .125, .375, .5
@@ -469,7 +469,7 @@ TEST_CASE("Resize nearest matches PyTorch mode='nearest' (asymmetric + floor)") 
   json attrs = {{"mode", "nearest"}, {"coordinate_transformation_mode", "asymmetric"}, {"nearest_mode", "floor"}};
   // torch: F.interpolate(torch.arange(0., 9.).reshape(1,1,3,3), size=(5,7), mode='nearest')
   attrs["sizes"] = {1, 1, 5, 7};
-  Buffer y = run1("Resize", {{"x", F({1, 1, 3, 3}, iota_f(9))}}, {"y", DataType::f32, {1, 1, 5, 7}}, attrs);
+  NdArray y = run1("Resize", {{"x", F({1, 1, 3, 3}, iota_f(9))}}, {"y", DataType::f32, {1, 1, 5, 7}}, attrs);
   check_close(y, {0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5,
                   3, 3, 3, 4, 4, 5, 5, 6, 6, 6, 7, 7, 8, 8});
   // torch: F.interpolate(torch.arange(0., 25.).reshape(1,1,5,5), size=(2,3), mode='nearest')
@@ -528,7 +528,7 @@ TEST_CASE("Resize nearest: every nearest_mode under several coordinate modes") {
   for (const Case& c : cases) {
     INFO(c.coord << " / " << c.nearest);
     const int64_t n = static_cast<int64_t>(c.x.size());
-    Buffer y = run1("Resize", {{"x", F({n}, c.x)}}, {"y", DataType::f32, {c.out}},
+    NdArray y = run1("Resize", {{"x", F({n}, c.x)}}, {"y", DataType::f32, {c.out}},
                     {{"mode", "nearest"}, {"coordinate_transformation_mode", c.coord}, {"nearest_mode", c.nearest},
                      {"sizes", {c.out}}});
     CHECK(vals<float>(y) == c.want);
@@ -538,8 +538,8 @@ TEST_CASE("Resize nearest: every nearest_mode under several coordinate modes") {
 TEST_CASE("Resize nearest with scales on u8 NHWC copies codes") {
   // scales [1, 2, 2, 1] on [1, 2, 2, 2] (NHWC, 2 channels): each pixel becomes a 2x2 block;
   // default coord half_pixel + round_prefer_floor: c = (x + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25.
-  Buffer x = U8({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
-  Buffer y = run1("Resize", {{"x", x, per_tensor(0.1f, 0)}}, {"y", DataType::u8, {1, 4, 4, 2}, per_tensor(0.1f, 0)},
+  NdArray x = U8({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  NdArray y = run1("Resize", {{"x", x, per_tensor(0.1f, 0)}}, {"y", DataType::u8, {1, 4, 4, 2}, per_tensor(0.1f, 0)},
                   {{"mode", "nearest"}, {"scales", {1, 2, 2, 1}}}, "int8_static");
   std::vector<uint8_t> want;
   const int src[4] = {0, 0, 1, 1};
@@ -553,8 +553,8 @@ TEST_CASE("Resize nearest with scales on u8 NHWC copies codes") {
 // Gather / Expand / Cast / Where
 
 TEST_CASE("Gather along axis 0 with negative s32 indices, along axis 1 with i64 2-D indices") {
-  Buffer data = F({3, 2}, {1, 2, 3, 4, 5, 6});
-  Buffer y = run1("Gather", {{"d", data}, {"i", S32({3}, {2, -3, -1})}}, {"y", DataType::f32, {3, 2}});
+  NdArray data = F({3, 2}, {1, 2, 3, 4, 5, 6});
+  NdArray y = run1("Gather", {{"d", data}, {"i", S32({3}, {2, -3, -1})}}, {"y", DataType::f32, {3, 2}});
   CHECK(vals<float>(y) == std::vector<float>{5, 6, 1, 2, 5, 6});
   y = run1("Gather", {{"d", F({2, 3}, {1, 2, 3, 4, 5, 6})}, {"i", I64({2, 2}, {0, 2, -1, 1})}},
            {"y", DataType::f32, {2, 2, 2}}, {{"axis", 1}});
@@ -566,7 +566,7 @@ TEST_CASE("Gather along axis 0 with negative s32 indices, along axis 1 with i64 
 }
 
 TEST_CASE("Gather with an out-of-range index throws naming the node and the index") {
-  Buffer data = F({3, 2}, {1, 2, 3, 4, 5, 6});
+  NdArray data = F({3, 2}, {1, 2, 3, 4, 5, 6});
   for (int64_t bad : {3LL, -4LL, 1LL << 40}) {
     INFO("index " << bad);
     check_error([&] {
@@ -581,7 +581,7 @@ TEST_CASE("Gather with an out-of-range index throws naming the node and the inde
 }
 
 TEST_CASE("Expand broadcasts both ways") {
-  Buffer y = run1("Expand", {{"x", F({3, 1}, {1, 2, 3})}}, {"y", DataType::f32, {2, 3, 4}}, {{"shape", {2, 1, 4}}});
+  NdArray y = run1("Expand", {{"x", F({3, 1}, {1, 2, 3})}}, {"y", DataType::f32, {2, 3, 4}}, {{"shape", {2, 1, 4}}});
   std::vector<float> want;
   for (int n = 0; n < 2; ++n)
     for (int c = 0; c < 3; ++c)
@@ -597,8 +597,8 @@ TEST_CASE("Expand broadcasts both ways") {
 
 TEST_CASE("Cast between f32, s32, i64 and bool") {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
-  Buffer x = F({9}, {1.9f, -1.9f, nan, 3e10f, -3e10f, 0.5f, -0.f, inf, -2147483648.f});
-  Buffer y = run1("Cast", {{"x", x}}, {"y", DataType::s32, {9}}, {{"to", "s32"}});
+  NdArray x = F({9}, {1.9f, -1.9f, nan, 3e10f, -3e10f, 0.5f, -0.f, inf, -2147483648.f});
+  NdArray y = run1("Cast", {{"x", x}}, {"y", DataType::s32, {9}}, {{"to", "s32"}});
   const int32_t mx = std::numeric_limits<int32_t>::max(), mn = std::numeric_limits<int32_t>::min();
   CHECK(vals<int32_t>(y) == std::vector<int32_t>{1, -1, 0, mx, mn, 0, 0, mx, mn});
   y = run1("Cast", {{"x", x}}, {"y", DataType::i64, {9}}, {{"to", "i64"}});
@@ -624,7 +624,7 @@ TEST_CASE("Cast between f32, s32, i64 and bool") {
 
 TEST_CASE("Where broadcasts condition, X and Y") {
   // cond [2,1], X [3], Y scalar -> [2,3]
-  Buffer y = run1("Where", {{"c", B({2, 1}, {1, 0})}, {"a", F({3}, {1, 2, 3})}, {"b", F({}, {-1})}}, {"y", DataType::f32, {2, 3}});
+  NdArray y = run1("Where", {{"c", B({2, 1}, {1, 0})}, {"a", F({3}, {1, 2, 3})}, {"b", F({}, {-1})}}, {"y", DataType::f32, {2, 3}});
   CHECK(vals<float>(y) == std::vector<float>{1, 2, 3, -1, -1, -1});
   // cond [3], X [2,1], Y [2,3] (i64)
   y = run1("Where", {{"c", B({3}, {0, 1, 0})}, {"a", I64({2, 1}, {7, 8})}, {"b", I64({2, 3}, {1, 2, 3, 4, 5, 6})}},
@@ -636,8 +636,8 @@ TEST_CASE("Where broadcasts condition, X and Y") {
 // Reductions
 
 TEST_CASE("ReduceMean / ReduceSum / ReduceMax in float, keepdims 0 and 1, negative axes") {
-  Buffer x = F({2, 3, 2}, {1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, 9});
-  Buffer y = run1("ReduceSum", {{"x", x}}, {"y", DataType::f32, {2, 1, 2}}, {{"axes", {1}}});
+  NdArray x = F({2, 3, 2}, {1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, 9});
+  NdArray y = run1("ReduceSum", {{"x", x}}, {"y", DataType::f32, {2, 1, 2}}, {{"axes", {1}}});
   CHECK(vals<float>(y) == std::vector<float>{9, 12, -9, 3});
   y = run1("ReduceMean", {{"x", x}}, {"y", DataType::f32, {2, 2}}, {{"axes", {-2}}, {"keepdims", 0}});
   check_close(y, {3, 4, -3, 1});
@@ -655,13 +655,13 @@ TEST_CASE("ReduceMean / ReduceSum / ReduceMax in float, keepdims 0 and 1, negati
 
 TEST_CASE("ReduceSum accumulates in double") {
   // 1e8 + 1 + 1 + ... (8 ones) - 1e8 = 8 exactly in double; float accumulation would lose the ones.
-  Buffer x = F({10}, {1e8f, 1, 1, 1, 1, 1, 1, 1, 1, -1e8f});
-  Buffer y = run1("ReduceSum", {{"x", x}}, {"y", DataType::f32, {1}});
+  NdArray x = F({10}, {1e8f, 1, 1, 1, 1, 1, 1, 1, 1, -1e8f});
+  NdArray y = run1("ReduceSum", {{"x", x}}, {"y", DataType::f32, {1}});
   CHECK(vals<float>(y) == std::vector<float>{8});
 }
 
 TEST_CASE("ReduceMax propagates NaN") {
-  Buffer y = run1("ReduceMax", {{"x", F({3}, {1, std::numeric_limits<float>::quiet_NaN(), 2})}}, {"y", DataType::f32, {1}});
+  NdArray y = run1("ReduceMax", {{"x", F({3}, {1, std::numeric_limits<float>::quiet_NaN(), 2})}}, {"y", DataType::f32, {1}});
   CHECK(std::isnan(y.as<float>()[0]));
 }
 
@@ -669,7 +669,7 @@ TEST_CASE("int8 ReduceMean quantizes the mean of real values to the output's par
   // x u8 scale 0.5 zp 10, rows {10, 12, 17} and {0, 255, 30}:
   // reals {0, 1, 3.5} -> mean 1.5; {-5, 122.5, 10} -> mean 42.5.
   // y u8 scale 0.25 zp 3: 1.5 / 0.25 + 3 = 9; 42.5 / 0.25 + 3 = 173.
-  Buffer y = run1("ReduceMean", {{"x", U8({2, 3}, {10, 12, 17, 0, 255, 30}), per_tensor(0.5f, 10)}},
+  NdArray y = run1("ReduceMean", {{"x", U8({2, 3}, {10, 12, 17, 0, 255, 30}), per_tensor(0.5f, 10)}},
                   {"y", DataType::u8, {2, 1}, per_tensor(0.25f, 3)}, {{"axes", {1}}}, "int8_static");
   CHECK(vals<uint8_t>(y) == std::vector<uint8_t>{9, 173});
   // s8 scale 1 zp 0, column means of {{-3, 4}, {0, 5}} = -1.5, 4.5 -> y s8 scale 1 zp 0: -2, 4 (half-even)
@@ -683,7 +683,7 @@ TEST_CASE("int8 ReduceMean quantizes the mean of real values to the output's par
 }
 
 TEST_CASE("int8 ReduceMax is the max of the codes") {
-  Buffer y = run1("ReduceMax", {{"x", S8({2, 3}, {-128, -5, -7, 3, 127, 0}), per_tensor(0.3f, -4)}},
+  NdArray y = run1("ReduceMax", {{"x", S8({2, 3}, {-128, -5, -7, 3, 127, 0}), per_tensor(0.3f, -4)}},
                   {"y", DataType::s8, {2}, per_tensor(0.3f, -4)}, {{"axes", {-1}}, {"keepdims", 0}}, "int8_static");
   CHECK(vals<int8_t>(y) == std::vector<int8_t>{-5, 127});
   y = run1("ReduceMax", {{"x", U8({2, 2}, {0, 200, 255, 1}), per_tensor(0.3f, 40)}},
@@ -697,7 +697,7 @@ TEST_CASE("int8 ReduceMax is the max of the codes") {
 TEST_CASE("Softmax along the last axis and along axis 0, numerically stable") {
   // softmax([1, 2, 3]) = e^{0,1,2} / (1 + e + e^2) = 0.09003057, 0.24472847, 0.66524096
   const std::vector<float> s3 = {0.09003057f, 0.24472847f, 0.66524096f};
-  Buffer y = run1("Softmax", {{"x", F({2, 3}, {1, 2, 3, 1000, 1001, 1002})}}, {"y", DataType::f32, {2, 3}});
+  NdArray y = run1("Softmax", {{"x", F({2, 3}, {1, 2, 3, 1000, 1001, 1002})}}, {"y", DataType::f32, {2, 3}});
   check_close(y, {s3[0], s3[1], s3[2], s3[0], s3[1], s3[2]});
   // axis 0 of [3,2]: columns {1,2,3} and {-1000,-1000,-1000}
   y = run1("Softmax", {{"x", F({3, 2}, {1, -1000, 2, -1000, 3, -1000})}}, {"y", DataType::f32, {3, 2}}, {{"axis", 0}});
@@ -713,7 +713,7 @@ TEST_CASE("LayerNormalization over the last axis with scale and bias") {
   // Row [10, 10, 40]: mean 20, var 200; (x - 20) / sqrt(200.00001) = -0.70710676, -0.70710676, 1.4142135.
   const double k = 1.0 / std::sqrt(2.0 / 3.0 + 1e-5);
   const double m = 1.0 / std::sqrt(200.0 + 1e-5);
-  Buffer y = run1("LayerNormalization", {{"x", F({2, 3}, {1, 2, 3, 10, 10, 40})}, {"s", F({3}, {1, 2, 3})}, {"b", F({3}, {0, 1, -1})}},
+  NdArray y = run1("LayerNormalization", {{"x", F({2, 3}, {1, 2, 3, 10, 10, 40})}, {"s", F({3}, {1, 2, 3})}, {"b", F({3}, {0, 1, -1})}},
                   {"y", DataType::f32, {2, 3}}, {{"epsilon", 1e-5}});
   check_close(y, {static_cast<float>(-k), 1.f, static_cast<float>(3 * k - 1), static_cast<float>(-10 * m),
                   static_cast<float>(-20 * m + 1), static_cast<float>(60 * m - 1)});
@@ -723,7 +723,7 @@ TEST_CASE("LayerNormalization over two axes, broadcast scale, no bias") {
   // x [2, 2, 2] normalized over the last two axes; each block {0, 2, 4, 6}: mean 3, var 5.
   // scale [2] = {1, 10} broadcast over [2, 2]; default epsilon 1e-5.
   const double k = 1.0 / std::sqrt(5.0 + 1e-5);
-  Buffer y = run1("LayerNormalization", {{"x", F({2, 2, 2}, {0, 2, 4, 6, 6, 4, 2, 0})}, {"s", F({2}, {1, 10})}},
+  NdArray y = run1("LayerNormalization", {{"x", F({2, 2, 2}, {0, 2, 4, 6, 6, 4, 2, 0})}, {"s", F({2}, {1, 10})}},
                   {"y", DataType::f32, {2, 2, 2}}, {{"axis", 1}});
   const float a = static_cast<float>(3 * k), b = static_cast<float>(k);
   check_close(y, {-a, -10 * b, b, 10 * a, a, 10 * b, -b, -10 * a});
@@ -733,7 +733,7 @@ TEST_CASE("LayerNormalization with a scale that broadcasts along a size-1 dimens
   // Normalized shape [2, 2]; scale [2, 1] = {1, 10} scales whole rows; bias [1] = {0.5}.
   // Block {0, 2, 4, 6}: mean 3, var 5 -> (-3k, -k, k, 3k) with k = 1 / sqrt(5 + 1e-5).
   const double k = 1.0 / std::sqrt(5.0 + 1e-5);
-  Buffer y = run1("LayerNormalization", {{"x", F({1, 2, 2}, {0, 2, 4, 6})}, {"s", F({2, 1}, {1, 10})}, {"b", F({1}, {0.5f})}},
+  NdArray y = run1("LayerNormalization", {{"x", F({1, 2, 2}, {0, 2, 4, 6})}, {"s", F({2, 1}, {1, 10})}, {"b", F({1}, {0.5f})}},
                   {"y", DataType::f32, {1, 2, 2}}, {{"axis", -2}});
   check_close(y, {static_cast<float>(-3 * k + 0.5), static_cast<float>(-k + 0.5), static_cast<float>(10 * k + 0.5),
                   static_cast<float>(30 * k + 0.5)});

@@ -30,8 +30,8 @@ struct RnnCase {
 };
 
 // s8 per-row symmetric weights with codes in [-qmax, qmax], as the converter writes them.
-Buffer quantize_rows(const std::vector<float>& w, int64_t rows, int64_t K, int qmax, QuantInfo* q) {
-  Buffer b{DataType::s8, {rows, K}, std::vector<uint8_t>(w.size())};
+NdArray quantize_rows(const std::vector<float>& w, int64_t rows, int64_t K, int qmax, QuantInfo* q) {
+  NdArray b{DataType::s8, {rows, K}, std::vector<uint8_t>(w.size())};
   std::vector<float> scales(rows);
   for (int64_t r = 0; r < rows; ++r) {
     float m = 0;
@@ -45,27 +45,27 @@ Buffer quantize_rows(const std::vector<float>& w, int64_t rows, int64_t K, int q
 }
 
 // Runs one recurrent node; returns Y, Y_h (and Y_c for LSTM).
-std::vector<Buffer> run_rnn(const RnnCase& c, const std::string& backend = "reference",
+std::vector<NdArray> run_rnn(const RnnCase& c, const std::string& backend = "reference",
                             const std::string& precision = "float", int qmax = 64) {
   GraphBuilder g;
   const int64_t G = c.G(), D = c.D, H = c.H;
-  std::map<std::string, Buffer> feed;
+  std::map<std::string, NdArray> feed;
   std::vector<std::string> ins;
   const bool l1 = c.layout() == 1;
-  feed["X"] = Buffer::of<float>(DataType::f32, l1 ? Shape{c.B, c.S, c.I} : Shape{c.S, c.B, c.I}, c.X);
+  feed["X"] = NdArray::of<float>(DataType::f32, l1 ? Shape{c.B, c.S, c.I} : Shape{c.S, c.B, c.I}, c.X);
   ins.push_back(g.input("X", DataType::f32, l1 ? GraphBuilder::Dims{"batch", "seq", c.I} : GraphBuilder::Dims{"seq", "batch", c.I}));
   if (precision == "int8_dynamic") {
     QuantInfo qw, qr;
-    Buffer w = quantize_rows(c.W, D * G * H, c.I, qmax, &qw), r = quantize_rows(c.R, D * G * H, H, qmax, &qr);
+    NdArray w = quantize_rows(c.W, D * G * H, c.I, qmax, &qw), r = quantize_rows(c.R, D * G * H, H, qmax, &qr);
     ins.push_back(g.constant("W", w, qw));
     ins.push_back(g.constant("R", r, qr));
   } else {
-    ins.push_back(g.constant("W", Buffer::of<float>(DataType::f32, {D, G * H, c.I}, c.W)));
-    ins.push_back(g.constant("R", Buffer::of<float>(DataType::f32, {D, G * H, H}, c.R)));
+    ins.push_back(g.constant("W", NdArray::of<float>(DataType::f32, {D, G * H, c.I}, c.W)));
+    ins.push_back(g.constant("R", NdArray::of<float>(DataType::f32, {D, G * H, H}, c.R)));
   }
-  ins.push_back(c.Bias.empty() ? "" : g.constant("B", Buffer::of<float>(DataType::f32, {D, 2 * G * H}, c.Bias)));
+  ins.push_back(c.Bias.empty() ? "" : g.constant("B", NdArray::of<float>(DataType::f32, {D, 2 * G * H}, c.Bias)));
   if (!c.lens.empty()) {
-    feed["lens"] = Buffer::of<int32_t>(DataType::s32, {c.B}, c.lens);
+    feed["lens"] = NdArray::of<int32_t>(DataType::s32, {c.B}, c.lens);
     ins.push_back(g.input("lens", DataType::s32, {"batch"}));
   } else {
     ins.push_back("");
@@ -74,7 +74,7 @@ std::vector<Buffer> run_rnn(const RnnCase& c, const std::string& backend = "refe
   const GraphBuilder::Dims std_ = l1 ? GraphBuilder::Dims{"batch", D, H} : GraphBuilder::Dims{D, "batch", H};
   for (auto [name, v] : {std::pair<const char*, const std::vector<float>*>{"h0", &c.h0}, {"c0", &c.c0}}) {
     if (v->empty()) { ins.push_back(""); continue; }
-    feed[name] = Buffer::of<float>(DataType::f32, st, *v);
+    feed[name] = NdArray::of<float>(DataType::f32, st, *v);
     ins.push_back(g.input(name, DataType::f32, std_));
   }
   while (!ins.empty() && ins.back().empty()) ins.pop_back();
@@ -94,7 +94,7 @@ std::vector<Buffer> run_rnn(const RnnCase& c, const std::string& backend = "refe
   // kernel), while its float falls back by design.
   const bool strict = backend == "onednn" || (backend == "xnnpack" && precision == "int8_dynamic");
   auto res = strict ? run_strict(g.build(), backend, feed) : run(g.build(), backend, feed);
-  std::vector<Buffer> r;
+  std::vector<NdArray> r;
   for (auto& o : outs) r.push_back(res.at(o));
   return r;
 }
@@ -117,14 +117,14 @@ RnnCase random_case(const std::string& op, int64_t S, int64_t B, int64_t I, int6
   return c;
 }
 
-void check_close(const Buffer& a, const std::vector<float>& want, double tol) {
+void check_close(const NdArray& a, const std::vector<float>& want, double tol) {
   REQUIRE(a.elements() == static_cast<int64_t>(want.size()));
   for (size_t i = 0; i < want.size(); ++i) {
     INFO("element " << i);
     CHECK(a.as<float>()[i] == doctest::Approx(want[i]).epsilon(tol).scale(1.0));
   }
 }
-std::vector<float> vec(const Buffer& b) { return {b.as<float>(), b.as<float>() + b.elements()}; }
+std::vector<float> vec(const NdArray& b) { return {b.as<float>(), b.as<float>() + b.elements()}; }
 
 // Time-reverses X [S,B,I] (layout 0).
 std::vector<float> flip_time(const std::vector<float>& x, int64_t S, int64_t row) {
@@ -315,11 +315,11 @@ TEST_CASE("rnn: per-row X quantization keeps quiet time steps accurate") {
   std::fill(c.R.begin(), c.R.end(), 0.f);
   for (int64_t t = 4; t < 8; ++t)
     for (int64_t k = 0; k < c.I; ++k) c.X[t * c.I + k] *= 0.001f;
-  const Buffer f = run_rnn(c)[0];
+  const NdArray f = run_rnn(c)[0];
   auto quiet_error = [&](bool per_row) {
     RnnCase q = c;
     if (per_row) q.attrs["input_quant"] = "per_row";
-    const Buffer y = run_rnn(q, "reference", "int8_dynamic", 127)[0];
+    const NdArray y = run_rnn(q, "reference", "int8_dynamic", 127)[0];
     double err = 0, norm = 0;
     for (int64_t i = 4 * c.H; i < 8 * c.H; ++i) {
       const double d = static_cast<double>(y.as<float>()[i]) - f.as<float>()[i];

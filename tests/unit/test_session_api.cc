@@ -54,21 +54,21 @@ std::shared_ptr<const Model> float_model() {
 std::shared_ptr<const Model> int8_model() {
   GraphBuilder g;
   g.input("x", DataType::u8, {"batch", 6, 6, 4}, per_tensor(0.02f, 120));
-  Buffer w = random_q8(DataType::s8, {8, 3, 3, 4}, 11);
+  NdArray w = random_q8(DataType::s8, {8, 3, 3, 4}, 11);
   std::vector<float> sw(8);
   for (int i = 0; i < 8; ++i) sw[i] = 0.004f + 0.0005f * i;
   g.constant("w", w, per_channel(sw));
   std::vector<int32_t> bias(8);
   for (int i = 0; i < 8; ++i) bias[i] = (i - 4) * 300;
-  g.constant("b", Buffer::of<int32_t>(DataType::s32, {8}, bias));
+  g.constant("b", NdArray::of<int32_t>(DataType::s32, {8}, bias));
   g.tensor("y", DataType::u8, {"batch", 6, 6, 8}, per_tensor(0.05f, 0));
   g.node("Conv", {"x", "w", "b"}, {"y"}, {{"pads", {1, 1, 1, 1}}}, "int8_static", {{"op", "Relu"}}, "conv");
   g.output("y");
   return g.build();
 }
 
-Buffer slice_batch(const Buffer& b, int64_t i) {
-  Buffer out{b.dtype, b.shape, {}};
+NdArray slice_batch(const NdArray& b, int64_t i) {
+  NdArray out{b.dtype, b.shape, {}};
   out.shape[0] = 1;
   size_t per = b.bytes.size() / static_cast<size_t>(b.shape[0]);
   out.bytes.assign(b.bytes.begin() + i * per, b.bytes.begin() + (i + 1) * per);
@@ -168,15 +168,15 @@ TEST_CASE("batch size changes between runs give the same results as separate run
       Session s(model, {1, backend});
       for (int64_t batch : {3, 1, 5, 2, 5}) {
         CAPTURE(batch);
-        Buffer x = int8 ? random_q8(DataType::u8, {batch, 6, 6, 4}, static_cast<uint32_t>(100 + batch))
+        NdArray x = int8 ? random_q8(DataType::u8, {batch, 6, 6, 4}, static_cast<uint32_t>(100 + batch))
                         : random_f32({batch, 4, 4, 3}, -1, 1, static_cast<uint32_t>(100 + batch));
         s.set_input("x", x.view());
         s.run();
-        Buffer y = Buffer::from_view(s.output("y"));
+        NdArray y = NdArray::copy_of(s.output("y"));
         REQUIRE(y.shape[0] == batch);
         for (int64_t i = 0; i < batch; ++i) {
           auto one = run(model, backend, {{"x", slice_batch(x, i)}});
-          Buffer yi = slice_batch(y, i);
+          NdArray yi = slice_batch(y, i);
           // int8: exact integer arithmetic, identical codes expected. float: the backend may pick
           // another kernel (summation order) for another batch size; measured on oneDNN (AVX2):
           // 5e-5 relative near zero, so the bound is relative to |y| + 0.05 (outputs are O(1)).

@@ -11,15 +11,15 @@ TEST_CASE("float conv 1x1 with bias and relu, computed by hand") {
   GraphBuilder g;
   g.input("x", DataType::f32, {"batch", 2, 2, 2});
   // W [O=2, 1, 1, C=2]
-  g.constant("w", Buffer::of<float>(DataType::f32, {2, 1, 1, 2}, {1, 2, -1, 0}));
-  g.constant("b", Buffer::of<float>(DataType::f32, {2}, {0.5f, 0}));
+  g.constant("w", NdArray::of<float>(DataType::f32, {2, 1, 1, 2}, {1, 2, -1, 0}));
+  g.constant("b", NdArray::of<float>(DataType::f32, {2}, {0.5f, 0}));
   g.tensor("y", DataType::f32, {"batch", 2, 2, 2});
   g.output("y");
   g.node("Conv", {"x", "w", "b"}, {"y"}, nlohmann::json::object(), "float", {{"op", "Relu"}});
   auto model = g.build();
   std::vector<float> x = {1, 1, 2, -1, 0, 3, -4, 0};
-  auto out = run(model, "reference", {{"x", Buffer::of<float>(DataType::f32, {1, 2, 2, 2}, x)}});
-  const Buffer& y = out["y"];
+  auto out = run(model, "reference", {{"x", NdArray::of<float>(DataType::f32, {1, 2, 2, 2}, x)}});
+  const NdArray& y = out["y"];
   REQUIRE(y.shape == std::vector<int64_t>{1, 2, 2, 2});
   // pixel (c0, c1): o0 = c0 + 2 c1 + 0.5, o1 = -c0; relu
   std::vector<float> want = {3.5f, 0, 0.5f, 0, 6.5f, 0, 0, 4};
@@ -29,7 +29,7 @@ TEST_CASE("float conv 1x1 with bias and relu, computed by hand") {
 TEST_CASE("batch can change between runs") {
   GraphBuilder g;
   g.input("x", DataType::f32, {"batch", 3});
-  g.constant("w", Buffer::of<float>(DataType::f32, {1, 3}, {1, 1, 1}));
+  g.constant("w", NdArray::of<float>(DataType::f32, {1, 3}, {1, 1, 1}));
   g.tensor("y", DataType::f32, {"batch", 1});
   g.output("y");
   g.node("FullyConnected", {"x", "w"}, {"y"});
