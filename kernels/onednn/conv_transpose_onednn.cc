@@ -20,12 +20,20 @@
 // output_padding exceeds the end padding (output rows no tap reaches), and depthwise with a
 // source zero point. supports() refuses those (octet's simd kernel, next in the list, runs
 // them); every other case was exact over 2548 random shapes x 5 scratchpad fills.
+// Float runs the deconvolution alone and adds bias and activation in octet's own loop: oneDNN 2.6
+// implements float deconvolution as a backward-data convolution (fast) followed, when there is a
+// bias or a post-op, by its reference loops over the output (slow: the 64->32 4x4 stride-2
+// upsampling on 56x56 with bias and Relu took 48 ms in all at one thread, the convolution alone 3).
 // Without VNNI, an s8 X is flipped to u8 (x ^ 0x80, zero point + 128) as in conv_onednn.cc: the
 // kernel would otherwise halve the weights and round. Weights must lie in [-64, 64] there.
+#include <algorithm>
+#include <cmath>
+
 #include "onednn/onednn_common.h"
 #include "onednn/onednn_kernels.h"
 #include "ops/op_spec.h"
 #include "ops/params.h"
+#include "quant/activation.h"
 
 namespace octet::onednn {
 
@@ -35,7 +43,8 @@ struct ConvTransposeSetup {
   ConvParams p;
   Precision prec;
   int64_t O = 0, KH = 0, KW = 0, Cg = 0;
-  bool has_bias = false;
+  bool has_bias = false;      // the node's
+  bool primitive_bias = false; // oneDNN adds it (int8); float adds it in the epilogue
   DataType src_t = DataType::f32, yt = DataType::f32;
   bool flip_sign = false;   // s8 X given to oneDNN as u8 (no VNNI)
   int32_t zp_x = 0;         // the primitive's source zero point
@@ -49,6 +58,7 @@ struct ConvTransposeSetup {
     const TensorDef& y = ctx.output(0);
     O = w.shape[0], KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
     has_bias = ctx.has_input(2);
+    primitive_bias = has_bias && prec != Precision::Float;
     src_t = x.dtype, yt = y.dtype;
     const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
     if (p.group == 1) user_w_md = dnnl::memory::desc({O, Cg, KH, KW}, wt, tag::ohwi);
@@ -65,8 +75,6 @@ struct ConvTransposeSetup {
       for (size_t c = 0; c < scales.size(); ++c) scales[c] = sx * w.quant.scale[w.quant.axis == 0 ? c : 0] * q.factor;
       attr.set_output_scales(scales.size() > 1 ? 1 << 1 : 0, scales);
       attr.set_post_ops(q.po);
-    } else {
-      attr.set_post_ops(float_chain(ctx.node.activation, false));
     }
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   }
@@ -81,8 +89,8 @@ struct ConvTransposeSetup {
     using df = dnnl::deconvolution_forward;
     const auto pk = dnnl::prop_kind::forward_inference;
     const auto alg = dnnl::algorithm::deconvolution_direct;
-    if (has_bias) {
-      dnnl::memory::desc bias({O}, prec == Precision::Float ? dt::f32 : dt::s32, tag::x);
+    if (primitive_bias) {
+      dnnl::memory::desc bias({O}, dt::s32, tag::x);
       return df::primitive_desc(df::desc(pk, alg, src, wei, bias, dst, strides, dil, pl, pr), attr, engine());
     }
     return df::primitive_desc(df::desc(pk, alg, src, wei, dst, strides, dil, pl, pr), attr, engine());
@@ -94,6 +102,9 @@ class ConvTransposeOnednn final : public CachedKernel {
   explicit ConvTransposeOnednn(const KernelContext& ctx)
       : CachedKernel(ctx), s_(ctx), weights_(s_.user_w_md, ctx.input(1).data), zp_(s_.zp_x) {
     if (s_.has_bias) bias_data_ = const_cast<uint8_t*>(ctx.input(2).data);
+    const Activation& act = ctx.node.activation;
+    if (act.kind == ActKind::Relu) lo_ = 0.f;
+    if (act.kind == ActKind::Clip) lo_ = act.alpha, hi_ = act.beta;
     std::vector<Shape> in, out;
     if (representative_shapes(ctx, &in, &out)) prepare(in, out);
   }
@@ -109,13 +120,39 @@ class ConvTransposeOnednn final : public CachedKernel {
     p.args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), eng, DNNL_MEMORY_NONE);
     p.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
     p.args[DNNL_ARG_WEIGHTS] = weights_.get(pd.weights_desc(), stream_);
-    if (s_.has_bias) p.args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), eng, bias_data_);
+    if (s_.primitive_bias) p.args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), eng, bias_data_);
     if (s_.zp_x != 0)
       p.args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = dnnl::memory({{1}, dt::s32, tag::x}, eng, &zp_);
     if (s_.flip_sign) flipped_.reserve(static_cast<size_t>(shape_elements(in[0])));
     p.scratchpad = pd.scratchpad_desc().get_size();
     if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
     return p;
+  }
+
+  void run(const KernelArgs& a) override {
+    CachedKernel::run(a);
+    if (s_.prec == Precision::Float) float_epilogue(*a.out[0]);
+  }
+
+  // y = act(y + bias[c]) over NHWC (channels innermost), as the reference: in place, every thread
+  // a range of pixels; the clamps vectorize, other activations call the reference's function.
+  void float_epilogue(Tensor& y) const {
+    const int64_t O = s_.O, pixels = y.elements() / O;
+    const float* b = static_cast<const float*>(bias_data_);
+    const Activation& act = node_.activation;
+    const bool clamp = act.kind == ActKind::None || act.kind == ActKind::Relu || act.kind == ActKind::Clip;
+    if (!b && act.kind == ActKind::None) return;
+    float* v = y.as<float>();
+    const float lo = lo_, hi = hi_;
+#pragma omp parallel for if (pixels * O > (1 << 14))
+    for (int64_t p = 0; p < pixels; ++p) {
+      float* row = v + p * O;
+      if (clamp) {
+        for (int64_t c = 0; c < O; ++c) row[c] = std::min(std::max(row[c] + (b ? b[c] : 0.f), lo), hi);
+      } else {
+        for (int64_t c = 0; c < O; ++c) row[c] = apply_activation(act, row[c] + (b ? b[c] : 0.f));
+      }
+    }
   }
 
   void before(const KernelArgs& a) override {
@@ -136,6 +173,7 @@ class ConvTransposeOnednn final : public CachedKernel {
   PackedWeights weights_;
   void* bias_data_ = nullptr;
   int32_t zp_;        // the source zero point oneDNN reads at run time
+  float lo_ = -INFINITY, hi_ = INFINITY;   // float: the clamp of a None/Relu/Clip activation
   Buffer flipped_;    // X ^ 0x80 (flip_sign only)
 };
 

@@ -76,7 +76,7 @@ class ConvInt8Simd final : public Kernel {
             }
         }
         packed_.gemm(buf.rows.data(), m1 - m0, K_, buf.acc.data(), O_, 0, O_);
-        for (int64_t m = m0; m < m1; ++m) epilogue_.pixel(buf.acc.data() + (m - m0) * O_, y, m * O_, r);
+        epilogue_.pixels(buf.acc.data(), y, m0 * O_, m1 - m0, r);
       }
     });
   }

@@ -3,14 +3,22 @@
 //   acc[n, oh, ow, o] = sum over (ih, iw, kh, kw) with oh = ih s_h - pad_t + kh d_h,
 //                       ow = iw s_w - pad_l + kw d_w, of sum_c (x - zp_x)[n, ih, iw, c] w[o, kh, kw, c]
 //   y = requantize(acc + bias)                                         quant/requant.h
-// Every input pixel's channels times W^T give KH*KW*O/group products; they are added (col2im)
-// into the output pixels they reach, all in exact int32 (no zero-point fold: border outputs get
-// fewer taps, which a bias fold would get wrong). The work is split by output row: output row
-// (n, oh) takes, for every kh with (oh + pad_t - kh d_h) divisible by s_h, the input row
-// ih = (oh + pad_t - kh d_h) / s_h times the weights of that kh only (one packed GEMM operand
-// per group and kh, columns (kw, o)), so every (ih, kh) product is computed exactly once, rows
-// are independent (threads write disjoint outputs) and one output row's int32 sums stay in cache.
+// all in exact int32 (no zero-point fold: border outputs get fewer taps, which a bias fold would
+// get wrong).
+//
+// Sub-pixel form: output row oh receives exactly the taps kh with kh d_h = oh + pad_t (mod s_h),
+// each from input row ih = (oh + pad_t - kh d_h) / s_h, and output column ow the taps kw with
+// kw d_w = ow + pad_l (mod s_w). So the outputs of one column phase r_w = (ow + pad_l) mod s_w
+// of one output row are, per valid kh, an ordinary GEMM: one row per output pixel holding the
+// codes of its input pixels for that phase's taps kw (s16, zero point subtracted), times the
+// weights of (kh, phase) packed once. With the taps ordered by decreasing kw, consecutive taps
+// read consecutive input pixels when d_w divides s_w, so for one group (or one tap) the GEMM reads
+// its rows straight from X widened once per run (row stride C, rows overlapping); otherwise they
+// are gathered. X is widened with zero columns on both sides, so border taps read real zeros.
+// The first valid kh writes the phase's sums into the output row's accumulators (stride s_w O),
+// later ones are added. Threads take contiguous ranges of output rows.
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "ops/params.h"
@@ -23,6 +31,13 @@ namespace octet::simd {
 
 namespace {
 
+// The taps of each phase along one axis, by decreasing k: taps[r] = {k : k d = r (mod s)}.
+std::vector<std::vector<int64_t>> phase_taps(int64_t K, int64_t s, int64_t d) {
+  std::vector<std::vector<int64_t>> taps(static_cast<size_t>(s));
+  for (int64_t k = K; k-- > 0;) taps[static_cast<size_t>(k * d % s)].push_back(k);
+  return taps;
+}
+
 class ConvTransposeInt8Simd final : public Kernel {
  public:
   explicit ConvTransposeInt8Simd(const KernelContext& ctx)
@@ -30,16 +45,23 @@ class ConvTransposeInt8Simd final : public Kernel {
     const TensorDef& w = ctx.input(1);
     O_ = w.shape[0], KH_ = w.shape[1], KW_ = w.shape[2], Cg_ = w.shape[3];
     G_ = p_.group, Og_ = O_ / G_;
-    // Per group and kh: KW * Og rows of Cg codes, row (kw, o) = w[g Og + o, kh, kw, :].
+    taps_w_ = phase_taps(KW_, p_.stride_w, p_.dil_w);
+    // Consecutive taps of a phase are s_w / gcd(s_w, d_w) apart, their input pixels d_w / gcd apart.
+    const bool adjacent = p_.dil_w / std::gcd(p_.stride_w, p_.dil_w) == 1;
+    // Per group, kh and column phase: Og rows of |taps| Cg codes in the GEMM's (kw, c) order.
     const int8_t* wp = reinterpret_cast<const int8_t*>(w.data);
-    std::vector<int8_t> rows(static_cast<size_t>(KW_ * Og_ * Cg_));
     for (int64_t g = 0; g < G_; ++g)
-      for (int64_t kh = 0; kh < KH_; ++kh) {
-        for (int64_t kw = 0; kw < KW_; ++kw)
+      for (int64_t kh = 0; kh < KH_; ++kh)
+        for (const auto& tw : taps_w_) {
+          const int64_t K = static_cast<int64_t>(tw.size()) * Cg_;
+          std::vector<int8_t> rows(static_cast<size_t>(Og_ * K));
           for (int64_t o = 0; o < Og_; ++o)
-            std::copy_n(wp + (((g * Og_ + o) * KH_ + kh) * KW_ + kw) * Cg_, Cg_, rows.begin() + (kw * Og_ + o) * Cg_);
-        packed_.emplace_back(rows.data(), KW_ * Og_, Cg_, Cg_);
-      }
+            for (size_t t = 0; t < tw.size(); ++t)
+              std::copy_n(wp + (((g * Og_ + o) * KH_ + kh) * KW_ + tw[t]) * Cg_, Cg_, rows.data() + o * K + static_cast<int64_t>(t) * Cg_);
+          packed_.emplace_back(rows.data(), Og_, K, K);
+          direct_.push_back(tw.size() <= 1 || (adjacent && G_ == 1));
+          max_k_ = std::max(max_k_, K);
+        }
     epilogue_ = Int8Epilogue(ctx, O_, KH_ * KW_ * Cg_);
     buffers_.resize(static_cast<size_t>(threads_));
   }
@@ -47,36 +69,26 @@ class ConvTransposeInt8Simd final : public Kernel {
   void run(const KernelArgs& a) override {
     const Tensor& x = *a.in[0];
     Tensor& y = *a.out[0];
-    const int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
-    const int64_t OH = y.shape[1], OW = y.shape[2];
-    const int64_t rows = N * OH, cols = KW_ * Og_;
+    const int64_t N = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3], OH = y.shape[1], OW = y.shape[2];
+    const int64_t rows = N * OH;
     if (rows == 0 || OW == 0) return;
-    const int32_t zx = x.zero_point();
-    const bool u8 = x.dtype == DataType::u8;
+    // Input columns the taps reach: from (pad_l - (KW - 1) d_w) / s_w (rounded down) to (OW - 1 + pad_l) / s_w.
+    const int64_t sw = p_.stride_w;
+    const int64_t lo = p_.pad_l - (KW_ - 1) * p_.dil_w, hi = (OW - 1 + p_.pad_l) / sw;
+    pad_l_ = std::max<int64_t>(0, -((lo - (sw - 1)) / sw)), Wp_ = pad_l_ + std::max(W, hi + 1);
+    xs_.assign(static_cast<size_t>(N * H * Wp_ * C), 0);
     const int64_t tasks = std::min<int64_t>(threads_, rows);
-
+    parallel_(static_cast<size_t>(tasks), [&](size_t t) {   // X widened once: every pixel feeds several outputs
+      for (int64_t r = N * H * static_cast<int64_t>(t) / tasks; r < N * H * static_cast<int64_t>(t + 1) / tasks; ++r)
+        widen_codes(x.as<uint8_t>() + r * W * C, x.dtype == DataType::u8, W * C, x.zero_point(), xs_.data() + (r * Wp_ + pad_l_) * C);
+    });
     parallel_(static_cast<size_t>(tasks), [&](size_t t) {
       Buffers& buf = buffers_[t];
-      buf.x.resize(static_cast<size_t>(W * Cg_));
-      buf.products.resize(static_cast<size_t>(W * cols));
+      buf.cols.resize(static_cast<size_t>((OW / sw + 1) * max_k_));
+      buf.sums.resize(static_cast<size_t>((OW / sw + 1) * Og_));
       buf.acc.resize(static_cast<size_t>(OW * O_));
-      for (int64_t row = rows * static_cast<int64_t>(t) / tasks; row < rows * static_cast<int64_t>(t + 1) / tasks; ++row) {
-        const int64_t n = row / OH, oh = row % OH;
-        std::fill(buf.acc.begin(), buf.acc.end(), 0);
-        for (int64_t kh = 0; kh < KH_; ++kh) {
-          const int64_t t_h = oh + p_.pad_t - kh * p_.dil_h;
-          if (t_h < 0 || t_h % p_.stride_h != 0 || t_h / p_.stride_h >= H) continue;
-          const int64_t ih = t_h / p_.stride_h;
-          for (int64_t g = 0; g < G_; ++g) {
-            const uint8_t* xrow = x.as<uint8_t>() + (n * H + ih) * W * C + g * Cg_;
-            for (int64_t iw = 0; iw < W; ++iw) widen_codes(xrow + iw * C, u8, Cg_, zx, buf.x.data() + iw * Cg_);
-            packed_[static_cast<size_t>(g * KH_ + kh)].gemm(buf.x.data(), W, Cg_, buf.products.data(), cols, 0, cols);
-            scatter(buf, W, OW, g);
-          }
-        }
-        const int64_t y0 = (n * OH + oh) * OW * O_;
-        for (int64_t ow = 0; ow < OW; ++ow) epilogue_.pixel(buf.acc.data() + ow * O_, y, y0 + ow * O_, nullptr);
-      }
+      for (int64_t row = rows * static_cast<int64_t>(t) / tasks; row < rows * static_cast<int64_t>(t + 1) / tasks; ++row)
+        output_row(x.shape, y, row / OH, row % OH, buf);
     });
   }
 
@@ -84,31 +96,66 @@ class ConvTransposeInt8Simd final : public Kernel {
 
  private:
   struct Buffers {
-    std::vector<int16_t> x;          // one input row of one group, widened: [W, Cg]
-    std::vector<int32_t> products;   // its products with one kh's weights: [W, KW, Og]
-    std::vector<int32_t> acc;        // the output row's sums: [OW, O]
+    std::vector<int16_t> cols;   // gathered GEMM rows (phases not read straight from X): [pixels, K]
+    std::vector<int32_t> sums;   // a later kh's sums before they are added: [pixels, Og]
+    std::vector<int32_t> acc;    // the output row's sums: [OW, O]
   };
 
-  // col2im of one input row's products into the output row: input pixel iw, tap kw reaches
-  // output pixel iw s_w - pad_l + kw d_w (when inside), channels [g Og, (g + 1) Og).
-  void scatter(Buffers& buf, int64_t W, int64_t OW, int64_t g) const {
-    for (int64_t iw = 0; iw < W; ++iw)
-      for (int64_t kw = 0; kw < KW_; ++kw) {
-        const int64_t ow = iw * p_.stride_w - p_.pad_l + kw * p_.dil_w;
-        if (ow < 0 || ow >= OW) continue;
-        const int32_t* src = buf.products.data() + (iw * KW_ + kw) * Og_;
-        int32_t* dst = buf.acc.data() + ow * O_ + g * Og_;
-        for (int64_t o = 0; o < Og_; ++o) dst[o] += src[o];
+  void output_row(const Shape& xs, Tensor& y, int64_t n, int64_t oh, Buffers& buf) const {
+    const int64_t H = xs[1], C = xs[3], OW = y.shape[2];
+    const int64_t sh = p_.stride_h, sw = p_.stride_w;
+    for (int64_t rw = 0; rw < sw; ++rw) {
+      // This phase's output pixels: ow0, ow0 + s_w, ... < OW; pixel m's first tap reads input
+      // column iw0 + m.
+      const int64_t ow0 = ((rw - p_.pad_l) % sw + sw) % sw;
+      if (ow0 >= OW) continue;
+      const int64_t M = (OW - 1 - ow0) / sw + 1;
+      const std::vector<int64_t>& tw = taps_w_[static_cast<size_t>(rw)];
+      const int64_t K = static_cast<int64_t>(tw.size()) * Cg_;
+      const int64_t iw0 = tw.empty() ? 0 : (ow0 + p_.pad_l - tw[0] * p_.dil_w) / sw;
+      for (int64_t g = 0; g < G_; ++g) {
+        int32_t* acc = buf.acc.data() + ow0 * O_ + g * Og_;
+        bool first = true;
+        for (int64_t kh = 0; kh < KH_ && K > 0; ++kh) {
+          const int64_t t = oh + p_.pad_t - kh * p_.dil_h;
+          if (t < 0 || t % sh != 0 || t / sh >= H) continue;
+          const int16_t* row0 = xs_.data() + ((n * H + t / sh) * Wp_ + pad_l_ + iw0) * C + g * Cg_;
+          const size_t k = static_cast<size_t>((g * KH_ + kh) * sw + rw);
+          const int16_t* xg = row0;
+          int64_t ldx = C;
+          if (!direct_[k]) {   // gather: tap j of pixel m reads input column iw0 + m + (tw[0] - tw[j]) d_w / s_w
+            for (int64_t m = 0; m < M; ++m)
+              for (size_t j = 0; j < tw.size(); ++j)
+                std::copy_n(row0 + (m + (tw[0] - tw[j]) * p_.dil_w / sw) * C, Cg_, buf.cols.data() + m * K + static_cast<int64_t>(j) * Cg_);
+            xg = buf.cols.data(), ldx = K;
+          }
+          if (first) {
+            packed_[k].gemm(xg, M, ldx, acc, sw * O_, 0, Og_);
+            first = false;
+            continue;
+          }
+          packed_[k].gemm(xg, M, ldx, buf.sums.data(), Og_, 0, Og_);
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t o = 0; o < Og_; ++o) acc[m * sw * O_ + o] += buf.sums[static_cast<size_t>(m * Og_ + o)];
+        }
+        if (first)   // no tap reaches these outputs: their sums are 0 (bias only)
+          for (int64_t m = 0; m < M; ++m) std::fill_n(acc + m * sw * O_, Og_, 0);
       }
+    }
+    epilogue_.pixels(buf.acc.data(), y, (n * y.shape[1] + oh) * OW * O_, OW, nullptr);
   }
 
   ConvParams p_;
   ParallelFor parallel_;
   int threads_;
-  int64_t O_ = 0, KH_ = 0, KW_ = 0, Cg_ = 0, G_ = 1, Og_ = 0;
-  std::vector<PackedS8> packed_;   // [group][kh]
+  int64_t O_ = 0, KH_ = 0, KW_ = 0, Cg_ = 0, G_ = 1, Og_ = 0, max_k_ = 0;
+  std::vector<std::vector<int64_t>> taps_w_;   // per column phase r in [0, s_w), by decreasing kw
+  std::vector<PackedS8> packed_;               // [group][kh][column phase]
+  std::vector<bool> direct_;                   // the same index: GEMM rows read straight from X
   Int8Epilogue epilogue_;
   std::vector<Buffers> buffers_;
+  std::vector<int16_t> xs_;                    // this run's X minus its zero point, [N, H, Wp, C]
+  int64_t pad_l_ = 0, Wp_ = 0;                 // zero columns left of X in xs_; its width
 };
 
 bool is_8bit(DataType t) { return t == DataType::u8 || t == DataType::s8; }

@@ -22,23 +22,33 @@ Int8Epilogue::Int8Epilogue(const KernelContext& ctx, int64_t out_channels, int64
   int64_t bias_max = 0;
   for (int32_t b : bias_) bias_max = std::max<int64_t>(bias_max, std::abs(static_cast<int64_t>(b)));
   vector_ = rq_.scaled && taps * 255 * 128 + bias_max < (int64_t(1) << 31);
+  tile_ = std::max<int64_t>(1, 256 / std::max<int64_t>(O_, 1));
+  for (int64_t t = 0; t < tile_; ++t) {
+    bias_tiled_.insert(bias_tiled_.end(), bias_.begin(), bias_.end());
+    mult_tiled_.insert(mult_tiled_.end(), mult_.begin(), mult_.end());
+  }
 }
 
-void Int8Epilogue::pixel(const int32_t* acc, const Tensor& y, int64_t i, const Tensor* r) const {
-  int64_t o = 0;
-  if (vector_) {
-    RequantRow row{acc, bias_.data(), mult_.data()};
-    if (r) row.r = static_cast<const int8_t*>(r->data) + i, row.r_u8 = r->dtype == DataType::u8,
-           row.r_scale = r->scale() * rq_.inv_sy, row.r_zp = r->zero_point();
-    row.lo = rq_.lo, row.hi = rq_.hi, row.zp = rq_.zp;
-    row.y = static_cast<int8_t*>(y.data) + i, row.y_u8 = y.dtype == DataType::u8;
-    o = requantize_row(row, O_);
-  }
-  for (; o < O_; ++o) {   // the reference's expression (quant/requant.h)
-    const float k = r ? ref::requant_residual_factor(rq_, r->scale()) : 0.f;
-    const float d = r ? static_cast<float>(ref::load_q(r->dtype, r->data, i + o) - r->zero_point()) : 0.f;
-    ref::store_requant(y.dtype, y.data, i + o, static_cast<int64_t>(acc[o]) + bias_[o], mult_[o], r != nullptr, k, d, *act_,
-                       rq_);
+void Int8Epilogue::pixels(const int32_t* acc, const Tensor& y, int64_t i, int64_t count, const Tensor* r) const {
+  for (int64_t p0 = 0; p0 < count; p0 += tile_) {
+    const int64_t n = std::min(tile_, count - p0) * O_, at = i + p0 * O_;
+    const int32_t* a = acc + p0 * O_;
+    int64_t e = 0;
+    if (vector_) {
+      RequantRow row{a, bias_tiled_.data(), mult_tiled_.data()};
+      if (r) row.r = static_cast<const int8_t*>(r->data) + at, row.r_u8 = r->dtype == DataType::u8,
+             row.r_scale = r->scale() * rq_.inv_sy, row.r_zp = r->zero_point();
+      row.lo = rq_.lo, row.hi = rq_.hi, row.zp = rq_.zp;
+      row.y = static_cast<int8_t*>(y.data) + at, row.y_u8 = y.dtype == DataType::u8;
+      e = requantize_row(row, n);
+    }
+    for (; e < n; ++e) {   // the reference's expression (quant/requant.h)
+      const int64_t o = e % O_;
+      const float k = r ? ref::requant_residual_factor(rq_, r->scale()) : 0.f;
+      const float d = r ? static_cast<float>(ref::load_q(r->dtype, r->data, at + e) - r->zero_point()) : 0.f;
+      ref::store_requant(y.dtype, y.data, at + e, static_cast<int64_t>(a[e]) + bias_[o], mult_[o], r != nullptr, k, d, *act_,
+                         rq_);
+    }
   }
 }
 
