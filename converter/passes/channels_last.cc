@@ -1,14 +1,16 @@
-// NCHW -> NHWC. Every Conv, ConvTranspose and pooling node is rewritten into octet's NHWC form
-// between a Transpose to NHWC and one back to NCHW, so the graph stays correct at every step.
-// Then transposes are pushed down through ops that do not care about layout (elementwise ops,
-// Concat/Split/Softmax/Reduce*/Slice/Pad/Resize with their axes remapped), and two transposes in
-// a row merge or cancel. What remains is a transpose at a graph input, at a graph output, or in
-// front of an op that needs NCHW order (a Flatten over spatial dims, say); one that only moves
-// size-1 dimensions becomes a free Reshape. (The idea is ONNX Runtime's transpose optimizer.)
+// NCHW -> NHWC. Every Conv, ConvTranspose and pooling node (layout Spatial in the op table) is
+// rewritten into octet's NHWC form between a Transpose to NHWC and one back to NCHW, so the graph
+// stays correct at every step. Then transposes are pushed down through ops that do not care
+// about layout (layout Elementwise; layout Axis, i.e. Concat/Split/Softmax/Reduce*/Slice/Pad/
+// Resize, with their axes remapped), and two transposes in a row merge or cancel. What remains
+// is a transpose at a graph input, at a graph output, or in front of an op that needs NCHW order
+// (a Flatten over spatial dims, say); one that only moves size-1 dimensions becomes a free
+// Reshape. (The idea is ONNX Runtime's transpose optimizer.)
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "octet_ops.h"
 #include "passes/passes.h"
 
 namespace octet::converter {
@@ -119,8 +121,7 @@ class ChannelsLast {
       }
       const IrTensor& x = g_.tensor(n.inputs[0]);
       if (!x.shape_known) fail(n, "input rank is unknown");
-      if (x.rank() == 3 && (n.op == "Conv" || n.op == "ConvTranspose" || n.op == "MaxPool" || n.op == "AveragePool" ||
-                            n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool")) {
+      if (x.rank() == 3 && is_spatial_op(n.op)) {
         wrap_1d(n, out);
         continue;
       }
@@ -344,20 +345,73 @@ class ChannelsLast {
     return false;
   }
 
-  static bool elementwise(const std::string& op) {
-    static const char* k[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Erf",
-                              "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Cast", "Add", "Sub", "Mul", "Div",
-                              "Pow", "Max", "Min", "Where"};
-    return std::find(std::begin(k), std::end(k), op) != std::end(k);
+  // Attributes of node c (an op of layout Axis) for inputs permuted by p: an axis a of T(x) is
+  // axis p[a] of x. False where the attributes cannot follow (the transposes then stay).
+  static bool permute_axis_attrs(const Node& c, OpKind op, const Perm& p, nlohmann::json* attrs) {
+    const int64_t R = static_cast<int64_t>(p.size());
+    auto map_axis = [&](int64_t a) { return p[a < 0 ? a + R : a]; };
+    switch (op) {
+      case OpKind::Concat:
+      case OpKind::Split:
+      case OpKind::Softmax:
+        (*attrs)["axis"] = map_axis(c.attr_int("axis", op == OpKind::Softmax ? -1 : 0));
+        return true;
+      case OpKind::ReduceMean:
+      case OpKind::ReduceSum:
+      case OpKind::ReduceMax: {
+        if (c.attr_int("keepdims", 1) == 0) return false;
+        auto axes = c.attr_ints("axes", {});
+        if (axes.empty()) return false;
+        for (auto& a : axes) a = map_axis(a);
+        std::sort(axes.begin(), axes.end());
+        (*attrs)["axes"] = axes;
+        return true;
+      }
+      case OpKind::Slice: {
+        auto starts = c.attr_ints("starts", {});
+        auto axes = c.attr_ints("axes", {});
+        if (axes.empty()) for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+        for (auto& a : axes) a = map_axis(a);
+        (*attrs)["axes"] = axes;
+        return true;
+      }
+      case OpKind::Pad: {
+        auto pads = c.attr_ints("pads", {});
+        if (static_cast<int64_t>(pads.size()) != 2 * R) return false;
+        std::vector<int64_t> px(2 * R);
+        for (int64_t k = 0; k < R; ++k) px[p[k]] = pads[k], px[p[k] + R] = pads[k + R];
+        (*attrs)["pads"] = px;
+        return true;
+      }
+      case OpKind::Resize:
+        if (attrs->contains("scales")) {
+          auto s = (*attrs)["scales"].get<std::vector<float>>();
+          if (static_cast<int64_t>(s.size()) != R) return false;
+          std::vector<float> sx(R);
+          for (int64_t k = 0; k < R; ++k) sx[p[k]] = s[k];
+          (*attrs)["scales"] = sx;
+        } else {
+          auto s = c.attr_ints("sizes", {});
+          if (static_cast<int64_t>(s.size()) != R) return false;
+          std::vector<int64_t> sx(R);
+          for (int64_t k = 0; k < R; ++k) sx[p[k]] = s[k];
+          (*attrs)["sizes"] = sx;
+        }
+        return true;
+      default:
+        return false;   // an Axis op without a rule here: not moved (correct, maybe slower)
+    }
   }
 
-  // Tries to move the transposes feeding node c below it. Returns true on a rewrite.
+  // Tries to move the transposes feeding node c below it. Returns true on a rewrite. Which ops
+  // allow it is the layout column of the op table: Elementwise ops take any permutation as is
+  // (constant operands are permuted to match), Axis ops with their axis attributes remapped.
   bool push_through(size_t ci) {
     Node& c = g_.nodes[ci];
-    const std::string& op = c.op;
-    const bool axis_op = op == "Concat" || op == "Split" || op == "Softmax" || op == "ReduceMean" || op == "ReduceSum" ||
-                         op == "ReduceMax" || op == "Slice" || op == "Pad" || op == "Resize";
-    if (!elementwise(op) && !axis_op) return false;
+    OpKind op;
+    if (!op_from_name(c.op, &op)) return false;
+    const Layout layout = op_traits(op).layout;
+    if (layout != Layout::Elementwise && layout != Layout::Axis) return false;
     // Find the perm: every non-constant input must come from a Transpose with the same perm.
     Perm p;
     for (const auto& in : c.inputs) {
@@ -371,47 +425,8 @@ class ChannelsLast {
     if (p.empty()) return false;
     const int64_t R = static_cast<int64_t>(p.size());
     const Perm pinv = inverse(p);
-    // Attribute remaps: an axis a of T(x) is axis p[a] of x.
     nlohmann::json attrs = c.attrs;
-    auto map_axis = [&](int64_t a) { return p[a < 0 ? a + R : a]; };
-    if (op == "Concat" || op == "Split" || op == "Softmax") attrs["axis"] = map_axis(c.attr_int("axis", op == "Softmax" ? -1 : 0));
-    if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
-      if (c.attr_int("keepdims", 1) == 0) return false;
-      auto axes = c.attr_ints("axes", {});
-      if (axes.empty()) return false;
-      for (auto& a : axes) a = map_axis(a);
-      std::sort(axes.begin(), axes.end());
-      attrs["axes"] = axes;
-    }
-    if (op == "Slice") {
-      auto starts = c.attr_ints("starts", {});
-      auto axes = c.attr_ints("axes", {});
-      if (axes.empty()) for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-      for (auto& a : axes) a = map_axis(a);
-      attrs["axes"] = axes;
-    }
-    if (op == "Pad") {
-      auto pads = c.attr_ints("pads", {});
-      if (static_cast<int64_t>(pads.size()) != 2 * R) return false;
-      std::vector<int64_t> px(2 * R);
-      for (int64_t k = 0; k < R; ++k) px[p[k]] = pads[k], px[p[k] + R] = pads[k + R];
-      attrs["pads"] = px;
-    }
-    if (op == "Resize") {
-      if (attrs.contains("scales")) {
-        auto s = attrs["scales"].get<std::vector<float>>();
-        if (static_cast<int64_t>(s.size()) != R) return false;
-        std::vector<float> sx(R);
-        for (int64_t k = 0; k < R; ++k) sx[p[k]] = s[k];
-        attrs["scales"] = sx;
-      } else {
-        auto s = c.attr_ints("sizes", {});
-        if (static_cast<int64_t>(s.size()) != R) return false;
-        std::vector<int64_t> sx(R);
-        for (int64_t k = 0; k < R; ++k) sx[p[k]] = s[k];
-        attrs["sizes"] = sx;
-      }
-    }
+    if (layout == Layout::Axis && !permute_axis_attrs(c, op, p, &attrs)) return false;
     // Rewrite inputs: transposes' sources; constants transposed by the inverse perm.
     std::vector<std::string> new_inputs;
     for (const auto& in : c.inputs) {
@@ -489,6 +504,11 @@ class ChannelsLast {
   }
 };
 }  // namespace
+
+bool is_spatial_op(const std::string& op) {
+  const OpTraits* t = octet_op(op);
+  return (t && t->layout == Layout::Spatial) || op == "GlobalMaxPool";
+}
 
 void to_channels_last(Graph& g, PassStats& stats) { ChannelsLast(g, stats).run(); }
 

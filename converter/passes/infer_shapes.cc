@@ -3,6 +3,7 @@
 // the ops that matter to later passes; tensors it cannot work out stay unknown.
 #include <algorithm>
 
+#include "octet_ops.h"
 #include "passes/passes.h"
 
 namespace octet::converter {
@@ -25,6 +26,19 @@ bool broadcast(const Dims& a, const Dims& b, Dims* out) {
   return true;
 }
 
+// Ops whose output 0 has the shape of input 0. Octet ops by their traits: one-input elementwise
+// ops (every Unary op, Cast), normalizations and (de)quantization. The ONNX semantics of these
+// names are the same (this pass runs before lowering). The local list holds the ONNX ops octet
+// has no op of that name for, so the op table cannot know them: they are removed (Identity,
+// Dropout), folded (BatchNormalization) or rewritten (LogSoftmax) by later passes.
+bool keeps_shape(const std::string& op, const OpTraits* t) {
+  if (t)
+    return (t->layout == Layout::Elementwise && t->max_inputs == 1) || t->family == OpFamily::Norm ||
+           t->family == OpFamily::Quant;
+  static const char* kOnnxOnly[] = {"LogSoftmax", "Identity", "Dropout", "BatchNormalization"};
+  return std::find(std::begin(kOnnxOnly), std::end(kOnnxOnly), op) != std::end(kOnnxOnly);
+}
+
 int64_t axis_of(int64_t a, size_t rank) { return a < 0 ? a + static_cast<int64_t>(rank) : a; }
 
 bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
@@ -32,17 +46,13 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
   for (const auto& name : n.inputs) in.push_back(name.empty() ? nullptr : &g.tensor(name));
   auto known = [&](size_t i) { return i < in.size() && in[i] && in[i]->shape_known; };
   const std::string& op = n.op;
-  static const char* kSame[] = {"Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Erf",
-                                "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Softmax", "LogSoftmax", "Cast",
-                                "Identity", "Dropout", "BatchNormalization", "LayerNormalization", "QuantizeLinear",
-                                "DequantizeLinear"};
-  if (std::find(std::begin(kSame), std::end(kSame), op) != std::end(kSame)) {
+  const OpTraits* traits = octet_op(op);
+  if (keeps_shape(op, traits)) {
     if (!known(0)) return false;
     *out = {in[0]->shape};
     return true;
   }
-  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min" || op == "Where" || op == "Equal" ||
-      op == "Sum") {
+  if ((traits && traits->layout == Layout::Elementwise) || op == "Sum") {   // numpy broadcasting
     Dims acc;
     bool first = true;
     for (size_t i = 0; i < in.size(); ++i) {
@@ -207,7 +217,7 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
     *out = {y};
     return true;
   }
-  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
+  if (has_family(op, OpFamily::Reduce)) {
     if (!known(0)) return false;
     std::vector<int64_t> axes;
     if (!ints_of("axes", 1, &axes)) return false;

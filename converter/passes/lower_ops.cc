@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "octet_ops.h"
 #include "passes/passes.h"
 
 namespace octet::converter {
@@ -133,17 +134,15 @@ class Lowerer {
     using J = nlohmann::json;
 
     // Layout-sensitive: lowered by to_channels_last.
-    if (op == "Conv" || op == "ConvTranspose" || op == "MaxPool" || op == "AveragePool" ||
-        op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+    if (is_spatial_op(op)) {
       if (op == "MaxPool" && n.outputs.size() > 1 && !n.outputs[1].empty() && !g_.consumers(n.outputs[1]).empty())
         fail(n, "the Indices output of MaxPool is not supported");
       if (op == "MaxPool" && n.outputs.size() > 1) n.outputs.resize(1);
       out.push_back(std::move(n));
       return;
     }
-    static const char* kSame[] = {"Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "HardSwish", "Where", "Equal"};
-    for (const char* s : kSame)
-      if (op == s) return keep(n, out, J::object());
+    // ONNX form Same in the op table: the ONNX op of this name, without attributes, is the octet op.
+    if (const OpTraits* t = octet_op(op); t && t->onnx == OnnxForm::Same) return keep(n, out, J::object());
     if (op == "LeakyRelu") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.01f)}});
     if (op == "HardSigmoid") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.2f)}, {"beta", n.attr_float("beta", 0.5f)}});
     if (op == "Gelu") return keep(n, out, {{"approximate", n.attr_string("approximate", "none")}});
@@ -315,7 +314,7 @@ class Lowerer {
       out.push_back(std::move(n));
       return;
     }
-    if (op == "LSTM" || op == "GRU" || op == "RNN") return lower_rnn(n, out);
+    if (has_family(op, OpFamily::Recurrent)) return lower_rnn(n, out);
     if (op == "Shape" || op == "Size") fail(n, "computes shapes at run time; octet needs them foldable (see fold_constants)");
     fail(n, "op '" + op + "' is not supported by octet (the supported ops are listed in docs/format.md)");
   }

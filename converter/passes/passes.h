@@ -33,6 +33,9 @@ void lower_ops(Graph& g, PassStats& stats);
 // NCHW -> NHWC for Conv/ConvTranspose/pooling, with transposes pushed through layout-agnostic
 // ops and cancelled, so the graph keeps transposes only where a layout really changes.
 void to_channels_last(Graph& g, PassStats& stats);
+// The ONNX ops to_channels_last rewrites into NHWC: the octet ops of layout Spatial in the op
+// table (NHWC by definition) and GlobalMaxPool (ReduceMax over H, W).
+bool is_spatial_op(const std::string& op);
 // Bias Add into FullyConnected; activations into Conv/ConvTranspose/FullyConnected/MatMul/Add;
 // residual Add (+ activation) into the Conv producing one of its operands.
 void fuse_operators(Graph& g, PassStats& stats);

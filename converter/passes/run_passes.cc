@@ -6,6 +6,12 @@
 
 namespace octet::converter {
 
+void PassStats::add(const std::string& what, int n) {
+  for (auto& [k, v] : counts)
+    if (k == what) return void(v += n);
+  counts.push_back({what, n});
+}
+
 void run_passes(Graph& g, PassStats& stats) {
   remove_identities(g, stats);
   // Shape-derived subgraphs fold in rounds: the Shape of a tensor whose shape becomes known only

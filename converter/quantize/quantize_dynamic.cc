@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "octet_ops.h"
 #include "quantize/quantize.h"
 
 namespace octet::converter {
@@ -65,7 +66,7 @@ std::string quantize_rows(Graph& g, const std::string& name, int qmax) {
 void quantize_dynamic_recurrent(Graph& g, const QuantizeOptions& opts, PassStats& stats) {
   const int qmax = kDynamicWeightMax;
   for (Node& n : g.nodes) {
-    if (n.op != "LSTM" && n.op != "GRU" && n.op != "RNN") continue;
+    if (!has_family(n.op, OpFamily::Recurrent)) continue;
     if (opts.float_ops.count(n.op) || opts.float_nodes.count(n.name)) continue;
     n.inputs[1] = quantize_rows(g, n.inputs[1], qmax);
     n.inputs[2] = quantize_rows(g, n.inputs[2], qmax);
@@ -108,7 +109,7 @@ std::set<std::string> plan_dynamic_fc(const Graph& g, const std::string& mode, s
   bool sequence = mode == "all";
   for (const Node& n : g.nodes) {
     if (sequence) break;
-    if (n.op == "LSTM" || n.op == "GRU" || n.op == "RNN") sequence = true, *why = "recurrent";
+    if (has_family(n.op, OpFamily::Recurrent)) sequence = true, *why = "recurrent";
     else if (n.op == "Softmax" && is_attention_softmax(g, n)) sequence = true, *why = "attention";
   }
   if (mode == "all") *why = "--dynamic all";

@@ -1,11 +1,14 @@
 // Static int8 quantization of the fused NHWC float graph, given calibrated ranges.
 //
-// Precision plan, in topological order:
-//  - Conv, ConvTranspose and FullyConnected run in int8 (unless the user keeps them in float);
-//  - ops that are cheap in int8 (pooling, Add/Sub/Mul, Concat, data movement, any unary op via a
-//    lookup table, ReduceMean/Max) run in int8 when one of their inputs already is int8, so int8
-//    regions grow from the heavy ops and no op is quantized just to be dequantized again;
-//  - everything else runs in float.
+// Precision plan, in topological order, by each op's quantization role (the quant column of
+// runtime/src/ops/op_table.def):
+//  - Anchor ops (Conv, ConvTranspose, FullyConnected) run in int8 (unless the user keeps them in
+//    float);
+//  - ops that are cheap in int8 (Rescale: Add/Sub/Mul, Concat, ReduceMean; Lookup: any unary op
+//    via a lookup table; Keep: pooling, data movement, ReduceMax) run in int8 when one of their
+//    inputs already is int8, so int8 regions grow from the heavy ops and no op is quantized just
+//    to be dequantized again;
+//  - everything else (Float) runs in float.
 // Where a tensor crosses between regions a QuantizeLinear or DequantizeLinear is inserted (once
 // per tensor, shared by all consumers). Graph outputs stay float under their ONNX names.
 // Weights become s8 symmetric per output channel, in [-127, 127] by default (weight_max), biases
@@ -17,25 +20,19 @@
 #include <algorithm>
 #include <cmath>
 
+#include "octet_ops.h"
 #include "quant/quant.h"
 
 namespace octet::converter {
 
 namespace {
-enum class Role { Anchor, Follower, SameQuant, FloatOnly };
-
-Role role_of(const std::string& op) {
-  static const char* kAnchor[] = {"Conv", "ConvTranspose", "FullyConnected"};
-  static const char* kFollower[] = {"Add", "Sub", "Mul", "Concat", "ReduceMean", "Relu", "LeakyRelu", "Clip", "Sigmoid",
-                                    "Tanh", "HardSwish", "HardSigmoid", "Gelu", "Erf", "Exp", "Log", "Sqrt", "Neg",
-                                    "Abs", "Reciprocal"};
-  static const char* kSame[] = {"MaxPool", "AveragePool", "GlobalAveragePool", "Split", "Slice", "Reshape", "Flatten",
-                                "Transpose", "Squeeze", "Unsqueeze", "Pad", "Resize", "Gather", "Expand", "ReduceMax"};
-  auto in = [&](const auto& list) { return std::find(std::begin(list), std::end(list), op) != std::end(list); };
-  if (in(kAnchor)) return Role::Anchor;
-  if (in(kFollower)) return Role::Follower;
-  if (in(kSame)) return Role::SameQuant;
-  return Role::FloatOnly;
+// The op's role in static int8: the quant column of the op table. Boundary (QuantizeLinear /
+// DequantizeLinear) is this pass's own output; the lowered graph has none, and an op the table
+// does not have stays float.
+QuantRole role_of(const std::string& op) {
+  const OpTraits* t = octet_op(op);
+  if (!t || t->quant == QuantRole::Boundary) return QuantRole::Float;
+  return t->quant;
 }
 
 QuantInfo u8_params(std::pair<float, float> r) {
@@ -81,7 +78,7 @@ class StaticQuantizer {
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       if (!n.has_input(i) || g_.is_constant(n.inputs[i])) continue;
       if (n.op == "Gather" && i == 1) continue;
-      if ((n.op == "Conv" || n.op == "ConvTranspose" || n.op == "FullyConnected") && (i == 1 || i == 2)) continue;
+      if (role_of(n.op) == QuantRole::Anchor && (i == 1 || i == 2)) continue;   // weights, bias
       idx.push_back(i);
     }
     return idx;
@@ -89,8 +86,8 @@ class StaticQuantizer {
 
   bool wants_int8(const Node& n) const {
     if (user_float(n)) return false;
-    Role r = role_of(n.op);
-    if (r == Role::FloatOnly) return false;
+    const QuantRole r = role_of(n.op);
+    if (r == QuantRole::Float) return false;
     auto ins = data_inputs(n);
     if (ins.empty()) return false;
     // Float tensors only (an int8 producer has already retyped its output to u8).
@@ -98,7 +95,7 @@ class StaticQuantizer {
       if (g_.tensor(n.inputs[i]).dtype != DataType::f32 && !int8_.count(n.inputs[i])) return false;
     for (const auto& o : n.outputs)
       if (!o.empty() && g_.tensor(o).dtype != DataType::f32) return false;
-    if (r == Role::Anchor) {
+    if (r == QuantRole::Anchor) {
       const Constant* w = g_.constant(n.inputs[1]);
       return w && w->dtype == DataType::f32;
     }
@@ -246,9 +243,9 @@ class StaticQuantizer {
   }
 
   void quantize_node(Node& n, std::vector<Node>& out) {
-    const Role role = role_of(n.op);
+    const QuantRole role = role_of(n.op);
     for (size_t i : data_inputs(n)) n.inputs[i] = as_int8(n.inputs[i], n, out);
-    if (role == Role::Anchor) {
+    if (role == QuantRole::Anchor) {
       std::vector<float> sw = quantize_weights(n);
       quantize_bias(n, g_.tensor(n.inputs[0]).quant.scale[0], sw);
     } else {
@@ -260,7 +257,8 @@ class StaticQuantizer {
       if (o.empty()) continue;
       IrTensor& t = g_.tensor(o);
       t.dtype = DataType::u8;
-      t.quant = role == Role::SameQuant ? g_.tensor(n.inputs[0]).quant : u8_params(range_of(o));
+      // Keep moves codes (the input's scale); Rescale and Lookup get their own output range.
+      t.quant = role == QuantRole::Keep ? g_.tensor(n.inputs[0]).quant : u8_params(range_of(o));
       int8_[o] = o;
     }
     n.precision = "int8_static";

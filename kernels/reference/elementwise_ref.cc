@@ -11,6 +11,7 @@
 #include "quant/activation.h"
 #include "reference/q8.h"
 #include "reference/reference_kernels.h"
+#include "reference/unary_value.h"
 
 namespace octet::ref {
 
@@ -121,37 +122,9 @@ class BinaryRef final : public Kernel {
 // A unary op with its attributes read once.
 struct UnaryFn {
   OpKind op;
-  float alpha = 0, beta = 0;
-  bool tanh_gelu = false;
-  explicit UnaryFn(const NodeDef& n) : op(n.op) {
-    switch (op) {
-      case OpKind::LeakyRelu: alpha = n.attrs.get_float("alpha", 0.01f); break;
-      case OpKind::Clip: alpha = n.attrs.get_float("min", -INFINITY), beta = n.attrs.get_float("max", INFINITY); break;
-      case OpKind::HardSigmoid: alpha = n.attrs.get_float("alpha", 0.2f), beta = n.attrs.get_float("beta", 0.5f); break;
-      case OpKind::Gelu: tanh_gelu = n.attrs.get_string("approximate", "none") == "tanh"; break;
-      default: break;
-    }
-  }
-  float operator()(float x) const {
-    switch (op) {
-      case OpKind::Relu: return x > 0 ? x : 0.f;
-      case OpKind::LeakyRelu: return x >= 0 ? x : alpha * x;
-      case OpKind::Clip: return std::min(std::max(x, alpha), beta);
-      case OpKind::Sigmoid: return sigmoid(x);
-      case OpKind::Tanh: return std::tanh(x);
-      case OpKind::HardSwish: return hard_swish(x);
-      case OpKind::HardSigmoid: return hard_sigmoid(x, alpha, beta);
-      case OpKind::Gelu: return tanh_gelu ? gelu_tanh(x) : gelu_erf(x);
-      case OpKind::Erf: return std::erf(x);
-      case OpKind::Exp: return std::exp(x);
-      case OpKind::Log: return std::log(x);
-      case OpKind::Sqrt: return std::sqrt(x);
-      case OpKind::Neg: return -x;
-      case OpKind::Abs: return std::fabs(x);
-      case OpKind::Reciprocal: return 1.f / x;
-      default: return x;
-    }
-  }
+  UnaryParams params;
+  explicit UnaryFn(const NodeDef& n) : op(n.op), params(unary_params(n.op, n.attrs)) {}
+  float operator()(float x) const { return unary_value(op, x, params); }
 };
 
 class UnaryRef final : public Kernel {
@@ -209,6 +182,39 @@ class UnaryRef final : public Kernel {
   uint8_t table_[256] = {};
 };
 }  // namespace
+
+UnaryParams unary_params(OpKind op, const Attrs& attrs) {
+  UnaryParams p;
+  switch (op) {
+    case OpKind::LeakyRelu: p.alpha = attrs.get_float("alpha", 0.01f); break;
+    case OpKind::Clip: p.alpha = attrs.get_float("min", -INFINITY), p.beta = attrs.get_float("max", INFINITY); break;
+    case OpKind::HardSigmoid: p.alpha = attrs.get_float("alpha", 0.2f), p.beta = attrs.get_float("beta", 0.5f); break;
+    case OpKind::Gelu: p.tanh_gelu = attrs.get_string("approximate", "none") == "tanh"; break;
+    default: break;
+  }
+  return p;
+}
+
+float unary_value(OpKind op, float x, const UnaryParams& p) {
+  switch (op) {
+    case OpKind::Relu: return x > 0 ? x : 0.f;
+    case OpKind::LeakyRelu: return x >= 0 ? x : p.alpha * x;
+    case OpKind::Clip: return std::min(std::max(x, p.alpha), p.beta);
+    case OpKind::Sigmoid: return sigmoid(x);
+    case OpKind::Tanh: return std::tanh(x);
+    case OpKind::HardSwish: return hard_swish(x);
+    case OpKind::HardSigmoid: return hard_sigmoid(x, p.alpha, p.beta);
+    case OpKind::Gelu: return p.tanh_gelu ? gelu_tanh(x) : gelu_erf(x);
+    case OpKind::Erf: return std::erf(x);
+    case OpKind::Exp: return std::exp(x);
+    case OpKind::Log: return std::log(x);
+    case OpKind::Sqrt: return std::sqrt(x);
+    case OpKind::Neg: return -x;
+    case OpKind::Abs: return std::fabs(x);
+    case OpKind::Reciprocal: return 1.f / x;
+    default: return x;
+  }
+}
 
 std::unique_ptr<Kernel> make_binary(const KernelContext& ctx) { return std::make_unique<BinaryRef>(ctx); }
 std::unique_ptr<Kernel> make_unary(const KernelContext& ctx) { return std::make_unique<UnaryRef>(ctx); }

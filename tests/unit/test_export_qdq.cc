@@ -1,4 +1,4 @@
-// `octet export-qdq` as a library call (converter/export_qdq.h): converted test models written back
+// `octet export-qdq` as a library call (qdq/export_qdq.h): converted test models written back
 // as ONNX opset 13 in QDQ form pass onnx::checker, carry the QDQ / dynamic ops ONNX Runtime
 // recognizes, and untranslatable nodes are refused naming the node (nothing written).
 // Numerical agreement with ONNX Runtime is checked by benchmarks/qdq_diff.py (needs node + npm).
@@ -13,7 +13,7 @@
 #include <string>
 
 #include "convert.h"
-#include "export_qdq.h"
+#include "qdq/export_qdq.h"
 #include "octet/octet.h"
 #include "test_util.h"
 
@@ -58,11 +58,11 @@ TEST_CASE("export-qdq: int8 CNN and MLP pass onnx::checker in QDQ form") {
     CAPTURE(model);
     std::string json = convert_model(dir, model, "int8");
     std::string out = dir.file(model + ".qdq.onnx");
-    auto rep = converter::export_qdq(json, out);
+    auto rep = qdq::export_qdq(json, out);
     CHECK(rep.nodes_qdq > 0);
     CHECK(rep.onnx_nodes > 0);
     CHECK_FALSE(rep.uses_contrib);
-    CHECK_NOTHROW(converter::check_onnx_file(out));
+    CHECK_NOTHROW(qdq::check_onnx_file(out));
     std::string bytes = slurp(out);
     CHECK(count_of(bytes, "QuantizeLinear") > 0);
     CHECK(count_of(bytes, "DequantizeLinear") > 0);
@@ -76,26 +76,26 @@ TEST_CASE("export-qdq: float models and dynamic recurrent models") {
   {
     std::string json = convert_model(dir, "tiny_resnet", "float");
     std::string out = dir.file("tiny_resnet.float.onnx");
-    auto rep = converter::export_qdq(json, out);
+    auto rep = qdq::export_qdq(json, out);
     CHECK(rep.nodes_qdq == 0);
-    CHECK_NOTHROW(converter::check_onnx_file(out));
+    CHECK_NOTHROW(qdq::check_onnx_file(out));
     CHECK(count_of(slurp(out), "QuantizeLinear") == 0);
   }
   {
     std::string json = convert_model(dir, "lstm2_small", "int8");
     std::string out = dir.file("lstm.qdq.onnx");
-    auto rep = converter::export_qdq(json, out);
+    auto rep = qdq::export_qdq(json, out);
     CHECK(rep.nodes_dynamic == 2);
     CHECK(rep.uses_contrib);
-    CHECK_NOTHROW(converter::check_onnx_file(out));
+    CHECK_NOTHROW(qdq::check_onnx_file(out));
     CHECK(count_of(slurp(out), "DynamicQuantizeLSTM") == 2);
   }
   {
     std::string json = convert_model(dir, "gru2_small", "int8");
     std::string out = dir.file("gru.qdq.onnx");
-    auto rep = converter::export_qdq(json, out);
+    auto rep = qdq::export_qdq(json, out);
     CHECK_FALSE(rep.notes.empty());   // says the GRU weights are float in ONNX
-    CHECK_NOTHROW(converter::check_onnx_file(out));
+    CHECK_NOTHROW(qdq::check_onnx_file(out));
   }
 }
 
@@ -105,13 +105,13 @@ TEST_CASE("export-qdq: an untranslatable node is refused by name and nothing is 
   std::string out = dir.file("ops_zoo.qdq.onnx");
   std::string msg;
   try {
-    converter::export_qdq(json, out);
+    qdq::export_qdq(json, out);
   } catch (const Error& e) {
     msg = e.what();
   }
   CHECK(msg.find("ConvTranspose") != std::string::npos);
   CHECK(msg.find("node '") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
-  CHECK_THROWS_AS(converter::check_onnx_file(dir.file("missing.onnx")), Error);
+  CHECK_THROWS_AS(qdq::check_onnx_file(dir.file("missing.onnx")), Error);
 }
 #endif  // OCTET_WITH_CONVERTER

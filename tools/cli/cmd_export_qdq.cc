@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "export_qdq.h"
+#include "qdq/export_qdq.h"
 
 namespace octet::cli {
 
@@ -19,7 +19,7 @@ Command add_export_qdq(CLI::App& app) {
   cmd->add_option("-o,--output", *output, "output ONNX file (e.g. NAME.qdq.onnx)")->required();
   cmd->add_flag("-q,--quiet", *quiet, "no summary");
   return [=]() {
-    auto rep = converter::export_qdq(*model, *output);
+    auto rep = qdq::export_qdq(*model, *output);
     if (!*quiet) {
       std::printf("%s: %d int8 nodes as QDQ, %d dynamic, %d float -> %d ONNX nodes (opset 13%s)\n", output->c_str(), rep.nodes_qdq,
                   rep.nodes_dynamic, rep.nodes_float, rep.onnx_nodes, rep.uses_contrib ? " + com.microsoft" : "");

@@ -1,9 +1,10 @@
 // octet model -> standard ONNX (opset 13) in QDQ form: the converted model with octet's own
 // scales, zero points and int8 weights, so ONNX Runtime (or any runtime that understands
 // QuantizeLinear/DequantizeLinear) runs the identical calibrated model. Used by
-// `octet export-qdq` and benchmarks/compare.sh.
+// `octet export-qdq` and benchmarks/compare.sh. It reads octet's own format (the runtime's
+// model), not ONNX, so it lives beside the converter rather than in it (library octet_qdq).
 //
-// Mapping (details in export_qdq.cc):
+// Mapping (details in the per-family translators, qdq/op_exporters.h):
 // - layout: octet's NHWC graph is emitted in NCHW (conv weights OHWI -> OIHW); octet's own
 //   layout transposes disappear where they only undo each other.
 // - int8_static nodes: DequantizeLinear on every 8-bit input (per-channel s8 weights with
@@ -23,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace octet::converter {
+namespace octet::qdq {
 
 struct QdqExportReport {
   int nodes_qdq = 0;        // octet int8_static nodes emitted as QDQ groups
@@ -41,4 +42,4 @@ QdqExportReport export_qdq(const std::string& model_json, const std::string& onn
 // onnx::checker::check_model on a file; throws octet::Error with the checker's message.
 void check_onnx_file(const std::string& onnx_path);
 
-}  // namespace octet::converter
+}  // namespace octet::qdq
