@@ -61,8 +61,7 @@ struct ConvTransposeSetup {
     primitive_bias = has_bias && prec != Precision::Float;
     src_t = x.dtype, yt = y.dtype;
     const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
-    if (p.group == 1) user_w_md = dnnl::memory::desc({O, Cg, KH, KW}, wt, tag::ohwi);
-    else user_w_md = dnnl::memory::desc({p.group, O / p.group, Cg, KH, KW}, wt, tag::gohwi);
+    user_w_md = conv_weights_desc(w.shape, p.group, wt);
     if (prec == Precision::Int8Static) {
       flip_sign = x.dtype == DataType::s8 && !isa_has_vnni();
       if (flip_sign) src_t = DataType::u8;
@@ -70,10 +69,7 @@ struct ConvTransposeSetup {
       if (zp_x != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
       QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, nullptr, 4, /*round_first=*/true);
       unsupported = q.unsupported;
-      const float sx = x.quant.scale[0];
-      std::vector<float> scales(w.quant.axis == 0 ? static_cast<size_t>(O) : 1);
-      for (size_t c = 0; c < scales.size(); ++c) scales[c] = sx * w.quant.scale[w.quant.axis == 0 ? c : 0] * q.factor;
-      attr.set_output_scales(scales.size() > 1 ? 1 << 1 : 0, scales);
+      set_product_output_scales(attr, x.quant.scale[0], w.quant, q.factor);
       attr.set_post_ops(q.po);
     }
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
