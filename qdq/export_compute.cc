@@ -1,7 +1,8 @@
-// export-qdq, compute and pooling ops: Conv, FullyConnected, MatMul (static int8 as QDQ groups,
+// export-qdq, compute and pooling ops: Conv, ConvTranspose, FullyConnected, MatMul (static int8 as QDQ groups,
 // dynamic int8 in ONNX Runtime's dynamic form), MaxPool, AveragePool, GlobalAveragePool.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "ops/params.h"
 #include "qdq/op_exporters.h"
@@ -53,6 +54,62 @@ void conv(QdqGraph& g, const NodeDef& n) {
   }
   o = export_activation(g, o, n.activation, y);
   g.finish(o, y, true);
+}
+
+// octet's ConvTranspose weights [O, KH, KW, C/g] in ONNX's layout [C, O/g, KH, KW] (elements of
+// `es` bytes): ONNX W[g Cg + c, o, kh, kw] = octet w[g Og + o, kh, kw, c].
+std::vector<uint8_t> deconv_weights_to_onnx(const uint8_t* w, const Shape& s, int64_t group, size_t es) {
+  const int64_t O = s[0], KH = s[1], KW = s[2], Cg = s[3], Og = O / group;
+  std::vector<uint8_t> out(static_cast<size_t>(O * KH * KW * Cg) * es);
+  for (int64_t g = 0; g < group; ++g)
+    for (int64_t o = 0; o < Og; ++o)
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          for (int64_t c = 0; c < Cg; ++c)
+            std::memcpy(&out[static_cast<size_t>((((g * Cg + c) * Og + o) * KH + kh) * KW + kw) * es],
+                        w + static_cast<size_t>((((g * Og + o) * KH + kh) * KW + kw) * Cg + c) * es, es);
+  return out;
+}
+
+// ConvTranspose as DequantizeLinear(x), DequantizeLinear(W), ConvTranspose, QuantizeLinear (no
+// QLinear op: ONNX has none for it; ONNX Runtime fuses the group itself where it can). ONNX's
+// weights hold the output channels on axis 1, one group's worth, so per-channel scales are
+// expressible for one group only; grouped per-channel weights are written dequantized (float).
+void conv_transpose(QdqGraph& g, const NodeDef& n) {
+  int x = g.in(0), w = g.in(1), b = g.in(2), y = g.out(0);
+  const TensorDef& tw = g.T(w);
+  if (!tw.is_constant()) g.refuse("weights are not a constant");
+  const ConvParams p = parse_conv(n);
+  const Shape& s = tw.shape;
+  const std::vector<int64_t> dims{s[3] * p.group, s[0] / p.group, s[1], s[2]};
+  std::string wf;
+  if (tw.dtype == DataType::f32 || tw.quant.axis < 0 || p.group == 1) {
+    const std::vector<uint8_t> codes = deconv_weights_to_onnx(tw.data, s, p.group, dtype_size(tw.dtype));
+    wf = g.init_raw(tw.name + "_iohw", onnx_type(tw.dtype), dims, codes.data(), codes.size());
+    if (tw.dtype != DataType::f32) {
+      QdqGraph::QParams q = g.qparams(w, false);
+      onnx::NodeProto* nd;
+      wf = g.op1("DequantizeLinear", {wf, q.scale, q.zp}, tw.name + "_dq", &nd);
+      if (q.axis >= 0) attr_i(nd, "axis", 1);
+    }
+  } else {
+    g.note("grouped ConvTranspose with per-channel weights: ONNX's DequantizeLinear cannot scale them per output channel "
+           "(axis 1 holds one group's channels), so their dequantized values are written as float");
+    const std::vector<float> real = g.dequantized(w);
+    const std::vector<uint8_t> f = deconv_weights_to_onnx(reinterpret_cast<const uint8_t*>(real.data()), s, p.group, sizeof(float));
+    wf = g.init_raw(tw.name + "_iohw", TensorProto::FLOAT, dims, f.data(), f.size());
+  }
+  std::vector<std::string> ins = {g.fin(x, true), wf};
+  if (b >= 0) ins.push_back(g.weight(b, g.constant(b)));
+  onnx::NodeProto* nd;
+  std::string o = g.op1("ConvTranspose", ins, g.T(y).name + "_deconv", &nd);
+  attr_is(nd, "kernel_shape", {s[1], s[2]});
+  attr_is(nd, "strides", {p.stride_h, p.stride_w});
+  attr_is(nd, "pads", {p.pad_t, p.pad_l, p.pad_b, p.pad_r});
+  attr_is(nd, "dilations", {p.dil_h, p.dil_w});
+  attr_is(nd, "output_padding", {p.out_pad_h, p.out_pad_w});
+  attr_i(nd, "group", p.group);
+  g.finish(export_activation(g, o, n.activation, y), y, true);
 }
 
 // DynamicQuantizeLinear(x) + MatMulInteger(xq, W^T codes) * (s_x * s_w[n]): what ONNX
@@ -145,6 +202,7 @@ void matmul(QdqGraph& g, const NodeDef& n) {
 void export_compute(QdqGraph& g, const NodeDef& n) {
   switch (n.op) {
     case OpKind::Conv: return conv(g, n);
+    case OpKind::ConvTranspose: return conv_transpose(g, n);
     case OpKind::FullyConnected: return fully_connected(g, n);
     case OpKind::MatMul: return matmul(g, n);
     default: g.refuse("no ONNX translation for this op in export-qdq");

@@ -14,7 +14,7 @@
 
 namespace octet::qdq {
 
-void export_compute(QdqGraph& g, const NodeDef& n);       // export_compute.cc: Conv, FullyConnected, MatMul
+void export_compute(QdqGraph& g, const NodeDef& n);       // export_compute.cc: Conv, ConvTranspose, FullyConnected, MatMul
 void export_pool(QdqGraph& g, const NodeDef& n);          // export_compute.cc: MaxPool, AveragePool, GlobalAveragePool
 void export_binary(QdqGraph& g, const NodeDef& n);        // export_elementwise.cc: Binary and Compare families, Where
 void export_unary(QdqGraph& g, const NodeDef& n);         // export_elementwise.cc

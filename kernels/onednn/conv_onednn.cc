@@ -52,8 +52,7 @@ struct ConvSetup {
     has_res = ctx.has_input(3);
     xt = src_t = x.dtype, yt = y.dtype;
     const dt wt = prec == Precision::Float ? dt::f32 : dt::s8;
-    if (p.group == 1) user_w_md = dnnl::memory::desc({O, Cg, KH, KW}, wt, tag::ohwi);
-    else user_w_md = dnnl::memory::desc({p.group, O / p.group, Cg, KH, KW}, wt, tag::gohwi);
+    user_w_md = conv_weights_desc(w.shape, p.group, wt);
 
     if (prec == Precision::Int8Static) {
       flip_sign = xt == DataType::s8 && !isa_has_vnni();
@@ -69,14 +68,7 @@ struct ConvSetup {
       }
       QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, has_res ? &sum : nullptr, 4, /*round_first=*/true);
       unsupported = q.unsupported;
-      const float sx = x.quant.scale[0];
-      if (w.quant.axis == 0 && w.quant.scale.size() > 1) {
-        std::vector<float> scales(O);
-        for (int64_t c = 0; c < O; ++c) scales[c] = sx * w.quant.scale[c] * q.factor;
-        attr.set_output_scales(1 << 1, scales);
-      } else {
-        attr.set_output_scales(0, {sx * w.quant.scale[0] * q.factor});
-      }
+      set_product_output_scales(attr, x.quant.scale[0], w.quant, q.factor);
       attr.set_post_ops(q.po);
     } else {
       attr.set_post_ops(float_chain(ctx.node.activation, has_res));

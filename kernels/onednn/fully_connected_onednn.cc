@@ -34,14 +34,7 @@ struct FcSetup {
       has_bias = has_bias || zp_x != 0;
       QuantChain q = quant_chain(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0], 0.f, nullptr, 2, /*round_first=*/true);
       unsupported = q.unsupported;
-      const float sx = x.quant.scale[0];
-      if (w.quant.axis == 0 && w.quant.scale.size() > 1) {
-        std::vector<float> scales(N);
-        for (int64_t c = 0; c < N; ++c) scales[c] = sx * w.quant.scale[c] * q.factor;
-        attr.set_output_scales(1 << 1, scales);
-      } else {
-        attr.set_output_scales(0, {sx * w.quant.scale[0] * q.factor});
-      }
+      set_product_output_scales(attr, x.quant.scale[0], w.quant, q.factor);
       attr.set_post_ops(q.po);
     } else {
       attr.set_post_ops(float_chain(ctx.node.activation, false));

@@ -47,6 +47,10 @@ const std::vector<Impl>& onednn_list() {
   static const std::vector<Impl> list = {
       {OpKind::Conv, FS, "", "onednn", onednn::conv_supports, onednn::make_conv},
       OCTET_SIMD_CONV(Conv)
+      {OpKind::ConvTranspose, FS, "", "onednn", onednn::conv_transpose_supports, onednn::make_conv_transpose},
+#ifdef OCTET_WITH_SIMD
+      {OpKind::ConvTranspose, S, "", "simd", simd::conv_transpose_int8_supports, simd::make_conv_transpose_int8},
+#endif
       OCTET_X86_PAIR(FullyConnected, S, "small_m", x86::fc_small_m_supports, x86::make_fc_small_m),
       {OpKind::FullyConnected, FS, "", "onednn", onednn::fc_supports, onednn::make_fc},
       OCTET_SIMD_CONV(FullyConnected)

@@ -59,6 +59,22 @@ ThreadScope::~ThreadScope() {
 #endif
 }
 
+void set_product_output_scales(dnnl::primitive_attr& attr, float s_x, const QuantInfo& w, float factor) {
+  if (w.axis == 0 && w.scale.size() > 1) {
+    std::vector<float> scales(w.scale.size());
+    for (size_t c = 0; c < scales.size(); ++c) scales[c] = s_x * w.scale[c] * factor;
+    attr.set_output_scales(1 << 1, scales);
+  } else {
+    attr.set_output_scales(0, {s_x * w.scale[0] * factor});
+  }
+}
+
+dnnl::memory::desc conv_weights_desc(const Shape& w, int64_t group, dt type) {
+  const int64_t O = w[0], KH = w[1], KW = w[2], Cg = w[3];
+  if (group == 1) return dnnl::memory::desc({O, Cg, KH, KW}, type, tag::ohwi);
+  return dnnl::memory::desc({group, O / group, Cg, KH, KW}, type, tag::gohwi);
+}
+
 // ---- int8 exactness without VNNI ------------------------------------------------------------
 
 bool isa_has_vnni() {

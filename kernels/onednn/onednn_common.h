@@ -87,6 +87,15 @@ struct QuantChain {
 QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float offset, const SumSpec* sum, int dst_rank,
                        bool round_first = false);
 
+// The output scales of a static int8 product (Conv, ConvTranspose, FullyConnected): s_x s_w[c]
+// factor, one per output channel (mask 1 << 1) when the weights have one scale per channel,
+// else one for all.
+void set_product_output_scales(dnnl::primitive_attr& attr, float s_x, const QuantInfo& w, float factor);
+
+// octet's convolution weights [O, KH, KW, C/group] as oneDNN's (de)convolution weights:
+// {O, C/g, KH, KW} in ohwi order, or {g, O/g, C/g, KH, KW} in gohwi order for several groups.
+dnnl::memory::desc conv_weights_desc(const Shape& w, int64_t group, dt type);
+
 // --- int8 exactness without VNNI ------------------------------------------------------------
 
 // oneDNN's int8 kernels on ISAs without VNNI (AVX2; AVX-512 before DL Boost) multiply u8 x s8 with

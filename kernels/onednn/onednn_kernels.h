@@ -12,6 +12,9 @@ namespace octet::onednn {
 Support conv_supports(const KernelContext& ctx);   // Conv, float and static int8
 std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);
 
+Support conv_transpose_supports(const KernelContext& ctx);   // ConvTranspose as deconvolution_forward
+std::unique_ptr<Kernel> make_conv_transpose(const KernelContext& ctx);
+
 Support fc_supports(const KernelContext& ctx);     // FullyConnected, float and static int8
 std::unique_ptr<Kernel> make_fc(const KernelContext& ctx);
 

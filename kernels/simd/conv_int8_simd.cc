@@ -16,8 +16,9 @@
 #include "quant/activation.h"
 #include "reference/q8.h"
 #include "simd/gemm_i16s8.h"
-#include "simd/requantize.h"
+#include "simd/int8_epilogue.h"
 #include "simd/simd_kernels.h"
+#include "simd/widen_codes.h"
 
 namespace octet::simd {
 
@@ -25,33 +26,17 @@ namespace {
 
 constexpr int64_t kRows = 32;
 
-template <class T>
-void widen(const void* src, int64_t n, int32_t zp, int16_t* dst) {
-  const T* s = static_cast<const T*>(src);
-  for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<int16_t>(static_cast<int32_t>(s[i]) - zp);
-}
-
 class ConvInt8Simd final : public Kernel {
  public:
   explicit ConvInt8Simd(const KernelContext& ctx)
-      : node_(ctx.node), p_(parse_conv(ctx.node)), parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)) {
-    const TensorDef& x = ctx.input(0);
+      : p_(parse_conv(ctx.node)), parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)) {
     const TensorDef& w = ctx.input(1);
-    const TensorDef& y = ctx.output(0);
     fc_ = ctx.node.op == OpKind::FullyConnected;
     if (fc_) O_ = w.shape[0], KH_ = KW_ = 1, C_ = w.shape[1];
     else O_ = w.shape[0], KH_ = w.shape[1], KW_ = w.shape[2], C_ = w.shape[3];
     K_ = KH_ * KW_ * C_;
     packed_ = PackedS8(reinterpret_cast<const int8_t*>(w.data), O_, K_, K_);
-    bias_.assign(static_cast<size_t>(O_), 0);
-    if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const int32_t*>(ctx.input(2).data), O_, bias_.begin());
-    rq_ = q::requant_for(ctx.node.activation, y.quant.scale[0], y.quant.zero_point[0]);
-    mult_.resize(static_cast<size_t>(O_));
-    for (int64_t o = 0; o < O_; ++o) mult_[o] = ref::requant_multiplier(rq_, x.quant.scale[0], w.quant.scale[w.quant.axis < 0 ? 0 : o]);
-    // The vectorized epilogue (requantize.h) is the scaled form, and needs acc + bias in int32.
-    int64_t bias_max = 0;
-    for (int32_t b : bias_) bias_max = std::max<int64_t>(bias_max, std::abs(static_cast<int64_t>(b)));
-    vector_epilogue_ = rq_.scaled && K_ * 255 * 128 + bias_max < (int64_t(1) << 31);
+    epilogue_ = Int8Epilogue(ctx, O_, K_);
     buffers_.resize(static_cast<size_t>(threads_));
   }
 
@@ -87,30 +72,11 @@ class ConvInt8Simd final : public Kernel {
                 continue;
               }
               const int64_t off = ((n * H + ih) * W + iw) * C_;
-              if (u8) widen<uint8_t>(x.as<uint8_t>() + off, C_, zx, row);
-              else widen<int8_t>(x.as<int8_t>() + off, C_, zx, row);
+              widen_codes(x.as<uint8_t>() + off, u8, C_, zx, row);
             }
         }
         packed_.gemm(buf.rows.data(), m1 - m0, K_, buf.acc.data(), O_, 0, O_);
-        for (int64_t m = m0; m < m1; ++m) {
-          const int32_t* acc = buf.acc.data() + (m - m0) * O_;
-          int64_t o = 0;
-          if (vector_epilogue_) {
-            RequantRow row{acc, bias_.data(), mult_.data()};
-            if (r) row.r = static_cast<const int8_t*>(r->data) + m * O_, row.r_u8 = r->dtype == DataType::u8,
-                   row.r_scale = r->scale() * rq_.inv_sy, row.r_zp = r->zero_point();
-            row.lo = rq_.lo, row.hi = rq_.hi, row.zp = rq_.zp;
-            row.y = static_cast<int8_t*>(y.data) + m * O_, row.y_u8 = y.dtype == DataType::u8;
-            o = requantize_row(row, O_);
-          }
-          for (; o < O_; ++o) {   // the reference's expression (quant/requant.h)
-            const int64_t i = m * O_ + o;
-            const float k = r ? ref::requant_residual_factor(rq_, r->scale()) : 0.f;
-            const float d = r ? static_cast<float>(ref::load_q(r->dtype, r->data, i) - r->zero_point()) : 0.f;
-            ref::store_requant(y.dtype, y.data, i, static_cast<int64_t>(acc[o]) + bias_[o], mult_[o], r != nullptr, k, d,
-                               node_.activation, rq_);
-          }
-        }
+        epilogue_.pixels(buf.acc.data(), y, m0 * O_, m1 - m0, r);
       }
     });
   }
@@ -122,17 +88,13 @@ class ConvInt8Simd final : public Kernel {
     std::vector<int16_t> rows;
     std::vector<int32_t> acc;
   };
-  const NodeDef& node_;
   ConvParams p_;
   ParallelFor parallel_;
   int threads_;
   bool fc_ = false;
   int64_t O_ = 0, KH_ = 0, KW_ = 0, C_ = 0, K_ = 0;
   PackedS8 packed_;
-  std::vector<int32_t> bias_;
-  std::vector<float> mult_;   // per channel: quant/requant.h's m[c] (or s_x s_w[c])
-  q::Requant rq_;
-  bool vector_epilogue_ = false;
+  Int8Epilogue epilogue_;
   std::vector<Buffers> buffers_;
 };
 

@@ -25,6 +25,11 @@ std::unique_ptr<Kernel> make_fc_dynamic(const KernelContext& ctx);
 Support conv_int8_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_conv_int8(const KernelContext& ctx);
 
+// ConvTranspose, int8_static: any groups, strides, pads, output padding, dilation
+// (conv_transpose_int8_simd.cc).
+Support conv_transpose_int8_supports(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_conv_transpose_int8(const KernelContext& ctx);
+
 // QuantizeLinear f32 -> u8/s8, per tensor (quantize_simd.cc).
 Support quantize_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);

@@ -19,6 +19,9 @@ const std::vector<Impl>& xnnpack_list() {
   static const std::vector<Impl> list = {
       {OpKind::Conv, FS, "", "xnnpack", xnn::conv_supports, xnn::make_conv},
       {OpKind::Conv, S, "", "simd", simd::conv_int8_supports, simd::make_conv_int8},
+      // Static int8: XNNPACK 2022-02 has no per-channel int8 deconvolution (conv_transpose_xnnpack.cc).
+      {OpKind::ConvTranspose, FS, "", "xnnpack", xnn::conv_transpose_supports, xnn::make_conv_transpose},
+      {OpKind::ConvTranspose, S, "", "simd", simd::conv_transpose_int8_supports, simd::make_conv_transpose_int8},
       {OpKind::FullyConnected, FS, "", "xnnpack", xnn::fc_supports, xnn::make_fc},
       {OpKind::FullyConnected, S, "", "simd", simd::conv_int8_supports, simd::make_conv_int8},
       {OpKind::FullyConnected, D, "", "simd", simd::fc_dynamic_supports, simd::make_fc_dynamic},

@@ -13,6 +13,9 @@ namespace octet::xnn {
 Support conv_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);
 
+Support conv_transpose_supports(const KernelContext& ctx);   // float; int8 refused (why: conv_transpose_xnnpack.cc)
+std::unique_ptr<Kernel> make_conv_transpose(const KernelContext& ctx);
+
 Support fc_supports(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_fc(const KernelContext& ctx);
 
