@@ -199,7 +199,8 @@ class ConvOnednn final : public CachedKernel {
   PackedWeights weights_;
   void* bias_data_ = nullptr;
   std::vector<int32_t> folded_bias_;
-  Buffer padded_;   // X with explicit zero-point padding and/or flipped sign (copies_input only)
+  // X with explicit zero-point padding and/or flipped sign (copies_input only)
+  AlignedBuffer padded_{"padded convolution input"};
 };
 
 }  // namespace

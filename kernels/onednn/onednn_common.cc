@@ -216,17 +216,7 @@ QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float off
   return q;
 }
 
-// ---- buffers ------------------------------------------------------------------------------
-
-Buffer::~Buffer() { std::free(ptr_); }
-
-void Buffer::reserve(size_t bytes) {
-  if (bytes <= size_ && ptr_) return;
-  std::free(ptr_);
-  size_ = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
-  ptr_ = std::aligned_alloc(64, size_);
-  if (!ptr_) throw Error("out of memory allocating " + std::to_string(size_) + " bytes of oneDNN scratchpad");
-}
+// ---- packed weights ---------------------------------------------------------------------
 
 dnnl::memory PackedWeights::get(const dnnl::memory::desc& md, dnnl::stream& s) {
   for (auto& [d, m] : packed_)

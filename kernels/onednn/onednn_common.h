@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aligned_buffer.h"
 #include "backend/backend.h"
 
 namespace octet::onednn {
@@ -107,24 +108,6 @@ bool isa_has_vnni();
 // full-range sweeps; their kernel does not add u8 x s8 pairs in s16) and are not checked.
 std::string int8_weights_unsafe(const TensorDef& w);
 
-// --- small buffers -----------------------------------------------------------------------
-
-// A 64-byte aligned buffer that only grows.
-class Buffer {
- public:
-  Buffer() = default;
-  ~Buffer();
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  void reserve(size_t bytes);
-  void* data() const { return ptr_; }
-  size_t size() const { return size_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t size_ = 0;
-};
-
 // Constant weights given by the model in `user` layout, reordered once into each layout a
 // primitive asks for (the s8 compensation oneDNN needs is computed by that reorder).
 class PackedWeights {
@@ -194,7 +177,7 @@ class CachedKernel : public Kernel {
   Prim* lookup_or_build(const std::vector<Shape>& in, const std::vector<Shape>& out);
   std::vector<std::pair<std::vector<int64_t>, std::unique_ptr<Prim>>> cache_;
   Prim* current_ = nullptr;
-  Buffer scratch_;
+  AlignedBuffer scratch_{"oneDNN scratchpad"};
 };
 
 // The node's declared input and output shapes with a symbolic batch (dimension 0) taken as 1, as
