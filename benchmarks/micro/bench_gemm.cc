@@ -1,15 +1,16 @@
 // Matrix products, as MxKxN (x [M, K] times W [N, K]^T):
-//  - BM_GemmU8S8: the bare u8 x s8 -> s32 product. octet_avx2 is octet's packed AVX2 kernel
-//    (x86/gemm_u8s8.h, weights packed once); onednn_gemm_u8s8s32 is oneDNN's own GEMM API on the
-//    same plain weights, which it re-packs on every call (what the dynamic kernels used before);
-//    simd_i16s8 is octet's portable Highway GEMM (simd/gemm_i16s8.h) on the same codes already
-//    widened to s16 (as its callers hand them over), so the row shows the cost of the widening
-//    pass that octet_avx2 includes.
-//    Only the time is measured here: on AVX2 without VNNI oneDNN's kernel saturates s16 pair sums
-//    for 8-bit weights, so its results are not those of the other rows.
+//  - BM_GemmU8S8: the bare u8 x s8 -> s32 product. octet_avx2 is octet's x86 GEMM
+//    (x86/gemm_u8s8.h, weights packed once; on AVX2 the portable GEMM below fed with the u8
+//    codes widened to s16 per call, with VNNI its own micro-kernel); onednn_gemm_u8s8s32 is
+//    oneDNN's own GEMM API on the same plain weights, which it re-packs on every call (what the
+//    dynamic kernels used before); simd_i16s8 is octet's portable Highway GEMM
+//    (simd/gemm_i16s8.h) on the same codes already widened to s16 (as its callers hand them
+//    over), so the two octet rows differ by the widening pass. Only the time is measured here:
+//    on AVX2 without VNNI oneDNN's kernel saturates s16 pair sums for 8-bit weights, so its
+//    results are not those of the other rows.
 //  - BM_FcDynamic: int8_dynamic FullyConnected through a Session (x quantized per tensor at run
-//    time, s32 -> float epilogue): reference (gemm_ref.cc) vs oneDNN backend (fc_onednn.cc, on
-//    octet_avx2 above).
+//    time, s32 -> float epilogue): reference (gemm_ref.cc) vs oneDNN backend (x86/fully_connected_x86.cc,
+//    on octet_avx2 above).
 //  - BM_FcStatic: int8_static FullyConnected, u8 x s8 (7-bit weights, per output channel) -> u8,
 //    i.e. including the requantization of the s32 accumulators with per-channel scales.
 //  - BM_FcFloat: the float FullyConnected the int8 forms replace, for scale.

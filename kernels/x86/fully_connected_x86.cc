@@ -3,8 +3,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 #include "onednn/gemm_onednn.h"
 #include "onednn/onednn_common.h"
@@ -12,7 +10,6 @@
 #include "ops/params.h"
 #include "quant/activation.h"
 #include "quant/bias_fold.h"
-#include "quant/dynamic_quant.h"
 #include "reference/q8.h"
 #include "simd/fc_dynamic.h"
 #include "x86/math_avx2.h"
