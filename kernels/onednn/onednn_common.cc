@@ -323,6 +323,16 @@ Prim* CachedKernel::lookup_or_build(const std::vector<Shape>& in, const std::vec
   return cache_.back().second.get();
 }
 
+void add_scratchpad(Prim& p, const dnnl::memory::desc& scratchpad) {
+  p.scratchpad = scratchpad.get_size();
+  if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(scratchpad, engine(), DNNL_MEMORY_NONE);
+}
+
+void CachedKernel::prepare(const KernelContext& ctx) {
+  std::vector<Shape> in, out;
+  if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+}
+
 void CachedKernel::prepare(const std::vector<Shape>& in, const std::vector<Shape>& out) {
   if (in.empty()) return;
   current_ = lookup_or_build(in, out);

@@ -138,6 +138,9 @@ struct Prim {
   std::string why;
 };
 
+// p's scratchpad argument as its descriptor sizes it (run() binds the kernel's buffer to it).
+void add_scratchpad(Prim& p, const dnnl::memory::desc& scratchpad);
+
 std::vector<int64_t> shape_key(const KernelArgs& a);
 std::vector<int64_t> shape_key(const std::vector<Shape>& inputs);
 
@@ -163,9 +166,11 @@ class CachedKernel : public Kernel {
   virtual void bind(Prim& p, const KernelArgs& args) = 0;
   // Called before execute (e.g. copy a residual into the output).
   virtual void before(const KernelArgs& args) { (void)args; }
-  // Builds the entry for the node's declared shapes (symbols taken as 1) at create time, so the
-  // primitive and packed weights exist before the first run and detail() names it. `in` empty
-  // when the shapes are not all known.
+  // Builds the entry for the node's declared shapes (symbols taken as 1; representative_shapes)
+  // at create time, so the primitive and packed weights exist before the first run and detail()
+  // names it. Nothing when the shapes are not all known.
+  void prepare(const KernelContext& ctx);
+  // The same for given shapes; `in` empty: nothing.
   void prepare(const std::vector<Shape>& in, const std::vector<Shape>& out);
   Prim& current() { return *current_; }
 
