@@ -150,7 +150,10 @@ TEST_CASE("dynamic: int8_dynamic FullyConnected matches the reference") {
     for (const C& c : {C{{1, 64}, 40, true, nullptr}, C{{3, 7, 33}, 13, false, "Relu"}, C{{2, 128}, 96, true, "Gelu"},
                        C{{1, 5, 256}, 300, true, nullptr},
                        // 128 rows: oneDNN's own GEMM on VNNI CPUs (FcDynamic::kLargeRows)
-                       C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, nullptr}}) {
+                       C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, nullptr},
+                       // more than 32768 outputs: the epilogue on two threads, by rows, and by
+                       // column ranges when there are fewer rows than threads
+                       C{{40, 64}, 1000, true, "Gelu"}, C{{1, 64}, 33000, true, "Gelu"}}) {
       INFO(be << " N " << c.N << " K " << c.x.back() << " per_row " << per_row);
       auto m = fc_dynamic_model(c.x, c.N, c.bias, c.act, 11, per_row);
       std::map<std::string, Buffer> in{{"x", octet::test::random_f32(c.x, -2, 3, 5)}};
