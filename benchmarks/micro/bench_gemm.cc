@@ -1,12 +1,16 @@
 // Matrix products, as MxKxN (x [M, K] times W [N, K]^T):
-//  - BM_GemmU8S8: the bare u8 x s8 -> s32 product. octet_avx2 is octet's packed AVX2 kernel
-//    (x86/gemm_u8s8.h, weights packed once); onednn_gemm_u8s8s32 is oneDNN's own GEMM API on the
-//    same plain weights, which it re-packs on every call (what the dynamic kernels used before).
-//    Only the time is measured here: on AVX2 without VNNI oneDNN's kernel saturates s16 pair sums
-//    for 8-bit weights, so its results are not those of the other rows.
+//  - BM_GemmU8S8: the bare u8 x s8 -> s32 product. octet_avx2 is octet's x86 GEMM
+//    (x86/gemm_u8s8.h, weights packed once; on AVX2 the portable GEMM below fed with the u8
+//    codes widened to s16 per call, with VNNI its own micro-kernel); onednn_gemm_u8s8s32 is
+//    oneDNN's own GEMM API on the same plain weights, which it re-packs on every call (what the
+//    dynamic kernels used before); simd_i16s8 is octet's portable Highway GEMM
+//    (simd/gemm_i16s8.h) on the same codes already widened to s16 (as its callers hand them
+//    over), so the two octet rows differ by the widening pass. Only the time is measured here:
+//    on AVX2 without VNNI oneDNN's kernel saturates s16 pair sums for 8-bit weights, so its
+//    results are not those of the other rows.
 //  - BM_FcDynamic: int8_dynamic FullyConnected through a Session (x quantized per tensor at run
-//    time, s32 -> float epilogue): reference (gemm_ref.cc) vs oneDNN backend (fc_onednn.cc, on
-//    octet_avx2 above).
+//    time, s32 -> float epilogue): reference (gemm_ref.cc) vs oneDNN backend (x86/fully_connected_x86.cc,
+//    on octet_avx2 above).
 //  - BM_FcStatic: int8_static FullyConnected, u8 x s8 (7-bit weights, per output channel) -> u8,
 //    i.e. including the requantization of the s32 accumulators with per-channel scales.
 //  - BM_FcFloat: the float FullyConnected the int8 forms replace, for scale.
@@ -20,6 +24,9 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "x86/gemm_u8s8.h"
+#endif
+#ifdef OCTET_WITH_SIMD
+#include "simd/gemm_i16s8.h"
 #endif
 
 namespace octet::micro {
@@ -80,6 +87,26 @@ void gemm_u8s8(const Mkn& s) {
 }
 #endif
 
+#ifdef OCTET_WITH_SIMD
+void gemm_i16s8(const Mkn& s) {
+  const std::vector<uint8_t> xu = random_u8(static_cast<size_t>(s.M * s.K), 1);
+  auto x = std::make_shared<std::vector<int16_t>>(xu.begin(), xu.end());
+  auto w = std::make_shared<std::vector<uint8_t>>(random_s8(static_cast<size_t>(s.N * s.K), -127, 127, 2));
+  const Work work{0, double(s.N * s.K + 2 * s.M * s.K + 4 * s.M * s.N), s.ops()};
+  benchmark::RegisterBenchmark(("BM_GemmU8S8/simd_i16s8/" + s.name()).c_str(), [s, x, w, work](benchmark::State& st) {
+    const simd::PackedS8 packed(reinterpret_cast<const int8_t*>(w->data()), s.N, s.K, s.K);
+    std::vector<int32_t> y(static_cast<size_t>(s.M * s.N));
+    for (auto _ : st) {
+      packed.gemm(x->data(), s.M, s.K, y.data(), s.N, 0, s.N);
+      benchmark::DoNotOptimize(y.data());
+      benchmark::ClobberMemory();
+    }
+    st.SetLabel(std::string("PackedS8 (") + simd::gemm_target() + "), 1 thread");
+    set_counters(st, work);
+  })->Unit(benchmark::kMicrosecond);
+}
+#endif
+
 void fc_dynamic(const Mkn& s) {
   OneNode g;
   g.input("x", DataType::f32, {s.M, s.K}, random_f32(static_cast<size_t>(s.M * s.K), -2, 3, 3));
@@ -127,10 +154,20 @@ void register_gemm_benchmarks() {
 #ifdef OCTET_WITH_ONEDNN
     gemm_u8s8(s);
 #endif
+#ifdef OCTET_WITH_SIMD
+    gemm_i16s8(s);
+#endif
     fc_dynamic(s);
     fc_static(s);
     fc_float(s);
   }
+  // The bare GEMMs also at a batch-4 recurrent step (M = 4: the register tile's full height).
+#ifdef OCTET_WITH_ONEDNN
+  gemm_u8s8(Mkn{4, 512, 2048});
+#endif
+#ifdef OCTET_WITH_SIMD
+  gemm_i16s8(Mkn{4, 512, 2048});
+#endif
 }
 
 }  // namespace octet::micro

@@ -101,8 +101,7 @@ class BinaryOnednn final : public CachedKernel {
  public:
   BinaryOnednn(const KernelContext& ctx, bool swap) : CachedKernel(ctx), s_(ctx, swap) {
     pre_add_ = s_.pre_add;
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -125,8 +124,7 @@ class BinaryOnednn final : public CachedKernel {
     if (s_.pre_add_index >= 0)
       p.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(s_.pre_add_index) | DNNL_ARG_SRC_1] =
           dnnl::memory(plain_desc(Shape(y.size(), 1), DataType::f32), engine(), &pre_add_);
-    p.scratchpad = pd.scratchpad_desc().get_size();
-    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine(), DNNL_MEMORY_NONE);
+    add_scratchpad(p, pd.scratchpad_desc());
     return p;
   }
 

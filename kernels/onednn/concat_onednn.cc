@@ -13,8 +13,7 @@ class ConcatOnednn final : public CachedKernel {
  public:
   explicit ConcatOnednn(const KernelContext& ctx) : CachedKernel(ctx) {
     t_ = ctx.output(0).dtype;
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -39,8 +38,7 @@ class ConcatOnednn final : public CachedKernel {
     for (size_t j = 0; j < srcs.size(); ++j)
       p.args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(j)] = dnnl::memory(pd.src_desc(static_cast<int>(j)), engine(), DNNL_MEMORY_NONE);
     p.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), engine(), DNNL_MEMORY_NONE);
-    p.scratchpad = pd.scratchpad_desc().get_size();
-    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine(), DNNL_MEMORY_NONE);
+    add_scratchpad(p, pd.scratchpad_desc());
     return p;
   }
 

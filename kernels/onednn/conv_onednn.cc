@@ -112,8 +112,7 @@ class ConvOnednn final : public CachedKernel {
       : CachedKernel(ctx), s_(ctx), weights_(s_.user_w_md, ctx.input(1).data) {
     if (s_.has_bias) bias_data_ = const_cast<uint8_t*>(ctx.input(2).data);
     if (s_.fold_zp) fold_zero_point(ctx);
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -136,8 +135,7 @@ class ConvOnednn final : public CachedKernel {
     p.args[DNNL_ARG_WEIGHTS] = weights_.get(pd.weights_desc(), stream_);
     if (s_.has_bias || s_.fold_zp) p.args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), eng, bias_data_);
     if (s_.copies_input()) padded_.reserve(static_cast<size_t>(shape_elements(s_.src_shape(in[0]))));
-    p.scratchpad = pd.scratchpad_desc().get_size();
-    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
+    add_scratchpad(p, pd.scratchpad_desc());
     return p;
   }
 
@@ -191,7 +189,8 @@ class ConvOnednn final : public CachedKernel {
   PackedWeights weights_;
   void* bias_data_ = nullptr;
   std::vector<int32_t> folded_bias_;
-  Buffer padded_;   // X with explicit zero-point padding and/or flipped sign (copies_input only)
+  // X with explicit zero-point padding and/or flipped sign (copies_input only)
+  AlignedBuffer padded_{"padded convolution input"};
 };
 
 }  // namespace

@@ -66,8 +66,7 @@ class FcOnednn final : public CachedKernel {
         node_error(ctx.node, "bias with the input zero point folded in overflows int32");
       bias_data_ = folded_bias_.data();
     }
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -82,8 +81,7 @@ class FcOnednn final : public CachedKernel {
     p.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
     p.args[DNNL_ARG_WEIGHTS] = weights_.get(pd.weights_desc(), stream_);
     if (s_.has_bias) p.args[DNNL_ARG_BIAS] = dnnl::memory(pd.bias_desc(), eng, bias_data_);
-    p.scratchpad = pd.scratchpad_desc().get_size();
-    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
+    add_scratchpad(p, pd.scratchpad_desc());
     return p;
   }
 

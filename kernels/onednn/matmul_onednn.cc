@@ -54,8 +54,7 @@ class MatMulOnednn final : public CachedKernel {
  public:
   explicit MatMulOnednn(const KernelContext& ctx) : CachedKernel(ctx), s_(ctx) {
     zp_a_ = s_.zp_a, zp_b_ = s_.zp_b;
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -72,8 +71,7 @@ class MatMulOnednn final : public CachedKernel {
     const dnnl::memory::desc one({1}, dt::s32, tag::x);
     if (s_.zp_a) p.args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = dnnl::memory(one, eng, &zp_a_);
     if (s_.zp_b) p.args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_WEIGHTS] = dnnl::memory(one, eng, &zp_b_);
-    p.scratchpad = pd.scratchpad_desc().get_size();
-    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
+    add_scratchpad(p, pd.scratchpad_desc());
     return p;
   }
 

@@ -232,17 +232,7 @@ QuantChain quant_chain(const Activation& act, float s_y, int32_t zp_y, float off
   return q;
 }
 
-// ---- buffers ------------------------------------------------------------------------------
-
-Buffer::~Buffer() { std::free(ptr_); }
-
-void Buffer::reserve(size_t bytes) {
-  if (bytes <= size_ && ptr_) return;
-  std::free(ptr_);
-  size_ = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
-  ptr_ = std::aligned_alloc(64, size_);
-  if (!ptr_) throw Error("out of memory allocating " + std::to_string(size_) + " bytes of oneDNN scratchpad");
-}
+// ---- packed weights ---------------------------------------------------------------------
 
 dnnl::memory PackedWeights::get(const dnnl::memory::desc& md, dnnl::stream& s) {
   for (auto& [d, m] : packed_)
@@ -347,6 +337,16 @@ Prim* CachedKernel::lookup_or_build(const std::vector<Shape>& in, const std::vec
   scratch_.reserve(p->scratchpad);
   cache_.emplace_back(std::move(key), std::move(p));
   return cache_.back().second.get();
+}
+
+void add_scratchpad(Prim& p, const dnnl::memory::desc& scratchpad) {
+  p.scratchpad = scratchpad.get_size();
+  if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(scratchpad, engine(), DNNL_MEMORY_NONE);
+}
+
+void CachedKernel::prepare(const KernelContext& ctx) {
+  std::vector<Shape> in, out;
+  if (representative_shapes(ctx, &in, &out)) prepare(in, out);
 }
 
 void CachedKernel::prepare(const std::vector<Shape>& in, const std::vector<Shape>& out) {

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aligned_buffer.h"
 #include "backend/backend.h"
 
 namespace octet::onednn {
@@ -116,24 +117,6 @@ bool isa_has_vnni();
 // full-range sweeps; their kernel does not add u8 x s8 pairs in s16) and are not checked.
 std::string int8_weights_unsafe(const TensorDef& w);
 
-// --- small buffers -----------------------------------------------------------------------
-
-// A 64-byte aligned buffer that only grows.
-class Buffer {
- public:
-  Buffer() = default;
-  ~Buffer();
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  void reserve(size_t bytes);
-  void* data() const { return ptr_; }
-  size_t size() const { return size_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t size_ = 0;
-};
-
 // Constant weights given by the model in `user` layout, reordered once into each layout a
 // primitive asks for (the s8 compensation oneDNN needs is computed by that reorder).
 class PackedWeights {
@@ -164,6 +147,9 @@ struct Prim {
   std::string why;
 };
 
+// p's scratchpad argument as its descriptor sizes it (run() binds the kernel's buffer to it).
+void add_scratchpad(Prim& p, const dnnl::memory::desc& scratchpad);
+
 std::vector<int64_t> shape_key(const KernelArgs& a);
 std::vector<int64_t> shape_key(const std::vector<Shape>& inputs);
 
@@ -189,9 +175,11 @@ class CachedKernel : public Kernel {
   virtual void bind(Prim& p, const KernelArgs& args) = 0;
   // Called before execute (e.g. copy a residual into the output).
   virtual void before(const KernelArgs& args) { (void)args; }
-  // Builds the entry for the node's declared shapes (symbols taken as 1) at create time, so the
-  // primitive and packed weights exist before the first run and detail() names it. `in` empty
-  // when the shapes are not all known.
+  // Builds the entry for the node's declared shapes (symbols taken as 1; representative_shapes)
+  // at create time, so the primitive and packed weights exist before the first run and detail()
+  // names it. Nothing when the shapes are not all known.
+  void prepare(const KernelContext& ctx);
+  // The same for given shapes; `in` empty: nothing.
   void prepare(const std::vector<Shape>& in, const std::vector<Shape>& out);
   Prim& current() { return *current_; }
 
@@ -203,7 +191,7 @@ class CachedKernel : public Kernel {
   Prim* lookup_or_build(const std::vector<Shape>& in, const std::vector<Shape>& out);
   std::vector<std::pair<std::vector<int64_t>, std::unique_ptr<Prim>>> cache_;
   Prim* current_ = nullptr;
-  Buffer scratch_;
+  AlignedBuffer scratch_{"oneDNN scratchpad"};
 };
 
 // The node's declared input and output shapes with a symbolic batch (dimension 0) taken as 1, as

@@ -22,8 +22,7 @@ class PoolOnednn final : public CachedKernel {
     if (ctx.node.op == OpKind::MaxPool) alg_ = dnnl::algorithm::pooling_max;
     else if (!global_ && p_.count_include_pad) alg_ = dnnl::algorithm::pooling_avg_include_padding;
     else alg_ = dnnl::algorithm::pooling_avg_exclude_padding;
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -54,8 +53,7 @@ class PoolOnednn final : public CachedKernel {
     prim.prim = pf(pd);
     prim.args[DNNL_ARG_SRC] = dnnl::memory(pd.src_desc(), engine(), DNNL_MEMORY_NONE);
     prim.args[DNNL_ARG_DST] = dnnl::memory(pd.dst_desc(), engine(), DNNL_MEMORY_NONE);
-    prim.scratchpad = pd.scratchpad_desc().get_size();
-    if (prim.scratchpad) prim.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), engine(), DNNL_MEMORY_NONE);
+    add_scratchpad(prim, pd.scratchpad_desc());
     return prim;
   }
 

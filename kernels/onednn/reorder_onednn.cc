@@ -32,8 +32,7 @@ class ReorderOnednn final : public CachedKernel {
       attr_.set_output_scales(0, {ctx.input(0).quant.scale[0]});
       if (int32_t zp = ctx.input(0).quant.zero_point[0]) attr_.set_zero_points(DNNL_ARG_SRC, 0, {zp});
     }
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:

@@ -1,14 +1,16 @@
 // octet's portable integer GEMM (Highway: the same source compiled for NEON/SVE, AVX2/AVX-512,
-// SSE4 and scalar, the best one picked at run time). It is the int8 engine of the XNNPACK
-// backend wherever XNNPACK 2022-02 has no operator: dynamic int8 (run-time scales) and static
-// int8 convolutions with a fused residual.
+// SSE4 and scalar, the best one picked at run time): octet's one exact int8 GEMM. It is the
+// int8 engine of the XNNPACK backend wherever XNNPACK 2022-02 has no operator (dynamic int8,
+// static int8 convolutions with a fused residual), and of the oneDNN backend's own kernels on
+// CPUs without VNNI (x86/gemm_u8s8.h feeds it u8 codes; only its VNNI micro-kernel is its own).
 //
-//   y[m, n] = sum_k x[m, k] * w[n, k]        x: s16 (8-bit codes minus their zero point),
+//   y[m, n] = sum_k x[m, k] * w[n, k]        x: s16 (8-bit codes, minus their zero point or not),
 //                                             w: s8 weight rows, packed once; y: s32, exact.
-// The activations are widened to s16 once by the caller (with the zero point subtracted, so no
-// compensation term is needed); the weights stay s8 in memory (4x less traffic than f32) and are
-// widened in registers. Every product and sum is exact in int32 (|x| <= 255, |w| <= 128,
-// K < 2^16), so the result equals the reference's integer loop bit for bit on every target.
+// The activations are widened to s16 once by the caller (with the zero point subtracted, or
+// compensated afterwards with the weights' row sums); the weights stay s8 in memory (4x less
+// traffic than f32) and are widened in registers. Every product and sum is exact in int32
+// (|x| <= 255, |w| <= 128, K < 2^16), so the result equals the reference's integer loop bit for
+// bit on every target.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,9 @@ class PackedS8 {
   PackedS8() = default;
   // w: N rows of K s8 codes, row stride ldw. Packed for the instruction set in use: blocks of
   // block() rows (one vector of s32 lanes), k in pairs.
-  PackedS8(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
+  PackedS8(const int8_t* w, int64_t N, int64_t K, int64_t ldw) { pack(w, N, K, ldw); }
+  // (Re)packs, reusing the storage when it is large enough (operands repacked every run).
+  void pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw);
   int64_t N() const { return N_; }
   int64_t K() const { return K_; }
   int64_t block() const { return NL_; }

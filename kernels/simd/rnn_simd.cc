@@ -21,16 +21,11 @@ class RnnSimd final : public ref::RnnKernel {
  public:
   explicit RnnSimd(const KernelContext& ctx)
       : RnnKernel(ctx), parallel_(ctx.parallel_for()), threads_(std::max(ctx.threads, 1)) {
-    // Pack, at load, the weight slices every run asks for (RnnKernel::run): per direction W's
-    // gate rows, R's rows of the first recurrent product, and GRU's h-gate rows of R when r (.) h
-    // is multiplied separately (linear_before_reset 0).
-    const TensorDef &w = ctx.input(kRnnW), &r = ctx.input(kRnnR);
-    const int64_t H = p_.hidden, GH = p_.gates * H;
-    const bool gru0 = p_.gates == 3 && !p_.linear_before_reset;
-    for (int64_t d = 0; d < p_.dirs; ++d) {
-      pack(w, d * GH, GH);
-      pack(r, d * GH, gru0 ? 2 * H : GH);
-      if (gru0) pack(r, d * GH + 2 * H, H);
+    // Packed at load: the weight slices every run asks for (RnnKernel::weight_rows()).
+    for (const WeightRows& s : weight_rows()) {
+      const TensorDef& w = ctx.input(s.kind == RowsKind::Input ? kRnnW : kRnnR);
+      const int64_t K = w.shape.back();
+      packed_.emplace_back(reinterpret_cast<const int8_t*>(w.data) + s.w0 * K, s.n, K, K);
     }
   }
 
@@ -38,13 +33,18 @@ class RnnSimd final : public ref::RnnKernel {
 
  protected:
   void products(const ref::RnnRows& x, int64_t rows, const Tensor& w, int64_t w0, int64_t n, float* out) override {
-    const PackedS8& p = packed(w, w0, n);
+    const PackedS8& p = packed_[slice_of(w, w0, n)];
+    // The codes minus their row's zero point, as s16 (exact): the sums need no compensation.
+    const int64_t K = x.K;
+    xi_.resize(static_cast<size_t>(rows * K));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = r * K; k < (r + 1) * K; ++k) xi_[k] = static_cast<int16_t>(x.codes[k] - x.zero_point_of(r));
     acc_.resize(static_cast<size_t>(rows * n));
     const QuantInfo& wq = w.quant();
     const int64_t tasks = std::min<int64_t>(threads_, (n + p.block() - 1) / p.block());
     parallel_(static_cast<size_t>(tasks), [&](size_t t) {
       const int64_t n0 = p.split(static_cast<int64_t>(t), tasks), n1 = p.split(static_cast<int64_t>(t) + 1, tasks);
-      p.gemm(x.q.data(), rows, x.K, acc_.data(), n, n0, n1);
+      p.gemm(xi_.data(), rows, K, acc_.data(), n, n0, n1);
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = n0; j < n1; ++j)
           out[r * n + j] = x.bad[r] ? std::numeric_limits<float>::quiet_NaN()
@@ -53,25 +53,10 @@ class RnnSimd final : public ref::RnnKernel {
   }
 
  private:
-  // The weight rows [w0, w0 + n) of W or R, packed by the constructor.
-  const PackedS8& packed(const Tensor& w, int64_t w0, int64_t n) {
-    for (const Slice& s : slices_)
-      if (s.def == w.def && s.w0 == w0 && s.n == n) return s.packed;
-    node_error(node_, "asked for weight rows that were not packed at load");
-  }
-  void pack(const TensorDef& w, int64_t w0, int64_t n) {
-    const int64_t K = w.shape.back();
-    slices_.push_back({&w, w0, n, PackedS8(reinterpret_cast<const int8_t*>(w.data) + w0 * K, n, K, K)});
-  }
-
-  struct Slice {
-    const TensorDef* def;
-    int64_t w0, n;
-    PackedS8 packed;
-  };
   ParallelFor parallel_;
   int threads_;
-  std::vector<Slice> slices_;
+  std::vector<PackedS8> packed_;   // per weight_rows() entry
+  std::vector<int16_t> xi_;
   std::vector<int32_t> acc_;
 };
 

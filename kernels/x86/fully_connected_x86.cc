@@ -3,8 +3,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 #include "onednn/gemm_onednn.h"
 #include "onednn/onednn_common.h"
@@ -12,8 +10,8 @@
 #include "ops/params.h"
 #include "quant/activation.h"
 #include "quant/bias_fold.h"
-#include "quant/dynamic_quant.h"
 #include "reference/q8.h"
+#include "simd/fc_dynamic.h"
 #include "x86/math_avx2.h"
 #include "x86/quantize_avx2.h"
 #include "x86/x86_kernels.h"
@@ -87,90 +85,44 @@ class FcStaticSmallM final : public Kernel {
   std::vector<uint8_t> xf_;
 };
 
-// int8_dynamic FullyConnected (docs/format.md; reference: gemm_ref.cc): X quantized to u8 at run
-// time, per tensor or per row (input_quant), u8 x s8 -> s32 on octet's packed kernel (weights
-// packed once here) or oneDNN's GEMM, then y = float(acc - zp_x[r] sum(w)) * (s_x[r] s_w[n]) +
-// b[n] and the fused activation, in the reference's order. The s32 products are written into
-// Y's own memory and converted in place.
-class FcDynamic final : public Kernel {
+// int8_dynamic FullyConnected: the kernel skeleton (simd/fc_dynamic.h: quantize rows, GEMM,
+// epilogue in the reference's order) with x86's parts: AVX2 quantization (quantize_avx2.h, the
+// reference's codes), products on octet's packed kernel (weights packed once here) or oneDNN's
+// GEMM, and GELU on 8 lanes (math_avx2.h; the other activations are the reference's).
+class FcDynamic final : public simd::FcDynamicKernel {
  public:
-  FcDynamic(const KernelContext& ctx, GemmIsa isa) : node_(ctx.node), threads_(ctx.threads), per_row_(dynamic_input_per_row(ctx.node)) {
-    const TensorDef& w = ctx.input(1);
-    N_ = w.shape[0], K_ = w.shape[1];
-    packed_ = PackedU8S8(reinterpret_cast<const int8_t*>(w.data), N_, K_, K_, isa);
-    sw_.resize(N_);
-    for (int64_t n = 0; n < N_; ++n) sw_[n] = w.quant.axis < 0 ? w.quant.scale[0] : w.quant.scale[n];
-    bias_.assign(N_, 0.f);
-    if (ctx.has_input(2)) std::copy_n(reinterpret_cast<const float*>(ctx.input(2).data), N_, bias_.begin());
-  }
-
-  void run(const KernelArgs& a) override {
-    const Tensor& x = *a.in[0];
-    Tensor& y = *a.out[0];
-    const int64_t rows = x.elements() / std::max<int64_t>(K_, 1), n = rows * K_;
-    if (rows == 0) return;
-    if (xq_.size() < static_cast<size_t>(n + 4)) xq_.resize(static_cast<size_t>(n + 4));
-    params_.resize(static_cast<size_t>(rows));
-    quantize_u8_rows_avx2(x.as<float>(), rows, K_, per_row_, params_.data(), xq_.data());
-    int32_t* acc = reinterpret_cast<int32_t*>(y.data);
-    large_ = large_gemm_ && rows >= kLargeRows;
-    if (large_) {
-      // Raw u8 x s8 products (zero point 0 here: the epilogue subtracts each row's, exactly).
-      onednn::gemm_u8s8s32(xq_.data(), rows, K_, a.in[1]->as<int8_t>(), N_, acc, threads_, node_);
-    } else {
-      packed_.gemm(xq_.data(), rows, K_, acc, N_, threads_);
-    }
-    epilogue(acc, rows);
-  }
+  FcDynamic(const KernelContext& ctx, GemmIsa isa) : FcDynamicKernel(ctx), packed_(w_, N_, K_, K_, isa) {}
 
   std::string detail() const override { return large_ ? "oneDNN gemm_u8s8s32" : std::string(isa_name(packed_.isa())) + " u8s8 gemm"; }
 
- private:
-  __attribute__((target("avx2,fma"))) void epilogue(int32_t* acc, int64_t rows) {
-    const std::vector<int32_t>& sums = packed_.row_sums();
-    float* y = reinterpret_cast<float*>(acc);
-    const bool gelu = node_.activation.kind == ActKind::Gelu, act = node_.activation.kind != ActKind::None;
-    // Rows split over the session's threads (GELU over 128 x 3072 outputs is ~0.5 ms on one core).
-#pragma omp parallel for num_threads(threads_) if (threads_ > 1 && rows * N_ > 32768)
-    for (int64_t r = 0; r < rows; ++r) {
-      int32_t* ar = acc + r * N_;
-      float* yr = y + r * N_;
-      int64_t n = 0;
-      const int32_t zp = params_[r].zero_point;
-      const float sx = params_[r].scale;
-      const __m256i vz = _mm256_set1_epi32(zp);
-      const __m256 vsx = _mm256_set1_ps(sx);
-      for (; n + 8 <= N_; n += 8) {
-        const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sums.data() + n));
-        const __m256i v = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + n)), _mm256_mullo_epi32(vz, s));
-        const __m256 real = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(vsx, _mm256_loadu_ps(sw_.data() + n)));
-        _mm256_storeu_ps(yr + n, _mm256_add_ps(real, _mm256_loadu_ps(bias_.data() + n)));
-      }
-      for (; n < N_; ++n) yr[n] = static_cast<float>(ar[n] - zp * sums[n]) * (sx * sw_[n]) + bias_[n];
-      if (gelu) {
-        for (n = 0; n + 8 <= N_; n += 8) _mm256_storeu_ps(yr + n, math::gelu8(_mm256_loadu_ps(yr + n)));
-        for (; n < N_; ++n) yr[n] = gelu_erf(yr[n]);
-      } else if (act) {
-        for (n = 0; n < N_; ++n) yr[n] = apply_activation(node_.activation, yr[n]);
-      }
-    }
+ protected:
+  void quantize(const float* x, int64_t rows, bool per_row, q::Params* params, uint8_t* codes) override {
+    quantize_u8_rows_avx2(x, rows, K_, per_row, params, codes);
   }
 
+  void products(const uint8_t* codes, int64_t rows, int32_t* acc) override {
+    large_ = large_gemm_ && rows >= kLargeRows;
+    // Raw u8 x s8 products either way (the epilogue subtracts each row's zero point, exactly).
+    if (large_) onednn::gemm_u8s8s32(codes, rows, K_, w_, N_, acc, threads_, node_);
+    else packed_.gemm(codes, rows, K_, acc, N_, threads_);
+  }
+
+  OCTET_AVX2_FMA void activate(float* y, int64_t n) override {
+    if (node_.activation.kind != ActKind::Gelu) return FcDynamicKernel::activate(y, n);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, math::gelu8(_mm256_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] = gelu_erf(y[i]);
+  }
+
+ private:
   // The GEMM routine: from kLargeRows rows (a transformer's tokens), with VNNI, oneDNN's own u8 x
   // s8 GEMM is faster than octet's kernel (measured: 128 x 768 x 3072 in 1.65 ms vs 2.8-3.2 ms on
   // an AVX-512 VNNI Zen 4); it re-packs the weights per call, which only pays for many rows.
   // Without VNNI its AVX2 path would saturate full-range weights, so octet's exact kernel stays.
   // The same integers either way; detail() says which ran.
   static constexpr int64_t kLargeRows = 64;
-  const NodeDef& node_;
-  int threads_;
-  int64_t N_ = 0, K_ = 0;
   PackedU8S8 packed_;
-  bool per_row_;
   bool large_gemm_ = onednn::isa_has_vnni(), large_ = false;
-  std::vector<float> sw_, bias_;
-  std::vector<q::Params> params_;   // per row of X (all equal when per tensor)
-  std::vector<uint8_t> xq_;
 };
 
 }  // namespace

@@ -25,22 +25,24 @@ const char* isa_name(GemmIsa isa) { return isa == GemmIsa::Vnni ? "avx512-vnni" 
 
 void PackedU8S8::pack(const int8_t* w, int64_t N, int64_t K, int64_t ldw, GemmIsa isa) {
   N_ = N, K_ = K;
-  KG_ = (K + 3) / 4, NB_ = (N + 7) / 8;
   vnni_ = isa == GemmIsa::Vnni;
-  data_.assign(static_cast<size_t>(NB_ * KG_ * 32), 0);
-  // Layout, per block of 8 rows: AVX2, per pair of k 16 bytes, row r's two codes at 2r, 2r + 1;
-  // VNNI, per quad of k 32 bytes, row r's four codes at 4r .. 4r + 3 (vpdpbusd's groups).
   sums_.assign(static_cast<size_t>(N), 0);
   for (int64_t n = 0; n < N; ++n) {
-    const int64_t b = n / 8, r = n % 8;
     int32_t s = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      const int8_t v = w[n * ldw + k];
-      const int64_t at = vnni_ ? (k / 4) * 32 + r * 4 + k % 4 : (k / 2) * 16 + r * 2 + k % 2;
-      data_[static_cast<size_t>(b * KG_ * 32 + at)] = v;
-      s += v;
-    }
+    for (int64_t k = 0; k < K; ++k) s += w[n * ldw + k];
     sums_[n] = s;
+  }
+  if (!vnni_) {
+    s16_.pack(w, N, K, ldw);
+    return;
+  }
+  KG_ = (K + 3) / 4, NB_ = (N + 7) / 8;
+  data_.assign(static_cast<size_t>(NB_ * KG_ * 32), 0);
+  // Layout, per block of 8 rows, per quad of k 32 bytes: row r's four codes at 4r .. 4r + 3
+  // (vpdpbusd's groups).
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t b = n / 8, r = n % 8;
+    for (int64_t k = 0; k < K; ++k) data_[static_cast<size_t>(b * KG_ * 32 + (k / 4) * 32 + r * 4 + k % 4)] = w[n * ldw + k];
   }
 }
 
@@ -61,32 +63,10 @@ OCTET_AVX2 inline void store_tile(const __m256i (&acc)[MR][NBR], int32_t* y, int
 }
 
 // MR rows of x times NBR blocks of 8 weight rows (w points at the first block; blocks are KG*32
-// bytes apart). Results for rows n0 .. n0 + 8 NBR, of which `valid` exist.
-template <int MR, int NBR>
-OCTET_AVX2 void micro(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
-  // x here is the caller's row widened to u16 (x16: ldx u16 elements per row, 2 KG pairs).
-  const uint16_t* x16 = reinterpret_cast<const uint16_t*>(x);
-  __m256i acc[MR][NBR];
-  for (int m = 0; m < MR; ++m)
-    for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_setzero_si256();
-  const int64_t bstride = KG * 32, pairs = 2 * KG;
-  for (int64_t g = 0; g < pairs; ++g) {
-    __m256i wv[NBR];
-    for (int b = 0; b < NBR; ++b)
-      wv[b] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + b * bstride + g * 16)));
-    for (int m = 0; m < MR; ++m) {
-      int32_t q;
-      std::memcpy(&q, x16 + m * ldx + g * 2, 4);
-      const __m256i xb = _mm256_set1_epi32(q);
-      for (int b = 0; b < NBR; ++b) acc[m][b] = _mm256_add_epi32(acc[m][b], _mm256_madd_epi16(xb, wv[b]));
-    }
-  }
-  store_tile<MR, NBR>(acc, y, ldy, valid);
-}
-
-// The same with AVX512-VNNI on 256-bit vectors: vpdpbusd multiplies the u8 x codes (4
+// bytes apart), with AVX512-VNNI on 256-bit vectors: vpdpbusd multiplies the u8 x codes (4
 // consecutive k broadcast) by 4 s8 codes per row and adds the 4 products into s32 exactly (the
 // non-saturating form), 32 MACs per instruction where vpmaddwd does 16. x: u8 rows, ldx bytes.
+// Results for rows n0 .. n0 + 8 NBR, of which `valid` exist.
 template <int MR, int NBR>
 OCTET_VNNI void micro_vnni(const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
   __m256i acc[MR][NBR];
@@ -106,28 +86,20 @@ OCTET_VNNI void micro_vnni(const int8_t* w, int64_t KG, const uint8_t* x, int64_
   store_tile<MR, NBR>(acc, y, ldy, valid);
 }
 
-template <int MR, int NBR>
-void micro_any(bool vnni, const int8_t* w, int64_t KG, const uint8_t* x, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
-  if (vnni) micro_vnni<MR, NBR>(w, KG, x, ldx, y, ldy, valid);
-  else micro<MR, NBR>(w, KG, x, ldx, y, ldy, valid);
-}
-
-// x: rows of ldx elements (u16 for AVX2, u8 for VNNI), passed on as bytes.
 template <int NBR>
-void rows(bool vnni, const int8_t* w, int64_t KG, const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy,
-          int64_t valid) {
-  const int64_t esz = vnni ? 1 : 2;
+void rows(const int8_t* w, int64_t KG, const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t valid) {
   int64_t m = 0;
-  for (; m + 4 <= M; m += 4) micro_any<4, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid);
+  for (; m + 4 <= M; m += 4) micro_vnni<4, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid);
   switch (M - m) {
-    case 3: micro_any<3, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid); break;
-    case 2: micro_any<2, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid); break;
-    case 1: micro_any<1, NBR>(vnni, w, KG, x + esz * m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 3: micro_vnni<3, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 2: micro_vnni<2, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid); break;
+    case 1: micro_vnni<1, NBR>(w, KG, x + m * ldx, ldx, y + m * ldy, ldy, valid); break;
     default: break;
   }
 }
 
-OCTET_AVX2 void widen(const uint8_t* x, int64_t n, uint16_t* d) {
+// u8 codes to s16 (exact: 0..255), for the portable GEMM.
+OCTET_AVX2 void widen(const uint8_t* x, int64_t n, int16_t* d) {
   int64_t k = 0;
   for (; k + 16 <= n; k += 16)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + k), _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + k))));
@@ -144,12 +116,12 @@ void PackedU8S8::run_blocks(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y
     const int8_t* w = data_.data() + b * KG_ * 32;
     const int64_t n0 = b * 8, valid = std::min<int64_t>(nb * 8, N_ - n0);
     int32_t* yb = y + n0;
-    if (nb == 4) micro_any<1, 4>(vnni_, w, KG_, x, ldx, yb, ldy, valid);
-    else if (nb == 2) rows<2>(vnni_, w, KG_, x, M, ldx, yb, ldy, valid);
+    if (nb == 4) micro_vnni<1, 4>(w, KG_, x, ldx, yb, ldy, valid);
+    else if (nb == 2) rows<2>(w, KG_, x, M, ldx, yb, ldy, valid);
     else if (nb == 3) {   // only at M = 1
-      micro_any<1, 2>(vnni_, w, KG_, x, ldx, yb, ldy, std::min<int64_t>(16, valid));
-      micro_any<1, 1>(vnni_, w + 2 * KG_ * 32, KG_, x, ldx, yb + 16, ldy, valid - 16);
-    } else rows<1>(vnni_, w, KG_, x, M, ldx, yb, ldy, valid);
+      micro_vnni<1, 2>(w, KG_, x, ldx, yb, ldy, std::min<int64_t>(16, valid));
+      micro_vnni<1, 1>(w + 2 * KG_ * 32, KG_, x, ldx, yb + 16, ldy, valid - 16);
+    } else rows<1>(w, KG_, x, M, ldx, yb, ldy, valid);
     b += nb;
   }
 }
@@ -160,12 +132,13 @@ void PackedU8S8::gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int6
     for (int64_t m = 0; m < M; ++m) std::fill(y + m * ldy, y + m * ldy + N_, 0);
     return;
   }
-  // AVX2: x widened to u16 once per call, rows padded with zeros to 4 KG (the kernel reads
-  // pairs). VNNI: x stays u8, copied only when its rows need the padding to 4 KG.
-  static thread_local std::vector<uint16_t> wide;
+  // AVX2: x widened to s16 once per call. VNNI: x stays u8, copied only when its rows need the
+  // padding to 4 KG (the kernel reads quads).
+  static thread_local std::vector<int16_t> wide;
   static thread_local std::vector<uint8_t> padded;
-  const int64_t ldp = 4 * KG_;
+  const int16_t* x16 = nullptr;
   if (vnni_) {
+    const int64_t ldp = 4 * KG_;
     if (K_ % 4 != 0) {
       if (padded.size() < static_cast<size_t>(M * ldp)) padded.resize(static_cast<size_t>(M * ldp));
       for (int64_t m = 0; m < M; ++m) {
@@ -176,22 +149,23 @@ void PackedU8S8::gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int6
       ldx = ldp;
     }
   } else {
-    if (wide.size() < static_cast<size_t>(M * ldp)) wide.resize(static_cast<size_t>(M * ldp));
-    for (int64_t m = 0; m < M; ++m) {
-      uint16_t* d = wide.data() + m * ldp;
-      widen(x + m * ldx, K_, d);
-      std::fill(d + K_, d + ldp, uint16_t(0));
-    }
-    x = reinterpret_cast<const uint8_t*>(wide.data());
-    ldx = ldp;
+    if (wide.size() < static_cast<size_t>(M * K_)) wide.resize(static_cast<size_t>(M * K_));
+    for (int64_t m = 0; m < M; ++m) widen(x + m * ldx, K_, wide.data() + m * K_);
+    x16 = wide.data();
   }
+  // Blocks of output rows: the VNNI kernel's 8, or the portable GEMM's (one vector of s32).
+  const int64_t rows_per_block = vnni_ ? 8 : s16_.block(), blocks = (N_ + rows_per_block - 1) / rows_per_block;
+  auto run = [&](int64_t b0, int64_t b1) {
+    if (vnni_) run_blocks(x, M, ldx, y, ldy, b0, b1);
+    else s16_.gemm(x16, M, K_, y, ldy, b0 * rows_per_block, b1 * rows_per_block);
+  };
   const int64_t work = M * N_ * K_;
-  if (threads <= 1 || work < (int64_t(1) << 17) || NB_ < 8) {
-    run_blocks(x, M, ldx, y, ldy, 0, NB_);
+  if (threads <= 1 || work < (int64_t(1) << 17) || blocks < 8) {
+    run(0, blocks);
     return;
   }
   // Chunks of 4 blocks so M = 1 keeps its 4-block passes.
-  const int64_t chunks = (NB_ + 3) / 4;
+  const int64_t chunks = (blocks + 3) / 4;
 #pragma omp parallel num_threads(threads)
   {
 #ifdef _OPENMP
@@ -200,7 +174,7 @@ void PackedU8S8::gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int6
     const int t = 0, nt = 1;
 #endif
     const int64_t c0 = chunks * t / nt, c1 = chunks * (t + 1) / nt;
-    if (c1 > c0) run_blocks(x, M, ldx, y, ldy, c0 * 4, std::min(NB_, c1 * 4));
+    if (c1 > c0) run(c0 * 4, std::min(blocks, c1 * 4));
   }
 }
 

@@ -1,16 +1,21 @@
-// octet's own AVX2 / AVX-512 VNNI u8 x s8 -> s32 GEMM for small M (dynamic int8: recurrent steps at M = batch,
-// input projections, FullyConnected with constant weights). Weights are packed once: blocks of 8
-// output rows, k in pairs (16 bytes = 2 k of 8 rows), sign-extended to s16 on load
-// (vpmovsxbw) and multiplied with the u8 activations widened to u16 by vpmaddwd, which adds the
-// two s16 x s16 products of each pair into s32 exactly. So any s8 weights (8-bit, [-127, 127])
-// are exact on AVX2 without VNNI, at the same multiply count per MAC as vpmaddubsw + vpmaddwd
-// (measured equal), whose saturating s16 pair sums forced 7-bit weights.
+// octet's u8 x s8 -> s32 GEMM for x86 at small M (dynamic int8: recurrent steps at M = batch,
+// input projections, FullyConnected with constant weights): u8 activation codes, with the
+// weights' row sums for the activation zero point (sum((x - zp) w) = sum(x w) - zp sum(w)).
+// Two engines, one per GemmIsa, exact either way:
+//  - Avx2: octet's portable exact GEMM (simd/gemm_i16s8.h, Highway) on the codes widened to s16:
+//    vpmaddwd adds the two s16 x s16 products of each k pair into s32 exactly, so any s8 weights
+//    (8-bit, [-127, 127]) are exact on AVX2 without VNNI, at the same multiply count per MAC as
+//    vpmaddubsw + vpmaddwd (measured equal), whose saturating s16 pair sums forced 7-bit weights.
+//  - Vnni: octet's own AVX-512 VNNI micro-kernel (vpdpbusd on the u8 codes as they are), which
+//    Highway 1.0.3 does not offer.
 // At M = 1 (GEMV) the product is bound by weight bandwidth, so 4x smaller weights than f32 pay
 // directly; oneDNN 2.6's gemm:jit there re-packs plain weights on every call.
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "simd/gemm_i16s8.h"
 
 namespace octet::x86 {
 
@@ -41,9 +46,11 @@ class PackedU8S8 {
   void gemm(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int threads = 1) const;
 
  private:
-  int64_t N_ = 0, K_ = 0, KG_ = 0, NB_ = 0;   // KG_ k quads, NB_ blocks of 8 rows
-  bool vnni_ = false;                         // packed for vpdpbusd
-  std::vector<int8_t, std::allocator<int8_t>> data_;
+  int64_t N_ = 0, K_ = 0;
+  bool vnni_ = false;          // packed for vpdpbusd
+  simd::PackedS8 s16_;         // Avx2: the portable GEMM's packing
+  int64_t KG_ = 0, NB_ = 0;    // Vnni: KG_ k quads, NB_ blocks of 8 rows
+  std::vector<int8_t> data_;   // Vnni: the packed weights
   std::vector<int32_t> sums_;
   void run_blocks(const uint8_t* x, int64_t M, int64_t ldx, int32_t* y, int64_t ldy, int64_t b0, int64_t b1) const;
 };

@@ -116,7 +116,7 @@ class BinaryXnn final : public XnnKernel {
 
  private:
   static const void* flipped(const Tensor& t, Scratch& buf) {
-    void* p = buf.get(t.bytes());
+    void* p = buf.reserve(t.bytes());
     flip_sign(t.data, p, t.bytes());
     return p;
   }

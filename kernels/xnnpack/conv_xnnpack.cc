@@ -78,7 +78,7 @@ class ConvF32 final : public XnnKernel {
     // In place (the planner may give R and Y one buffer): keep R before the conv overwrites it.
     const float* r = residual_ ? a.in[3]->as<float>() : nullptr;
     if (residual_ && a.in[3]->data == y.data) {
-      void* buf = r_copy_.get(y.bytes());
+      void* buf = r_copy_.reserve(y.bytes());
       std::memcpy(buf, y.data, y.bytes());
       r = static_cast<const float*>(buf);
     }

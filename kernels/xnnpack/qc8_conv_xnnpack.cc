@@ -81,7 +81,7 @@ Qc8Conv::Qc8Conv(const KernelContext& ctx, const Qc8Geometry& g) : node_(ctx.nod
 void Qc8Conv::run(const Tensor& x, Tensor& y, size_t n, size_t h, size_t w, pthreadpool_t pool) {
   const void* in = x.data;
   if (flip_x_) {
-    void* buf = x_s8_.get(x.bytes());
+    void* buf = x_s8_.reserve(x.bytes());
     flip_sign(x.data, buf, x.bytes());
     in = buf;
   }

@@ -56,19 +56,6 @@ ParallelFor pool_parallel_for(Pool pool) {
   };
 }
 
-Scratch::~Scratch() { std::free(ptr_); }
-
-void* Scratch::get(size_t bytes) {
-  const size_t need = (bytes + XNN_EXTRA_BYTES + 63) / 64 * 64;
-  if (need > size_ || !ptr_) {
-    std::free(ptr_);
-    ptr_ = std::aligned_alloc(64, need);
-    if (!ptr_) throw Error("out of memory allocating " + std::to_string(need) + " bytes of XNNPACK scratch");
-    size_ = need;
-  }
-  return ptr_;
-}
-
 void flip_sign(const void* src, void* dst, size_t n) {
   // Plain loop: compilers vectorize it; it is memory bound anyway.
   const uint8_t* s = static_cast<const uint8_t*>(src);

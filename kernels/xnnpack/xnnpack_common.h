@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "aligned_buffer.h"
 #include "backend/backend.h"
 
 namespace octet::xnn {
@@ -46,19 +47,10 @@ struct OpDeleter {
 };
 using Op = std::unique_ptr<xnn_operator, OpDeleter>;
 
-// A 64-byte aligned buffer that only grows, with XNN_EXTRA_BYTES of slack after the end
+// A scratch copy handed to XNNPACK: the one aligned buffer with XNN_EXTRA_BYTES of slack
 // (XNNPACK micro-kernels may read, never write, a few bytes past their inputs).
-class Scratch {
- public:
-  Scratch() = default;
-  ~Scratch();
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  void* get(size_t bytes);
-
- private:
-  void* ptr_ = nullptr;
-  size_t size_ = 0;
+struct Scratch : AlignedBuffer {
+  Scratch() : AlignedBuffer("XNNPACK scratch", XNN_EXTRA_BYTES) {}
 };
 
 // dst[i] = src[i] ^ 0x80 (u8 <-> s8 codes of the same real value; see above). dst may be src.

@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include "aligned_buffer.h"
 #include "backend/backend.h"
 #include "memory_plan.h"
 #include "octet/format.h"
@@ -24,20 +25,6 @@ int64_t Tensor::elements() const { return shape_elements(shape); }
 namespace detail {
 
 namespace {
-// 64-byte aligned byte buffer that never reallocates behind a kernel's back.
-struct AlignedBuffer {
-  void* ptr = nullptr;
-  size_t size = 0;
-  void reserve(size_t n) {
-    if (n <= size && ptr) return;
-    std::free(ptr);
-    size = (std::max<size_t>(n, 64) + 63) / 64 * 64;
-    ptr = std::aligned_alloc(64, size);
-    if (!ptr) throw Error("out of memory allocating " + std::to_string(size) + " bytes of activations");
-  }
-  ~AlignedBuffer() { std::free(ptr); }
-};
-
 bool verbose(const char* what) {
   const char* v = std::getenv("OCTET_VERBOSE");
   return v && (std::strstr(v, what) || std::strstr(v, "all"));
@@ -85,7 +72,7 @@ struct SessionImpl {
   std::vector<AlignedBuffer> input_buffers;    // one per graph input
   std::vector<bool> input_set;
   std::vector<Shape> planned_input_shapes;     // shapes the current plan was made for
-  AlignedBuffer arena;
+  AlignedBuffer arena{"activations"};
   size_t arena_bytes = 0;
   NodeObserver observer;
   const bool log = verbose("dispatch");
@@ -103,7 +90,7 @@ struct SessionImpl {
       tensors[i].shape = d.shape;
       if (d.is_constant()) tensors[i].data = const_cast<uint8_t*>(d.data);
     }
-    input_buffers.resize(m.inputs.size());
+    for (size_t i = 0; i < m.inputs.size(); ++i) input_buffers.emplace_back("graph inputs");
     input_set.assign(m.inputs.size(), false);
     create_kernels();
   }
@@ -236,11 +223,11 @@ struct SessionImpl {
                     ", model expects " + std::to_string(d.shape[k]) + " (got " + shape_str(v.shape) + ")");
     }
     if (v.elements() > 0 && !v.data) throw Error("input '" + name + "': data pointer is null");
-    input_buffers[i].reserve(v.bytes());
-    if (v.bytes()) std::memcpy(input_buffers[i].ptr, v.data, v.bytes());
+    void* copy = input_buffers[i].reserve(v.bytes());
+    if (v.bytes()) std::memcpy(copy, v.data, v.bytes());
     Tensor& t = tensors[m.inputs[i]];
     t.shape = v.shape;
-    t.data = input_buffers[i].ptr;
+    t.data = input_buffers[i].data();
     input_set[i] = true;
   }
 
@@ -279,7 +266,7 @@ struct SessionImpl {
     arena_bytes = plan.arena_bytes;
     for (size_t i = 0; i < tensors.size(); ++i) {
       int r = plan.root[i];
-      if (plan.offset[r] >= 0) tensors[i].data = static_cast<uint8_t*>(arena.ptr) + plan.offset[r];
+      if (plan.offset[r] >= 0) tensors[i].data = static_cast<uint8_t*>(arena.data()) + plan.offset[r];
       else if (r != static_cast<int>(i)) tensors[i].data = tensors[r].data;
     }
     for (size_t k = 0; k < execs.size(); ++k) {

@@ -112,7 +112,10 @@ TEST_CASE("fully connected: int8_dynamic with X quantized per tensor and per row
     for (const C& c : {C{{1, 64}, 40, true, ""}, C{{3, 7, 33}, 13, false, "Relu"}, C{{2, 128}, 96, true, "Gelu"},
                        C{{1, 5, 256}, 300, true, ""},
                        // 128 rows: oneDNN's own GEMM on VNNI CPUs (FcDynamic::kLargeRows)
-                       C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, ""}}) {
+                       C{{2, 64, 96}, 40, true, "Gelu"}, C{{1, 130, 33}, 17, false, ""},
+                       // more than 32768 outputs: the epilogue on two threads, by rows, and by
+                       // column ranges when there are fewer rows than threads
+                       C{{40, 64}, 1000, true, "Gelu"}, C{{1, 64}, 33000, true, "Gelu"}}) {
       for (bool non_finite : {false, true}) {
         NdArray x = random_f32(c.x, -2, 3, seed);
         if (non_finite) x.as<float>()[1] = std::numeric_limits<float>::quiet_NaN(), x.as<float>()[7] = INFINITY;
