@@ -101,8 +101,7 @@ class ConvTransposeOnednn final : public CachedKernel {
     const Activation& act = ctx.node.activation;
     if (act.kind == ActKind::Relu) lo_ = 0.f;
     if (act.kind == ActKind::Clip) lo_ = act.alpha, hi_ = act.beta;
-    std::vector<Shape> in, out;
-    if (representative_shapes(ctx, &in, &out)) prepare(in, out);
+    prepare(ctx);
   }
 
  private:
@@ -120,8 +119,7 @@ class ConvTransposeOnednn final : public CachedKernel {
     if (s_.zp_x != 0)
       p.args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = dnnl::memory({{1}, dt::s32, tag::x}, eng, &zp_);
     if (s_.flip_sign) flipped_.reserve(static_cast<size_t>(shape_elements(in[0])));
-    p.scratchpad = pd.scratchpad_desc().get_size();
-    if (p.scratchpad) p.args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
+    add_scratchpad(p, pd.scratchpad_desc());
     return p;
   }
 
@@ -170,7 +168,7 @@ class ConvTransposeOnednn final : public CachedKernel {
   void* bias_data_ = nullptr;
   int32_t zp_;        // the source zero point oneDNN reads at run time
   float lo_ = -INFINITY, hi_ = INFINITY;   // float: the clamp of a None/Relu/Clip activation
-  Buffer flipped_;    // X ^ 0x80 (flip_sign only)
+  AlignedBuffer flipped_{"sign-flipped deconvolution input"};   // X ^ 0x80 (flip_sign only)
 };
 
 }  // namespace
