@@ -343,16 +343,39 @@ void parse_nodes(const Ctx& c, const json& root, ModelData& m) {
     if (!t.shape_declared && (t.is_constant() || t.is_graph_input)) c.fail("tensor '" + t.name + "' needs a shape");
 }
 
-// Infers every shape once with symbolic dimensions bound to 1 and checks the declared fixed
-// dimensions, so a file whose shapes do not fit together fails at load, naming the tensor.
-void check_shapes(const Ctx& c, ModelData& m) {
+// The shapes of every tensor with the graph inputs' symbolic dimensions bound to `value`.
+std::vector<Shape> shapes_with_symbols(const ModelData& m, int64_t value) {
   std::vector<Shape> in;
   for (int i : m.inputs) {
     Shape s = m.tensors[i].shape;
-    for (auto& d : s) if (d < 0) d = 1;
+    for (auto& d : s) if (d < 0) d = value;
     in.push_back(s);
   }
-  std::vector<Shape> shapes = infer_shapes(m, in);
+  return infer_shapes(m, in);
+}
+
+// Infers every shape once with symbolic dimensions bound to 1 and checks the declared fixed
+// dimensions, so a file whose shapes do not fit together fails at load, naming the tensor.
+// A tensor whose shape the file leaves to inference gets one here, so that kernels see its
+// rank and fixed dimensions when they are created: a dimension that changes when the symbols
+// are bound to 7 instead of 1 is symbolic ("?"); every dimension is when that second inference
+// fails (a graph that only holds together at 1).
+void check_shapes(const Ctx& c, ModelData& m) {
+  std::vector<Shape> shapes = shapes_with_symbols(m, 1);
+  std::vector<Shape> other;
+  try {
+    other = shapes_with_symbols(m, 7);
+  } catch (const Error&) {
+    other.clear();
+  }
+  for (size_t t = 0; t < m.tensors.size(); ++t) {
+    TensorDef& td = m.tensors[t];
+    if (td.shape_declared || td.producer < 0) continue;
+    td.shape = shapes[t];
+    td.dim_names.assign(td.shape.size(), "");
+    for (size_t d = 0; d < td.shape.size(); ++d)
+      if (other.empty() || other[t].size() != td.shape.size() || other[t][d] != td.shape[d]) td.shape[d] = -1, td.dim_names[d] = "?";
+  }
   for (const NodeDef& n : m.nodes) {
     for (int t : n.outputs) {
       if (t < 0) continue;
