@@ -1,5 +1,5 @@
-// Reference Conv and ConvTranspose (NHWC activations, OHWI weights), in float, static int8 and
-// dynamic int8. Static int8 computes, per output element:
+// Reference Conv and ConvTranspose (NHWC activations, OHWI weights), in float and static int8
+// (the precisions op_table.def allows them). Static int8 computes, per output element:
 //
 //   acc  = sum (x - zp_x) * w  +  bias                    (int32, w symmetric: zp_w = 0)
 //   y    = requantize(acc, residual r if fused)           (quant/requant.h: for None/Relu/Clip
@@ -12,7 +12,6 @@
 
 #include "ops/params.h"
 #include "quant/activation.h"
-#include "quant/dynamic_quant.h"
 #include "quant/quant.h"
 #include "reference/q8.h"
 #include "reference/reference_kernels.h"
@@ -37,7 +36,7 @@ class ConvRef final : public Kernel {
     const int64_t O = w.shape[0], KH = w.shape[1], KW = w.shape[2], Cg = w.shape[3];
     const int64_t OH = y.shape[1], OW = y.shape[2], Og = O / p_.group;
 
-    // Inputs as integers (static or dynamic int8) or floats, so one loop serves all precisions.
+    // Inputs as integers (static int8, zero point subtracted) or floats, so one loop serves both.
     const bool integer = node_.precision != Precision::Float;
     std::vector<int32_t> xi;
     std::vector<float> xf;
@@ -47,13 +46,6 @@ class ConvRef final : public Kernel {
       const int32_t zp = x.zero_point();
       for (int64_t i = 0; i < x.elements(); ++i) xi[i] = load_q(x.dtype, x.data, i) - zp;
       sx = x.scale();
-    } else if (node_.precision == Precision::Int8Dynamic) {
-      q::Params qp = q::dynamic_params_u8(x.as<float>(), x.elements());
-      std::vector<uint8_t> xq(x.elements());
-      q::quantize_u8(x.as<float>(), x.elements(), qp, xq.data());
-      xi.assign(xq.begin(), xq.end());
-      for (auto& v : xi) v -= qp.zero_point;
-      sx = qp.scale;
     } else {
       xf.assign(x.as<float>(), x.as<float>() + x.elements());
     }
@@ -117,14 +109,8 @@ class ConvRef final : public Kernel {
                       node_.activation, rq);
         continue;
       }
-      float real;
-      if (node_.precision == Precision::Int8Dynamic) {
-        real = static_cast<float>(acc_i[i]) * (sx * weight_scale(*w.def, oc)) + (b ? b->as<float>()[oc] : 0.f);
-        if (r) real += r->as<float>()[i];
-      } else {
-        real = static_cast<float>(acc_f[i]) + (b ? b->as<float>()[oc] : 0.f);
-        if (r) real += r->as<float>()[i];
-      }
+      float real = static_cast<float>(acc_f[i]) + (b ? b->as<float>()[oc] : 0.f);
+      if (r) real += r->as<float>()[i];
       y.as<float>()[i] = apply_activation(node_.activation, real);
     }
   }

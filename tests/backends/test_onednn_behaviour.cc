@@ -107,7 +107,7 @@ TEST_CASE("matmul: int8 with a run-time B needs VNNI; a u8 B operand is refused"
   t.precision(Precision::Int8Static).input({4, 64}, u8(0)).scaled_input({64, 33}, s8(-2)).output(DataType::u8);
   const DispatchEntry d = dispatch_of(t.build().model, "onednn");
   if (onednn_has_vnni()) {
-    CHECK(d.impl == "qs8_mat_mul__onednn");
+    CHECK(d.impl == "qs8_matmul__onednn");
   } else {
     // A run-time B may hold codes beyond [-64, 64], which oneDNN's AVX2 kernels saturate.
     CHECK(d.backend == "reference");

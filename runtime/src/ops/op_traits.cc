@@ -33,6 +33,7 @@ constexpr const char* kPrecisionNames[] = {"float", "int8_static", "int8_dynamic
 static_assert(sizeof(kPrecisionNames) / sizeof(kPrecisionNames[0]) == kPrecisionCount, "precision names out of step");
 
 std::string snake(const char* camel) {
+  if (std::string(camel) == "MatMul") return "matmul";   // one word, as in oneDNN and XNNPACK
   std::string s;
   for (const char* p = camel; *p; ++p) {
     // A word starts at a capital after a lower-case letter: "ConvTranspose" -> conv_transpose,
