@@ -5,15 +5,21 @@
 
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
 
 namespace octet::converter {
 
 namespace {
+
+// Opsets octet reads directly; older models are upgraded to kUpgradeOpset first.
+constexpr int kOldestReadOpset = 9;
+constexpr int kUpgradeOpset = 13;
 
 bool map_dtype(int onnx_type, DataType* out) {
   switch (onnx_type) {
@@ -167,15 +173,44 @@ nlohmann::json to_json(const onnx::AttributeProto& a, const Node& n) {
   }
 }
 
-}  // namespace
-
-Graph import_onnx(const std::string& path, ImportInfo* info) {
+std::string read_whole_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(path + ": cannot open file");
   std::stringstream ss;
   ss << f.rdbuf();
   std::string bytes = ss.str();
   if (bytes.empty()) throw Error(path + ": file is empty");
+  return bytes;
+}
+
+}  // namespace
+
+Constant read_tensor_file(const std::string& path, int* onnx_type, std::string* name) {
+  onnx::TensorProto t;
+  if (!t.ParseFromString(read_whole_file(path))) throw Error(path + ": not a serialized ONNX tensor (protobuf parse failed)");
+  if (onnx_type) *onnx_type = t.data_type();
+  if (name) *name = t.name();
+  std::string dir;
+  auto slash = path.find_last_of('/');
+  if (slash != std::string::npos) dir = path.substr(0, slash);
+  return to_constant(t, dir, path);
+}
+
+OnnxSignature read_onnx_signature(const std::string& path) {
+  onnx::ModelProto model;
+  if (!model.ParseFromString(read_whole_file(path))) throw Error(path + ": not a valid ONNX model (protobuf parse failed)");
+  OnnxSignature s;
+  std::set<std::string> inits;
+  for (const auto& init : model.graph().initializer()) inits.insert(init.name());
+  auto type_of = [](const onnx::ValueInfoProto& v) { return v.type().has_tensor_type() ? v.type().tensor_type().elem_type() : 0; };
+  for (const auto& in : model.graph().input())
+    if (!inits.count(in.name())) s.inputs.push_back(in.name()), s.input_types.push_back(type_of(in));
+  for (const auto& out : model.graph().output()) s.outputs.push_back(out.name()), s.output_types.push_back(type_of(out));
+  return s;
+}
+
+Graph import_onnx(const std::string& path, ImportInfo* info) {
+  std::string bytes = read_whole_file(path);
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) throw Error(path + ": not a valid ONNX model (protobuf parse failed)");
   if (!model.has_graph()) throw Error(path + ": ONNX model has no graph");
@@ -184,7 +219,19 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
   for (const auto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   if (opset < 0) throw Error(path + ": ONNX model imports no default-domain opset");
-  if (opset < 9 || opset > 17) throw Error(path + ": ONNX opset " + std::to_string(opset) + " is not supported (octet reads opsets 9 to 17)");
+  if (opset < 1 || opset > 17) throw Error(path + ": ONNX opset " + std::to_string(opset) + " is not supported (octet reads opsets 1 to 17)");
+  if (opset < kOldestReadOpset) {
+    // Older models are upgraded with ONNX's own version converter rather than adapters of our
+    // own: its per-op adapters are what ONNX defines the upgrade to be.
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, kUpgradeOpset);
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      throw Error(path + ": ONNX's version converter cannot upgrade opset " + std::to_string(opset) + " to " +
+                  std::to_string(kUpgradeOpset) + ": " + msg.substr(0, msg.find('\n')));
+    }
+    opset = kUpgradeOpset;
+  }
 
   try {
     onnx::checker::check_model(model);

@@ -1,7 +1,8 @@
-// Reading ONNX models (opsets 9-17) into the converter IR.
+// Reading ONNX models (opsets 1-17; older than 9 upgraded by ONNX's version converter) into the converter IR.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ir.h"
 
@@ -16,5 +17,18 @@ struct ImportInfo {
 // Throws octet::Error naming the file (and node) for unreadable files, protobuf parse errors,
 // checker failures, unsupported opsets, data types or control flow.
 Graph import_onnx(const std::string& path, ImportInfo* info = nullptr);
+
+// A serialized ONNX TensorProto file (ONNX's test data: test_data_set_N/input_K.pb), with the
+// element type it was stored in (ONNX's TensorProto.DataType number; the values are converted as
+// for initializers: f64 and f16 to f32, ...). Throws octet::Error naming the file.
+Constant read_tensor_file(const std::string& path, int* onnx_type = nullptr, std::string* name = nullptr);
+
+// The graph inputs a caller feeds (initializers excluded) and the graph outputs of an ONNX file,
+// in graph order, with their ONNX element types (0 when not a tensor).
+struct OnnxSignature {
+  std::vector<std::string> inputs, outputs;
+  std::vector<int> input_types, output_types;
+};
+OnnxSignature read_onnx_signature(const std::string& path);
 
 }  // namespace octet::converter

@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential cmake ninja-build pkg-config \
   libdnnl-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev \
   nlohmann-json3-dev doctest-dev libcli11-dev libfmt-dev libxxhash-dev libhwy-dev libstb-dev \
-  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev libbenchmark-dev"
+  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev libbenchmark-dev libonnx-testdata"
 if [ "${1:-}" = "--python" ]; then
   PKGS="$PKGS python3-torch python3-torchvision python3-onnx python3-sklearn python3-numpy python3-matplotlib"
 fi
