@@ -4,6 +4,7 @@
 #include "onnx_import.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -185,27 +186,40 @@ std::string read_whole_file(const std::string& path) {
 
 }  // namespace
 
-Constant read_tensor_file(const std::string& path, int* onnx_type, std::string* name) {
+Constant read_tensor_file(const std::string& path, int* onnx_type) {
   onnx::TensorProto t;
   if (!t.ParseFromString(read_whole_file(path))) throw Error(path + ": not a serialized ONNX tensor (protobuf parse failed)");
   if (onnx_type) *onnx_type = t.data_type();
-  if (name) *name = t.name();
-  std::string dir;
-  auto slash = path.find_last_of('/');
-  if (slash != std::string::npos) dir = path.substr(0, slash);
-  return to_constant(t, dir, path);
+  return to_constant(t, std::filesystem::path(path).parent_path().string(), path);
+}
+
+bool octet_dtype_holding(int onnx_type, DataType* out) {
+  switch (onnx_type) {
+    case onnx::TensorProto::FLOAT: *out = DataType::f32; return true;
+    case onnx::TensorProto::UINT8: *out = DataType::u8; return true;
+    case onnx::TensorProto::INT8: *out = DataType::s8; return true;
+    case onnx::TensorProto::INT32: *out = DataType::s32; return true;
+    case onnx::TensorProto::INT64: *out = DataType::i64; return true;
+    case onnx::TensorProto::BOOL: *out = DataType::boolean; return true;
+    default: return false;
+  }
+}
+
+std::string onnx_type_name(int onnx_type) {
+  return onnx::TensorProto_DataType_IsValid(onnx_type)
+             ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(onnx_type))
+             : "type " + std::to_string(onnx_type);
 }
 
 OnnxSignature read_onnx_signature(const std::string& path) {
   onnx::ModelProto model;
   if (!model.ParseFromString(read_whole_file(path))) throw Error(path + ": not a valid ONNX model (protobuf parse failed)");
-  OnnxSignature s;
   std::set<std::string> inits;
   for (const auto& init : model.graph().initializer()) inits.insert(init.name());
-  auto type_of = [](const onnx::ValueInfoProto& v) { return v.type().has_tensor_type() ? v.type().tensor_type().elem_type() : 0; };
+  OnnxSignature s;
   for (const auto& in : model.graph().input())
-    if (!inits.count(in.name())) s.inputs.push_back(in.name()), s.input_types.push_back(type_of(in));
-  for (const auto& out : model.graph().output()) s.outputs.push_back(out.name()), s.output_types.push_back(type_of(out));
+    if (!inits.count(in.name())) s.inputs.push_back(in.name());
+  for (const auto& out : model.graph().output()) s.outputs.push_back(out.name());
   return s;
 }
 
@@ -248,13 +262,11 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
     throw Error(path + ": ONNX shape inference fails: " + msg.substr(0, nl));
   }
 
-  std::string dir;
-  auto slash = path.find_last_of('/');
-  if (slash != std::string::npos) dir = path.substr(0, slash);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
 
   Graph g;
   g.opset = opset;
-  g.source_file = slash == std::string::npos ? path : path.substr(slash + 1);
+  g.source_file = std::filesystem::path(path).filename().string();
   if (info) {
     info->opset = opset;
     info->producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());

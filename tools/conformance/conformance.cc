@@ -49,25 +49,6 @@ struct Result {
   std::string reason;   // one line; empty for pass
 };
 
-// ONNX TensorProto.DataType numbers and the octet dtype each one is run as.
-const char* onnx_type_name(int t) {
-  static const char* names[] = {"undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64", "string", "bool",
-                                "float16", "double", "uint32", "uint64", "complex64", "complex128", "bfloat16"};
-  return t >= 0 && t < static_cast<int>(sizeof(names) / sizeof(names[0])) ? names[t] : "unknown";
-}
-
-bool onnx_type_as_octet(int t, DataType* out) {
-  switch (t) {
-    case 1: *out = DataType::f32; return true;
-    case 2: *out = DataType::u8; return true;
-    case 3: *out = DataType::s8; return true;
-    case 6: *out = DataType::s32; return true;
-    case 7: *out = DataType::i64; return true;
-    case 9: *out = DataType::boolean; return true;
-    default: return false;   // no octet tensor type holds it unchanged
-  }
-}
-
 std::string one_line(std::string s, const std::string& strip) {
   for (size_t p; !strip.empty() && (p = s.find(strip)) != std::string::npos;) s.erase(p, strip.size());
   for (char& c : s)
@@ -97,24 +78,26 @@ double value_at(const void* p, DataType t, int64_t i) {
 // "" when `got` matches `want` as ONNX's runner would accept it; otherwise why not.
 std::string compare(const std::string& name, const TensorView& got, const converter::Constant& want, int want_type) {
   DataType wt;
-  if (!onnx_type_as_octet(want_type, &wt))
-    return "output '" + name + "' is " + onnx_type_name(want_type) + " in ONNX, which octet has no tensor type for";
+  if (!converter::octet_dtype_holding(want_type, &wt))
+    return "output '" + name + "' is " + converter::onnx_type_name(want_type) + " in ONNX, which octet has no tensor type for";
   if (got.dtype != wt)
-    return "output '" + name + "' is " + dtype_name(got.dtype) + ", expected " + onnx_type_name(want_type);
+    return "output '" + name + "' is " + dtype_name(got.dtype) + ", expected " + converter::onnx_type_name(want_type);
   if (got.shape != want.shape)
     return "output '" + name + "' has shape " + shape_str(got.shape) + ", expected " + shape_str(want.shape);
   const int64_t n = want.elements();
+  const size_t size = dtype_size(wt);
+  const auto* got_bytes = static_cast<const uint8_t*>(got.data);
   int64_t bad = 0, first = -1;
   double worst = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const double a = value_at(got.data, got.dtype, i), b = value_at(want.bytes.data(), wt, i);
     bool ok;
     if (wt == DataType::f32) {
+      const double a = got.as<float>()[i], b = want.as<float>()[i];
       ok = (std::isnan(a) && std::isnan(b)) || a == b || std::fabs(a - b) <= 1e-5 + 1e-3 * std::fabs(b);
       if (!ok && std::isfinite(a) && std::isfinite(b)) worst = std::max(worst, std::fabs(a - b));
-    } else {
-      ok = a == b;
-      if (!ok) worst = std::max(worst, std::fabs(a - b));
+    } else {   // integers and bool exactly, compared as stored (int64 beyond 2^53 too)
+      ok = std::memcmp(got_bytes + i * size, want.bytes.data() + i * size, size) == 0;
+      if (!ok) worst = std::max(worst, std::fabs(value_at(got.data, wt, i) - value_at(want.bytes.data(), wt, i)));
     }
     if (!ok && first < 0) first = i;
     bad += !ok;
@@ -168,8 +151,8 @@ Result run_test(const Test& t, const std::string& backend, const fs::path& work)
         int type = 0;
         converter::Constant c = converter::read_tensor_file(inputs[k].string(), &type);
         DataType dt;
-        if (!onnx_type_as_octet(type, &dt))
-          return {"fail", "input '" + sig.inputs[k] + "' is " + onnx_type_name(type) + ", which octet has no tensor type for"};
+        if (!converter::octet_dtype_holding(type, &dt))
+          return {"fail", "input '" + sig.inputs[k] + "' is " + converter::onnx_type_name(type) + ", which octet has no tensor type for"};
         bool present = false;
         for (const auto& in : model->inputs()) present |= in.name == sig.inputs[k];
         if (!present) continue;   // an input the graph does not use: the converter drops it
@@ -271,7 +254,7 @@ std::map<std::string, Result> read_expected(const std::string& path) {
 
 void write_expected(const std::string& path, const std::vector<Test>& tests, const std::vector<Result>& results,
                     const std::map<std::string, Result>& keep) {
-  std::map<std::string, Result> all = keep;   // tests of suites not run this time stay as they were
+  std::map<std::string, Result> all = keep;
   for (size_t i = 0; i < tests.size(); ++i) all[tests[i].id] = results[i];
   const std::string tmp = path + ".tmp";
   {
@@ -381,9 +364,8 @@ int main(int argc, char** argv) {
     for (const auto& [id, n] : crashes) std::cout << "conformance: CRASH or TIMEOUT " << id << "\n";
 
     int status = 0;
-    std::map<std::string, Result> recorded;
     if (!expected.empty()) {
-      recorded = read_expected(expected);
+      const std::map<std::string, Result> recorded = read_expected(expected);
       int regressions = 0, improvements = 0;
       for (size_t i = 0; i < tests.size(); ++i) {
         auto it = recorded.find(tests[i].id);
@@ -401,11 +383,8 @@ int main(int argc, char** argv) {
       if (regressions) status = 1;
     }
     if (!write.empty()) {
-      std::map<std::string, Result> keep;
-      try {
-        keep = read_expected(write);
-      } catch (const Error&) {
-      }
+      // Tests not run this time (other suites, --filter) keep their recorded lines.
+      const std::map<std::string, Result> keep = fs::exists(write) ? read_expected(write) : std::map<std::string, Result>{};
       write_expected(write, tests, results, keep);
       std::cout << "conformance: wrote " << write << "\n";
     }
