@@ -21,5 +21,6 @@ std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // Reduc
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);              // LSTM, GRU, RNN
+std::unique_ptr<Kernel> make_shape_op(const KernelContext& ctx);         // Shape, Size, ConstantOfShape, Range, Tile
 
 }  // namespace octet::ref

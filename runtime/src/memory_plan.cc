@@ -18,7 +18,7 @@ int inplace_candidate(const NodeDef& n) {
 }
 }  // namespace
 
-MemoryPlan plan_memory(const detail::ModelData& m, const std::vector<size_t>& bytes) {
+MemoryPlan plan_memory(const detail::ModelData& m, const std::vector<size_t>& bytes, const std::vector<bool>& own_memory) {
   const size_t nt = m.tensors.size();
   const int end = static_cast<int>(m.nodes.size());
   MemoryPlan plan;
@@ -34,7 +34,9 @@ MemoryPlan plan_memory(const detail::ModelData& m, const std::vector<size_t>& by
   std::vector<bool> is_output(nt, false);
   for (int t : m.outputs) last_use[t] = end, is_output[t] = true;
 
-  auto arena = [&](int t) { return !m.tensors[t].is_constant() && !m.tensors[t].is_graph_input; };
+  auto arena = [&](int t) {
+    return !m.tensors[t].is_constant() && !m.tensors[t].is_graph_input && (own_memory.empty() || !own_memory[t]);
+  };
   // Root-level lifetime, updated as tensors join a root.
   std::vector<int> root_last(last_use);
   std::vector<bool> root_pinned(is_output);   // roots holding a graph output cannot be overwritten

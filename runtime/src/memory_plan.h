@@ -21,7 +21,10 @@ struct MemoryPlan {
   int inplace_nodes = 0;
 };
 
-// `bytes[t]`: size of tensor t for this run's shapes.
-MemoryPlan plan_memory(const detail::ModelData& m, const std::vector<size_t>& bytes);
+// `bytes[t]`: size of tensor t for this run's shapes. `own_memory` (if not empty): tensors that
+// live outside the arena in buffers of their own, like graph inputs (the session's operands
+// computed at run time): no arena bytes, and no node runs in place over them.
+MemoryPlan plan_memory(const detail::ModelData& m, const std::vector<size_t>& bytes,
+                       const std::vector<bool>& own_memory = {});
 
 }  // namespace octet

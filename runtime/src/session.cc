@@ -1,6 +1,15 @@
 // octet::Session: picks each node's implementation from its backend's ordered list once
 // (creating the kernel; backend/backend.h), and per run re-infers shapes, re-plans memory and
 // lets kernels accept or decline the new shapes only when input shapes changed, then runs them.
+//
+// Shapes computed at run time (ops/operands.h): a node whose attribute comes from a tensor (a
+// Reshape's target from Shape/Gather/Concat) gets a copy of itself with the value written in
+// ("resolved"), and from there it is an ordinary node. The nodes those values need are "early":
+// they run while shapes are inferred, node by node, into buffers of their own (outside the
+// arena, which is planned after). When the values depend only on input shapes (the usual
+// Shape -> ... -> Reshape), this happens once per new input shape; when they depend on input
+// values (a graph input used as a Reshape's shape), on every run, and memory is re-planned only
+// when some shape actually changed.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +25,7 @@
 #include "memory_plan.h"
 #include "octet/format.h"
 #include "ops/op_spec.h"
+#include "ops/operands.h"
 #include "ops/shape_inference.h"
 
 namespace octet {
@@ -55,6 +65,7 @@ struct NodeExec {
   double ms = 0;
   int64_t runs = 0;
   double ops = 0;
+  std::vector<Shape> seen;   // input and output shapes at the last reshape (empty: reshape needed)
   Kernel& kernel() { return *kernels[current]; }
   const Impl& impl() const { return *(*impls)[current]; }
 };
@@ -76,6 +87,14 @@ struct SessionImpl {
   size_t arena_bytes = 0;
   NodeObserver observer;
   const bool log = verbose("dispatch");
+  // Run-time operands (see the top of this file).
+  std::vector<std::unique_ptr<NodeDef>> resolved;   // per node with run-time operands, once read
+  std::vector<bool> early;                          // per node: runs while shapes are inferred
+  std::vector<bool> own_memory;                     // per tensor: an early node's output
+  std::map<int, AlignedBuffer> own_buffers;         // their buffers, by tensor
+  bool early_every_run = false;                     // some operand depends on graph input values
+
+  const NodeDef& node(size_t k) const { return resolved[k] ? *resolved[k] : m.nodes[k]; }
 
   SessionImpl(std::shared_ptr<const Model> mdl, const SessionOptions& o)
       : model(std::move(mdl)), m(model->data()), opts(o) {
@@ -92,15 +111,74 @@ struct SessionImpl {
     }
     for (size_t i = 0; i < m.inputs.size(); ++i) input_buffers.emplace_back("graph inputs");
     input_set.assign(m.inputs.size(), false);
+    find_early_nodes();
     create_kernels();
   }
 
   KernelContext context(const NodeDef& n) const { return KernelContext{m, n, opts.threads, backend.get()}; }
 
+  // Early nodes: those whose outputs an operand needs, transitively; Shape and Size need only
+  // their input's shape, which inference provides, so the walk stops there.
+  void find_early_nodes() {
+    resolved.resize(m.nodes.size());
+    early.assign(m.nodes.size(), false);
+    own_memory.assign(m.tensors.size(), false);
+    std::vector<bool> needed(m.tensors.size(), false);
+    for (const NodeDef& n : m.nodes)
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        if (n.inputs[i] >= 0 && is_operand_input(n.op, i)) needed[n.inputs[i]] = true;
+    for (size_t k = m.nodes.size(); k-- > 0;) {
+      const NodeDef& n = m.nodes[k];
+      bool e = false;
+      for (int t : n.outputs) e = e || (t >= 0 && needed[t]);
+      if (!e) continue;
+      early[k] = true;
+      for (int t : n.outputs) if (t >= 0) own_memory[t] = true;
+      if (reads_only_shape(n.op)) continue;
+      for (int t : n.inputs) if (t >= 0 && !m.tensor(t).is_constant()) needed[t] = true;
+    }
+    for (int t : m.inputs) early_every_run = early_every_run || needed[t];
+  }
+
+  // A node whose kernel waits for the first run: its attributes or its tensors' ranks are only
+  // known then.
+  bool deferred(size_t k) const {
+    const NodeDef& n = m.nodes[k];
+    if (n.has_runtime_operands) return true;
+    for (int t : n.inputs) if (t >= 0 && m.tensor(t).shape_at_run_time) return true;
+    for (int t : n.outputs) if (t >= 0 && m.tensor(t).shape_at_run_time) return true;
+    return false;
+  }
+
+  // Node k's operands read from their tensors into a resolved copy of the node. True when the
+  // values differ from the last ones: the node is validated again and its kernels are made anew.
+  bool resolve(size_t k) {
+    const NodeDef& orig = m.nodes[k];
+    std::vector<TensorView> in;
+    for (int t : orig.inputs) in.push_back(t >= 0 ? TensorView{tensors[t].dtype, tensors[t].shape, tensors[t].data} : TensorView{});
+    auto n = std::make_unique<NodeDef>(with_operands(orig, m, in));
+    if (resolved[k] && resolved[k]->attrs.json() == n->attrs.json()) return false;
+    NodeExec& e = execs[k];
+    const size_t count = e.impls->size();
+    e.kernels.clear();   // they refer to the old node
+    e.answers.assign(count, Support{}), e.asked.assign(count, false), e.kernels.resize(count), e.declined.assign(count, "");
+    e.seen.clear();
+    resolved[k] = std::move(n);
+    bind_args(k);
+    return true;
+  }
+
+  void bind_args(size_t k) {
+    NodeExec& e = execs[k];
+    e.args.in.clear(), e.args.out.clear();
+    for (int t : node(k).inputs) e.args.in.push_back(t >= 0 ? &tensors[t] : nullptr);
+    for (int t : node(k).outputs) e.args.out.push_back(t >= 0 ? &tensors[t] : nullptr);
+  }
+
   // The first implementation at or after `from` that supports node k, its kernel created.
   size_t next_supported(size_t k, size_t from) {
     NodeExec& e = execs[k];
-    const NodeDef& n = m.nodes[k];
+    const NodeDef& n = node(k);
     const KernelContext ctx = context(n);
     for (size_t i = from; i < e.impls->size(); ++i) {
       const Impl& impl = *(*e.impls)[i];
@@ -127,7 +205,7 @@ struct SessionImpl {
   // Why the implementations before the current one of node k were not taken.
   std::string note(size_t k) const {
     const NodeExec& e = execs[k];
-    const NodeDef& n = m.nodes[k];
+    const NodeDef& n = node(k);
     std::string s;
     for (size_t i = 0; i < e.current; ++i) {
       if (!e.asked[i]) continue;
@@ -143,15 +221,14 @@ struct SessionImpl {
 
   void record_dispatch(size_t k) {
     NodeExec& e = execs[k];
-    const NodeDef& n = m.nodes[k];
+    const NodeDef& n = node(k);
     DispatchEntry d{n.name, op_name(n.op), is_reference(e.impl()) ? "reference" : backend_name, precision_name(n.precision),
                     impl_name(e.impl(), n.precision), e.kernel().detail(), note(k)};
     if (log && (dispatch.size() <= k || dispatch[k].impl != d.impl || dispatch[k].detail != d.detail))
       std::fprintf(stderr, "octet: node %s (%s, %s) -> %s%s%s%s%s\n", n.name.c_str(), d.op.c_str(), d.precision.c_str(),
                    d.impl.c_str(), d.detail.empty() ? "" : " [", d.detail.c_str(), d.detail.empty() ? "" : "]",
                    d.note.empty() ? "" : (" (not: " + d.note + ")").c_str());
-    if (dispatch.size() <= k) dispatch.push_back(std::move(d));
-    else dispatch[k] = std::move(d);
+    dispatch[k] = std::move(d);
   }
 
   // Whether node k now runs on the reference kernel of another backend while the options forbid
@@ -163,17 +240,22 @@ struct SessionImpl {
 
   void create_kernels() {
     execs.resize(m.nodes.size());
+    dispatch.resize(m.nodes.size());
     for (size_t k = 0; k < m.nodes.size(); ++k) {
       const NodeDef& n = m.nodes[k];
       NodeExec& e = execs[k];
       e.impls = &backend->implementations(n.op);
       const size_t count = e.impls->size();
       e.answers.resize(count), e.asked.assign(count, false), e.kernels.resize(count), e.declined.resize(count);
+      bind_args(k);
+      if (deferred(k)) {
+        dispatch[k] = DispatchEntry{n.name, op_name(n.op), "", precision_name(n.precision), "(chosen at the first run)", "",
+                                    "its shapes are computed at run time"};
+        continue;
+      }
       e.current = next_supported(k, 0);
       if (fallback_refused(k))
         throw Error("node '" + n.name + "' (" + op_name(n.op) + ") cannot run on backend '" + backend_name + "': " + note(k));
-      for (int t : n.inputs) e.args.in.push_back(t >= 0 ? &tensors[t] : nullptr);
-      for (int t : n.outputs) e.args.out.push_back(t >= 0 ? &tensors[t] : nullptr);
       record_dispatch(k);
     }
   }
@@ -199,6 +281,17 @@ struct SessionImpl {
       throw Error("node '" + m.nodes[k].name + "' (" + op_name(m.nodes[k].op) + ") cannot run these shapes on backend '" +
                   backend_name + "': " + note(k));
     record_dispatch(k);
+  }
+
+  // Reshapes node k's kernel when its tensors' shapes differ from the ones it last accepted.
+  void reshape_if_changed(size_t k) {
+    NodeExec& e = execs[k];
+    std::vector<Shape> sig;
+    for (const Tensor* t : e.args.in) sig.push_back(t ? t->shape : Shape{-1});
+    for (const Tensor* t : e.args.out) sig.push_back(t ? t->shape : Shape{-1});
+    if (!e.seen.empty() && sig == e.seen && e.kernels[e.current]) return;
+    reshape_node(k);
+    e.seen = std::move(sig);
   }
 
   int input_index(const std::string& name) const {
@@ -246,35 +339,71 @@ struct SessionImpl {
     }
   }
 
-  // Shapes of every tensor for the current inputs, then memory, then kernel reshape.
+  // Declared fixed dims of a tensor whose shape only a run knows must hold.
+  void check_declared(const NodeDef& n, int t, const Shape& got) const {
+    const TensorDef& d = m.tensor(t);
+    if (!d.shape_at_run_time || !d.shape_declared) return;
+    bool ok = got.size() == d.shape.size();
+    for (size_t i = 0; ok && i < got.size(); ++i) ok = d.shape[i] < 0 || d.shape[i] == got[i];
+    if (!ok) node_error(n, "output '" + d.name + "' has shape " + shape_str(got) + " in this run, but the model declares " + shape_str(d.shape) + " (-1: any)");
+  }
+
+  // Every tensor's shape for the current inputs, node by node, running early nodes on the way;
+  // then memory and kernel reshapes where anything changed.
   void prepare_shapes() {
     check_symbols();
-    std::vector<Shape> in;
-    for (int idx : m.inputs) in.push_back(tensors[idx].shape);
-    std::vector<Shape> shapes = infer_shapes(m, in);
-    for (const NodeDef& n : m.nodes)
-      for (int o : n.outputs) {
-        if (o < 0) continue;
-        tensors[o].shape = std::move(shapes[o]);
-        if (shape_elements(tensors[o].shape) > format::kMaxElements)
-          node_error(n, "output '" + tensors[o].name() + "' is too large: " + shape_str(tensors[o].shape));
+    bool changed = planned_input_shapes.size() != m.inputs.size();
+    for (size_t i = 0; !changed && i < m.inputs.size(); ++i) changed = planned_input_shapes[i] != tensors[m.inputs[i]].shape;
+    for (size_t k = 0; k < m.nodes.size(); ++k) {
+      if (m.nodes[k].has_runtime_operands && resolve(k)) changed = true;
+      const NodeDef& n = node(k);
+      std::vector<const Shape*> in;
+      for (int t : n.inputs) in.push_back(t >= 0 ? &tensors[t].shape : nullptr);
+      std::vector<Shape> out = infer_node(n, m, in);
+      for (size_t o = 0; o < n.outputs.size(); ++o) {
+        const int t = n.outputs[o];
+        if (t < 0) continue;
+        if (shape_elements(out[o]) > format::kMaxElements)
+          node_error(n, "output '" + tensors[t].name() + "' is too large: " + shape_str(out[o]));
+        check_declared(n, t, out[o]);
+        if (tensors[t].shape != out[o]) tensors[t].shape = std::move(out[o]), changed = true;
       }
+      if (early[k]) run_early(k);
+    }
+    if (changed) plan();
+    planned_input_shapes.clear();
+    for (int idx : m.inputs) planned_input_shapes.push_back(tensors[idx].shape);
+  }
+
+  // An early node: outputs in their own buffers (a view shares its input's), run now.
+  void run_early(size_t k) {
+    const NodeDef& n = node(k);
+    for (int t : n.outputs) {
+      if (t < 0) continue;
+      if (op_traits(n.op).memory == MemoryUse::View) tensors[t].data = tensors[n.inputs[0]].data;
+      else tensors[t].data = own_buffers.try_emplace(t, "run-time operands").first->second.reserve(tensors[t].bytes());
+    }
+    reshape_if_changed(k);
+    execs[k].kernel().run(execs[k].args);
+    observe(k);
+  }
+
+  void plan() {
     std::vector<size_t> bytes(tensors.size());
-    for (size_t i = 0; i < tensors.size(); ++i) bytes[i] = tensors[i].bytes();
-    MemoryPlan plan = plan_memory(m, bytes);
+    for (size_t i = 0; i < tensors.size(); ++i) bytes[i] = own_memory[i] ? 0 : tensors[i].bytes();
+    MemoryPlan plan = plan_memory(m, bytes, own_memory);
     arena.reserve(plan.arena_bytes);
     arena_bytes = plan.arena_bytes;
     for (size_t i = 0; i < tensors.size(); ++i) {
+      if (own_memory[i]) continue;
       int r = plan.root[i];
       if (plan.offset[r] >= 0) tensors[i].data = static_cast<uint8_t*>(arena.data()) + plan.offset[r];
       else if (r != static_cast<int>(i)) tensors[i].data = tensors[r].data;
     }
     for (size_t k = 0; k < execs.size(); ++k) {
-      reshape_node(k);
-      execs[k].ops = node_ops(m.nodes[k], tensors);
+      if (!early[k]) reshape_if_changed(k);
+      execs[k].ops = node_ops(node(k), tensors);
     }
-    planned_input_shapes.clear();
-    for (int idx : m.inputs) planned_input_shapes.push_back(tensors[idx].shape);
   }
 
   void run() {
@@ -288,7 +417,7 @@ struct SessionImpl {
     omp_set_num_threads(backend->shares_openmp_threads() ? opts.threads : 1);
 #endif
     try {
-      if (!same) prepare_shapes();
+      if (!same || early_every_run) prepare_shapes();
       run_nodes();
     } catch (...) {
 #ifdef _OPENMP
@@ -312,6 +441,7 @@ struct SessionImpl {
     refresh_input_views();
     using clock = std::chrono::steady_clock;
     for (size_t k = 0; k < execs.size(); ++k) {
+      if (early[k]) continue;   // ran in prepare_shapes
       NodeExec& e = execs[k];
       if (opts.profile) {
         auto t0 = clock::now();
@@ -321,14 +451,17 @@ struct SessionImpl {
       } else {
         e.kernel().run(e.args);
       }
-      if (observer) {
-        const NodeDef& n = m.nodes[k];
-        for (int t : n.outputs) {
-          if (t < 0) continue;
-          const Tensor& x = tensors[t];
-          observer(n.name, x.name(), TensorView{x.dtype, x.shape, x.data});
-        }
-      }
+      observe(k);
+    }
+  }
+
+  void observe(size_t k) {
+    if (!observer) return;
+    const NodeDef& n = m.nodes[k];
+    for (int t : n.outputs) {
+      if (t < 0) continue;
+      const Tensor& x = tensors[t];
+      observer(n.name, x.name(), TensorView{x.dtype, x.shape, x.data});
     }
   }
 };

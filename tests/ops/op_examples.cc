@@ -149,6 +149,30 @@ OpTester equal() {
   return t.input(i64({2, 6}, 3, 10)).input(i64({2, 6}, 3, 11)).output(DataType::boolean).narrow_output_ok();
 }
 
+// Shapes at run time: operands fed as graph inputs, so the session reads them every run.
+OpTester shape_of(OpKind op) {
+  OpTester t(op);
+  return t.input({2, 3, 4}, -1.f, 1.f).output(DataType::i64).narrow_output_ok();
+}
+
+OpTester constant_of_shape() {
+  OpTester t(OpKind::ConstantOfShape);
+  return t.input(NdArray::of(DataType::i64, {3}, std::vector<int64_t>{2, 3, 4})).attrs({{"value", 1.5}})
+      .output(DataType::f32).symbolic_batch(false).narrow_output_ok();
+}
+
+OpTester range() {
+  OpTester t(OpKind::Range);
+  auto scalar = [](float v) { return NdArray::of(DataType::f32, {}, std::vector<float>{v}); };
+  return t.input(scalar(-1.f)).input(scalar(7.5f)).input(scalar(0.75f)).output(DataType::f32).symbolic_batch(false);
+}
+
+OpTester runtime_reshape() {
+  OpTester t(OpKind::Reshape);
+  return t.input({2, 3, 4}, kX).input(NdArray::of(DataType::i64, {2}, std::vector<int64_t>{4, -1}))
+      .output(DataType::u8).symbolic_batch(false);
+}
+
 OpTester reduce(OpKind op) {
   OpTester t(op);
   return t.input({2, 4, 4, 8}, kX).attrs({{"axes", {1, 2}}, {"keepdims", 1}}).output(DataType::u8);
@@ -218,7 +242,8 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::Concat, {F, S}, concat},
       {OpKind::Split, {F, S}, split},
       {OpKind::Slice, {F, S}, [] { return one_input(OpKind::Slice, {4, 6, 5}, {{"starts", {1}}, {"ends", {4}}, {"axes", {1}}}); }},
-      {OpKind::Reshape, {F, S}, [] { return one_input(OpKind::Reshape, {2, 3, 4}, {{"shape", {0, -1}}}); }},
+      {OpKind::Reshape, {F}, [] { return one_input(OpKind::Reshape, {2, 3, 4}, {{"shape", {0, -1}}}); }},
+      {OpKind::Reshape, {S}, runtime_reshape},   // its shape a graph input: an operand read at run time
       {OpKind::Flatten, {F, S}, [] { return one_input(OpKind::Flatten, {2, 3, 4, 5}, {{"axis", 2}}); }},
       {OpKind::Transpose, {F, S}, [] { return one_input(OpKind::Transpose, {2, 3, 4, 5}, {{"perm", {0, 3, 1, 2}}}); }},
       {OpKind::Squeeze, {F, S}, [] { return one_input(OpKind::Squeeze, {2, 1, 3, 1}, {{"axes", {1, 3}}}); }},
@@ -229,6 +254,11 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::Expand, {F, S}, [] { return one_input(OpKind::Expand, {3, 1}, {{"shape", {2, 3, 4}}}); }},
       {OpKind::Cast, {F}, cast},
       {OpKind::Where, {F}, where},
+      {OpKind::Shape, {F}, [] { return shape_of(OpKind::Shape); }},
+      {OpKind::Size, {F}, [] { return shape_of(OpKind::Size); }},
+      {OpKind::ConstantOfShape, {F}, constant_of_shape},
+      {OpKind::Range, {F}, range},
+      {OpKind::Tile, {F, S}, [] { return one_input(OpKind::Tile, {2, 3}, {{"repeats", {2, 3}}}); }},
       {OpKind::ReduceMean, {F, S}, [] { return reduce(OpKind::ReduceMean); }},
       {OpKind::ReduceSum, {F}, [] { return reduce(OpKind::ReduceSum); }},
       {OpKind::ReduceMax, {F, S}, [] { return reduce(OpKind::ReduceMax); }},

@@ -280,6 +280,9 @@ BuiltCase make_model(OpKind op, Precision p, const ModelParts& m, const json& at
     other.push_back(real.back());
     if (!md.tensor(t).shape.empty() && md.tensor(t).shape[0] < 0) other.back()[0] = other_batch;
   }
+  // Outputs whose shapes only a run knows (operands computed at run time) stay undeclared.
+  for (int t : md.outputs)
+    if (md.tensor(t).shape_at_run_time) return first;
   const std::vector<GraphBuilder::Dims> declared = output_dims(md, real, other, batch, other_batch);
   return build(&declared);
 }

@@ -18,6 +18,7 @@
 #include "model/model_data.h"
 #include "op_examples.h"
 #include "ops/op_spec.h"
+#include "ops/operands.h"
 #include "ops/shape_inference.h"
 #include "tolerances.h"
 
@@ -37,10 +38,18 @@ struct NodeTensors {
   std::vector<std::unique_ptr<uint8_t, Free>> storage;
   KernelArgs args;
 
-  NodeTensors(const detail::ModelData& md, const std::map<std::string, NdArray>& inputs) {
-    std::vector<Shape> in_shapes;
-    for (int t : md.inputs) in_shapes.push_back(inputs.at(md.tensor(t).name).shape);
-    const std::vector<Shape> shapes = detail::infer_shapes(md, in_shapes);
+  // `n`: the model's one node, its operands resolved (session.cc does that per run).
+  NodeTensors(const detail::ModelData& md, const NodeDef& n, const std::map<std::string, NdArray>& inputs) {
+    std::vector<Shape> shapes(md.tensors.size());
+    for (size_t i = 0; i < md.tensors.size(); ++i) {
+      auto it = inputs.find(md.tensors[i].name);
+      shapes[i] = it != inputs.end() ? it->second.shape : md.tensors[i].shape;
+    }
+    std::vector<const Shape*> in;
+    for (int t : n.inputs) in.push_back(t >= 0 ? &shapes[static_cast<size_t>(t)] : nullptr);
+    const std::vector<Shape> out = detail::infer_node(n, md, in);
+    for (size_t o = 0; o < n.outputs.size(); ++o)
+      if (n.outputs[o] >= 0) shapes[static_cast<size_t>(n.outputs[o])] = out[o];
     tensors.resize(md.tensors.size());
     storage.resize(md.tensors.size());
     for (size_t i = 0; i < md.tensors.size(); ++i) {
@@ -59,16 +68,32 @@ struct NodeTensors {
       if (it != inputs.end() && !it->second.bytes.empty()) std::memcpy(storage[i].get(), it->second.bytes.data(), it->second.bytes.size());
       t.data = storage[i].get();
     }
-    const NodeDef& n = md.nodes.at(0);
     for (int t : n.inputs) args.in.push_back(t >= 0 ? &tensors[static_cast<size_t>(t)] : nullptr);
     for (int t : n.outputs) args.out.push_back(t >= 0 ? &tensors[static_cast<size_t>(t)] : nullptr);
   }
 };
 
+// The model's one node with its operands (graph inputs in the examples) read, as a session
+// reads them (ops/operands.h); the node itself when it has none.
+const NodeDef& resolved_node(const detail::ModelData& md, const std::map<std::string, NdArray>& inputs) {
+  static thread_local std::vector<std::unique_ptr<NodeDef>> keep;   // kernels refer to the node
+  const NodeDef& n = md.nodes.at(0);
+  if (!n.has_runtime_operands) return n;
+  std::vector<TensorView> in;
+  for (int t : n.inputs) {
+    if (t < 0) { in.emplace_back(); continue; }
+    auto it = inputs.find(md.tensor(t).name);
+    const NdArray* a = it != inputs.end() ? &it->second : nullptr;
+    in.push_back(a ? TensorView{a->dtype, a->shape, a->bytes.data()} : TensorView{md.tensor(t).dtype, md.tensor(t).shape, md.tensor(t).data});
+  }
+  keep.push_back(std::make_unique<NodeDef>(with_operands(n, md, in)));
+  return *keep.back();
+}
+
 // What one implementation did with an example, for the summary line.
 std::string walk_implementation(const Backend& backend, const Impl& impl, const BuiltCase& b, const std::vector<NdArray>& want) {
   const detail::ModelData& md = b.model->data();
-  const NodeDef& node = md.nodes.at(0);
+  const NodeDef& node = resolved_node(md, b.inputs);
   const std::string name = impl_name(impl, node.precision);
   INFO(std::string(backend.name()) << ": " << name);
   // As the session asks (session.cc next_supported): the backend's availability first.
@@ -83,7 +108,7 @@ std::string walk_implementation(const Backend& backend, const Impl& impl, const 
     return name + " MAKE FAILED";
   }
   REQUIRE(kernel);
-  NodeTensors t(md, b.inputs);
+  NodeTensors t(md, node, b.inputs);
   const Support r = kernel->reshape(t.args);
   if (!r.ok) return name + " declined these shapes";   // the session would take the next implementation
   kernel->run(t.args);

@@ -38,6 +38,9 @@ struct TensorDef {
   size_t data_bytes = 0;
   int producer = -1;                    // index of the producing node, -1 if none
   bool is_graph_input = false;
+  // Its shape depends on values computed at run time (ops/operands.h): `shape` is what the file
+  // declares, or empty (rank unknown) when it declares none; only a run knows the real one.
+  bool shape_at_run_time = false;
   bool is_constant() const { return data != nullptr; }
 };
 
@@ -49,6 +52,9 @@ struct NodeDef {
   Attrs attrs;
   Activation activation;
   Precision precision = Precision::Float;
+  // Some input is an operand (ops/operands.h) computed at run time: the attributes it gives are
+  // missing until a session reads it, so validation and inference wait for the session.
+  bool has_runtime_operands = false;
 };
 
 namespace detail {

@@ -10,6 +10,7 @@
 #include "model/model_data.h"
 #include "octet/format.h"
 #include "ops/op_spec.h"
+#include "ops/operands.h"
 #include "ops/shape_inference.h"
 
 namespace octet::detail {
@@ -344,14 +345,40 @@ void parse_nodes(const Ctx& c, const json& root, ModelData& m) {
 }
 
 // The shapes of every tensor with the graph inputs' symbolic dimensions bound to `value`.
-std::vector<Shape> shapes_with_symbols(const ModelData& m, int64_t value) {
+std::vector<Shape> shapes_with_symbols(const ModelData& m, int64_t value, std::vector<bool>* known = nullptr) {
   std::vector<Shape> in;
   for (int i : m.inputs) {
     Shape s = m.tensors[i].shape;
     for (auto& d : s) if (d < 0) d = value;
     in.push_back(s);
   }
-  return infer_shapes(m, in);
+  return infer_shapes(m, in, known);
+}
+
+// Operands (ops/operands.h): a constant one becomes the attribute it gives (and the input is
+// omitted, so the node reads as the converter writes it); a node left with operands computed at
+// run time is validated by the session once it has their values. The operand's dtype is checked
+// here, so a file that feeds, say, a u8 tensor into a Reshape's shape fails at load.
+void fold_constant_operands(ModelData& m) {
+  for (NodeDef& n : m.nodes) {
+    nlohmann::json attrs = n.attrs.json();
+    bool changed = false;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const OperandSlot slot = operand_slot(n.op, i);
+      if (!slot.attr || n.inputs[i] < 0) continue;
+      const TensorDef& t = m.tensor(n.inputs[i]);
+      if (t.dtype != DataType::i64 && t.dtype != DataType::s32 && t.dtype != DataType::f32)
+        node_error(n, "operand '" + t.name + "' (" + slot.attr + ") must be i64, s32 or f32, not " + dtype_name(t.dtype));
+      if (!t.is_constant()) {
+        n.has_runtime_operands = true;
+        continue;
+      }
+      set_operand(attrs, n, slot, t, t.shape, t.data);
+      n.inputs[i] = -1;
+      changed = true;
+    }
+    if (changed) n.attrs = Attrs(attrs, n.name);
+  }
 }
 
 // Infers every shape once with symbolic dimensions bound to 1 and checks the declared fixed
@@ -361,7 +388,14 @@ std::vector<Shape> shapes_with_symbols(const ModelData& m, int64_t value) {
 // are bound to 7 instead of 1 is symbolic ("?"); every dimension is when that second inference
 // fails (a graph that only holds together at 1).
 void check_shapes(const Ctx& c, ModelData& m) {
-  std::vector<Shape> shapes = shapes_with_symbols(m, 1);
+  std::vector<bool> known;
+  std::vector<Shape> shapes = shapes_with_symbols(m, 1, &known);
+  for (size_t t = 0; t < m.tensors.size(); ++t) {
+    if (known[t]) continue;
+    TensorDef& td = m.tensors[t];
+    td.shape_at_run_time = true;   // its declared fixed dims are checked by every run instead
+    if (!td.shape_declared) td.shape.clear(), td.dim_names.clear();
+  }
   std::vector<Shape> other;
   try {
     other = shapes_with_symbols(m, 7);
@@ -370,7 +404,7 @@ void check_shapes(const Ctx& c, ModelData& m) {
   }
   for (size_t t = 0; t < m.tensors.size(); ++t) {
     TensorDef& td = m.tensors[t];
-    if (td.shape_declared || td.producer < 0) continue;
+    if (td.shape_declared || td.producer < 0 || td.shape_at_run_time) continue;
     td.shape = shapes[t];
     td.dim_names.assign(td.shape.size(), "");
     for (size_t d = 0; d < td.shape.size(); ++d)
@@ -380,7 +414,7 @@ void check_shapes(const Ctx& c, ModelData& m) {
     for (int t : n.outputs) {
       if (t < 0) continue;
       const TensorDef& td = m.tensors[t];
-      if (!td.shape_declared) continue;
+      if (!td.shape_declared || td.shape_at_run_time) continue;
       const Shape& got = shapes[t];
       bool ok = got.size() == td.shape.size();
       for (size_t d = 0; ok && d < got.size(); ++d) ok = td.shape[d] < 0 || td.shape[d] == got[d];
@@ -435,7 +469,9 @@ std::unique_ptr<ModelData> parse_model(const std::string& text, const std::strin
     m->inputs = parse_io(c, root, *m, "inputs");
     m->outputs = parse_io(c, root, *m, "outputs");
     parse_nodes(c, root, *m);
-    for (const NodeDef& n : m->nodes) op_spec(n.op).validate(n, *m);
+    fold_constant_operands(*m);
+    for (const NodeDef& n : m->nodes)
+      if (!n.has_runtime_operands) op_spec(n.op).validate(n, *m);
     check_shapes(c, *m);
   } catch (const nlohmann::json::exception& e) {
     c.fail(std::string("malformed model: ") + e.what());

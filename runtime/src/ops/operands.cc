@@ -1,0 +1,98 @@
+#include "ops/operands.h"
+
+#include <cstring>
+
+#include "ops/op_spec.h"
+
+namespace octet {
+
+namespace {
+struct Entry {
+  OpKind op;
+  size_t input;
+  OperandSlot slot;
+};
+
+// ONNX's input order for these ops (opset 13-21), so the converter keeps inputs where they are.
+constexpr OperandForm L = OperandForm::List, S = OperandForm::Scalar;
+const Entry kOperands[] = {
+    {OpKind::Reshape, 1, {"shape", L}},
+    {OpKind::Expand, 1, {"shape", L}},
+    {OpKind::Tile, 1, {"repeats", L}},
+    {OpKind::Slice, 1, {"starts", L}},
+    {OpKind::Slice, 2, {"ends", L}},
+    {OpKind::Slice, 3, {"axes", L}},
+    {OpKind::Slice, 4, {"steps", L}},
+    {OpKind::Squeeze, 1, {"axes", L}},
+    {OpKind::Unsqueeze, 1, {"axes", L}},
+    {OpKind::Split, 1, {"split", L}},
+    {OpKind::Pad, 1, {"pads", L}},
+    {OpKind::Pad, 2, {"value", S}},
+    {OpKind::Resize, 1, {"scales", L}},
+    {OpKind::Resize, 2, {"sizes", L}},
+    {OpKind::Clip, 1, {"min", S}},
+    {OpKind::Clip, 2, {"max", S}},
+    {OpKind::ReduceMean, 1, {"axes", L}},
+    {OpKind::ReduceSum, 1, {"axes", L}},
+    {OpKind::ReduceMax, 1, {"axes", L}},
+    {OpKind::ConstantOfShape, 0, {"shape", L}},
+    {OpKind::Range, 0, {"start", S}},
+    {OpKind::Range, 1, {"limit", S}},
+    {OpKind::Range, 2, {"delta", S}},
+};
+
+template <class T>
+void append(nlohmann::json& out, const void* data, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, static_cast<const uint8_t*>(data) + i * sizeof(T), sizeof(T));
+    out.push_back(v);
+  }
+}
+}  // namespace
+
+OperandSlot operand_slot(OpKind op, size_t i) {
+  for (const Entry& e : kOperands)
+    if (e.op == op && e.input == i) return e.slot;
+  return {};
+}
+
+bool reads_only_shape(OpKind op) { return op == OpKind::Shape || op == OpKind::Size; }
+
+void set_operand(nlohmann::json& attrs, const NodeDef& node, const OperandSlot& slot, const TensorDef& t,
+                 const Shape& shape, const void* data) {
+  const int64_t n = shape_elements(shape);
+  if (n > (int64_t{1} << 20))
+    node_error(node, "operand '" + t.name + "' (" + slot.attr + ") has " + std::to_string(n) + " elements; too many for an attribute");
+  nlohmann::json v = nlohmann::json::array();
+  switch (t.dtype) {
+    case DataType::i64: append<int64_t>(v, data, n); break;
+    case DataType::s32: append<int32_t>(v, data, n); break;
+    case DataType::f32: append<float>(v, data, n); break;
+    default:
+      node_error(node, "operand '" + t.name + "' (" + slot.attr + ") must be i64, s32 or f32, not " + dtype_name(t.dtype));
+  }
+  if (slot.form == OperandForm::Scalar) {
+    if (n != 1) node_error(node, "operand '" + t.name + "' (" + slot.attr + ") must have one element, has " + std::to_string(n));
+    attrs[slot.attr] = v[0];
+  } else {
+    attrs[slot.attr] = std::move(v);
+  }
+}
+
+NodeDef with_operands(const NodeDef& n, const detail::ModelData& m, const std::vector<TensorView>& in) {
+  nlohmann::json attrs = n.attrs.json();
+  NodeDef r = n;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const OperandSlot slot = operand_slot(n.op, i);
+    if (n.inputs[i] < 0 || !slot.attr) continue;
+    set_operand(attrs, n, slot, m.tensor(n.inputs[i]), in.at(i).shape, in.at(i).data);
+    r.inputs[i] = -1;
+  }
+  r.attrs = Attrs(std::move(attrs), n.name);
+  r.has_runtime_operands = false;
+  op_spec(r.op).validate(r, m);
+  return r;
+}
+
+}  // namespace octet
