@@ -104,14 +104,15 @@ ModelWriter build_writer(const Graph& g, const ExportMeta& meta) {
 
   std::map<std::string, int64_t> ba, bb;
   std::vector<Shape> sa, sb;
+  std::vector<bool> known;   // false: computed at run time from operands, left undeclared
   try {
-    sa = detail::infer_shapes(m, bind(m, {7, 11, 13, 17, 19}, &ba));
+    sa = detail::infer_shapes(m, bind(m, {7, 11, 13, 17, 19}, &ba), &known);
     sb = detail::infer_shapes(m, bind(m, {23, 29, 31, 37, 41}, &bb));
   } catch (const Error&) {
     // Shapes that only work for particular sizes (e.g. a reshape by a fixed factor): fall back
     // to batch-like bindings.
     ba.clear(), bb.clear();
-    sa = detail::infer_shapes(m, bind(m, {1}, &ba));
+    sa = detail::infer_shapes(m, bind(m, {1}, &ba), &known);
     sb = detail::infer_shapes(m, bind(m, {2}, &bb));
   }
   std::map<int64_t, std::string> sym_of_a;
@@ -119,6 +120,7 @@ ModelWriter build_writer(const Graph& g, const ExportMeta& meta) {
   for (auto& spec : w.tensors()) {
     if (spec.shape_known) continue;
     int idx = m.find_tensor(spec.name);
+    if (!known[idx]) continue;
     const Shape &a = sa[idx], &b = sb[idx];
     if (a.size() != b.size()) continue;
     spec.shape.clear();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ops/op_traits.h"
+#include "ops/operands.h"
 
 namespace octet::converter {
 

@@ -412,6 +412,10 @@ class ChannelsLast {
     if (!op_from_name(c.op, &op)) return false;
     const Layout layout = op_traits(op).layout;
     if (layout != Layout::Elementwise && layout != Layout::Axis) return false;
+    // Operands computed at run time (Resize's sizes, Clip's min...) are in the unpermuted order
+    // and cannot follow a permutation: such a node keeps its transposes.
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+      if (!c.inputs[i].empty() && is_operand_input(op, i) && !g_.is_constant(c.inputs[i])) return false;
     // Find the perm: every non-constant input must come from a Transpose with the same perm.
     Perm p;
     for (const auto& in : c.inputs) {

@@ -9,6 +9,8 @@
 //    Squeeze, Unsqueeze, Expand of it) is a tensor of one value whose shape is only known at run
 //    time. torch exports the zero initial state of LSTM/GRU/RNN this way when the batch is
 //    symbolic; a zero fill given as initial_h/initial_c is dropped (ONNX: omitted = zeros).
+// Shape expressions and fills stay in the graph until their consumers fold; what does not fold
+// is lowered as it is and computed by the runtime (runtime/src/ops/operands.h).
 #include <algorithm>
 #include <map>
 
@@ -76,7 +78,7 @@ class Folder {
     if (n.op == "Shape") return fold_shape(n);
     if (std::optional<Fill> f = eval_fill(n)) {
       fill_[out] = *f;
-      return true;   // consumers must fold too: only LSTM/GRU/RNN initial states can (checked below)
+      return false;   // kept: dead once an LSTM/GRU/RNN initial state drops it, else it runs
     }
     std::vector<Operand> in;
     bool all_const = true, any_sym = false;
@@ -110,7 +112,7 @@ class Folder {
         return true;
       }
       sym_[out] = std::move(*r);
-      return true;   // the node stays out of the graph; consumers must fold too (checked in lower_ops)
+      return false;   // kept: dead once its consumers fold, else it runs at run time
     }
     return false;
   }
@@ -136,10 +138,10 @@ class Folder {
     if (all_known(*v)) {
       std::vector<int64_t> iv = known_values(*v);
       set_constant(n.outputs[0], Constant::of_ints({static_cast<int64_t>(iv.size())}, iv));
-    } else {
-      sym_[n.outputs[0]] = std::move(*v);
+      return true;
     }
-    return true;
+    sym_[n.outputs[0]] = std::move(*v);
+    return false;   // kept: dead once its consumers fold, else the runtime computes it
   }
 
  public:
@@ -173,9 +175,7 @@ class Folder {
         stats_.add("shape computations folded into Reshape");
         progress = true;
       }
-      if (!pending) return;
-      if (!progress)
-        fail(*pending, "the target shape depends on run-time sizes in a way octet cannot express (more than one unknown dimension)");
+      if (!pending || !progress) return;   // what cannot be expressed with 0 / -1 is computed at run time
       infer_shapes(g_);
     }
   }
@@ -193,12 +193,6 @@ class Folder {
       }
     }
   }
-
-  bool leftover(const std::string& t) const { return sym_.count(t) > 0; }
-  const Fill* leftover_fill(const std::string& t) const {
-    auto it = fill_.find(t);
-    return it == fill_.end() ? nullptr : &it->second;
-  }
 };
 
 }  // namespace
@@ -208,14 +202,8 @@ void fold_constants(Graph& g, PassStats& stats) {
   f.run();
   f.resolve_reshapes();
   f.drop_zero_initial_states();
-  for (const Node& n : g.nodes)
-    for (const auto& in : n.inputs) {
-      if (const Fill* fill = f.leftover_fill(in))
-        fail(n, "uses '" + in + "', a constant fill whose shape is computed at run time (from ConstantOfShape '" +
-                    fill->source + "'); octet folds these only as the zero initial state of LSTM/GRU/RNN");
-      if (f.leftover(in))
-        fail(n, "uses a run-time shape computation ('" + in + "') that octet cannot fold; export the model with static shapes or a simpler reshape");
-    }
+  // What did not fold (a shape computation a Reshape with two run-time sizes needs, a fill used
+  // elsewhere than as an initial state) stays in the graph and runs at run time.
   g.remove_dead();
 }
 

@@ -26,6 +26,7 @@ bool same_shape(const IrTensor& a, const IrTensor& b) {
 
 nlohmann::json activation_of(const Node& n) {
   if (n.op == "Relu") return {{"op", "Relu"}};
+  if (n.op == "Clip" && n.inputs.size() > 1) return nullptr;   // a bound computed at run time: not an attribute to fuse
   if (n.op == "Clip") return {{"op", "Clip"}, {"min", n.attr_float("min", -INFINITY)}, {"max", n.attr_float("max", INFINITY)}};
   if (n.op == "LeakyRelu") return {{"op", "LeakyRelu"}, {"alpha", n.attr_float("alpha", 0.01f)}};
   if (n.op == "HardSwish") return {{"op", "HardSwish"}};

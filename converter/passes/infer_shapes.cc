@@ -33,7 +33,7 @@ bool broadcast(const Dims& a, const Dims& b, Dims* out) {
 // Dropout), folded (BatchNormalization) or rewritten (LogSoftmax) by later passes.
 bool keeps_shape(const std::string& op, const OpTraits* t) {
   if (t)
-    return (t->layout == Layout::Elementwise && t->max_inputs == 1) || t->family == OpFamily::Norm ||
+    return (t->layout == Layout::Elementwise && (t->max_inputs == 1 || t->family == OpFamily::Unary)) || t->family == OpFamily::Norm ||
            t->family == OpFamily::Quant;
   static const char* kOnnxOnly[] = {"LogSoftmax", "Identity", "Dropout", "BatchNormalization"};
   return std::find(std::begin(kOnnxOnly), std::end(kOnnxOnly), op) != std::end(kOnnxOnly);

@@ -81,6 +81,19 @@ class Lowerer {
     return n;
   }
 
+  // ONNX input `i` of n computed at run time (not a constant): it stays an input of the octet
+  // node, an operand the runtime reads into the attribute (runtime/src/ops/operands.h).
+  bool at_run_time(const Node& n, size_t i) const { return n.has_input(i) && !g_.constant(n.inputs[i]); }
+  // Octet inputs: x, then the run-time operands at their positions (`ops` by octet position).
+  static std::vector<std::string> with_operands(const Node& n, const std::vector<std::pair<size_t, std::string>>& ops) {
+    std::vector<std::string> in = {n.inputs[0]};
+    for (const auto& [at, t] : ops) {
+      if (in.size() <= at) in.resize(at + 1);
+      in[at] = t;
+    }
+    return in;
+  }
+
   void keep(Node& n, std::vector<Node>& out, nlohmann::json attrs) {
     n.attrs = std::move(attrs);
     n.lowered = true;
@@ -150,12 +163,19 @@ class Lowerer {
       float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
       if (opset < 11) {
         lo = n.attr_float("min", lo), hi = n.attr_float("max", hi);
+        n.inputs.resize(1);
       } else {
-        if (n.has_input(1)) lo = need_const(g_, n, 1, "min").floats().at(0);
-        if (n.has_input(2)) hi = need_const(g_, n, 2, "max").floats().at(0);
+        std::vector<std::pair<size_t, std::string>> ops;
+        for (size_t i : {1, 2}) {
+          if (at_run_time(n, i)) ops.push_back({i, n.inputs[i]});
+          else if (n.has_input(i)) (i == 1 ? lo : hi) = need_const(g_, n, i, i == 1 ? "min" : "max").floats().at(0);
+        }
+        n.inputs = with_operands(n, ops);
       }
-      n.inputs.resize(1);
-      return keep(n, out, {{"min", lo}, {"max", hi}});
+      J a = J::object();   // an absent bound is no bound (infinite; JSON has no infinity)
+      if (!at_run_time(n, 1) && std::isfinite(lo)) a["min"] = lo;
+      if (!at_run_time(n, 2) && std::isfinite(hi)) a["max"] = hi;
+      return keep(n, out, a);
     }
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow" || op == "Max" || op == "Min" ||
         op == "Sum" || op == "Mean") {
@@ -203,6 +223,10 @@ class Lowerer {
     if (op == "Concat") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
     if (op == "Split") {
       std::vector<int64_t> split = n.attr_ints("split", {});
+      if (opset >= 13 && at_run_time(n, 1)) {
+        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+        return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
+      }
       if (opset >= 13 && n.has_input(1)) split = need_const(g_, n, 1, "split").ints();
       n.inputs.resize(1);
       J a = {{"axis", n.attr_int("axis", 0)}};
@@ -214,9 +238,16 @@ class Lowerer {
       if (opset < 10) {
         starts = n.attr_ints("starts", {}), ends = n.attr_ints("ends", {}), axes = n.attr_ints("axes", {});
       } else {
-        starts = need_const(g_, n, 1, "starts").ints(), ends = need_const(g_, n, 2, "ends").ints();
-        if (n.has_input(3)) axes = need_const(g_, n, 3, "axes").ints();
-        if (n.has_input(4)) steps = need_const(g_, n, 4, "steps").ints();
+        std::vector<std::pair<size_t, std::string>> ops;
+        J a = J::object();
+        const char* names[] = {"", "starts", "ends", "axes", "steps"};
+        for (size_t i = 1; i <= 4; ++i) {
+          if (at_run_time(n, i)) ops.push_back({i, n.inputs[i]});
+          else if (n.has_input(i)) a[names[i]] = need_const(g_, n, i, names[i]).ints();
+          else if (i <= 2) fail(n, std::string(names[i]) + " is missing");
+        }
+        n.inputs = with_operands(n, ops);
+        return keep(n, out, a);
       }
       n.inputs.resize(1);
       J a = {{"starts", starts}, {"ends", ends}};
@@ -225,10 +256,15 @@ class Lowerer {
       return keep(n, out, a);
     }
     if (op == "Reshape") {
-      auto shape = need_const(g_, n, 1, "shape").ints();
-      n.inputs.resize(1);
-      J a = {{"shape", shape}};
+      J a = J::object();
       if (n.attr_int("allowzero", 0)) a["allowzero"] = 1;
+      if (at_run_time(n, 1)) {
+        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+        stats_.add("shapes computed at run time (Reshape)");
+        return keep(n, out, a);
+      }
+      a["shape"] = need_const(g_, n, 1, "shape").ints();
+      n.inputs.resize(1);
       return keep(n, out, a);
     }
     if (op == "Flatten") return keep(n, out, {{"axis", n.attr_int("axis", 1)}});
@@ -239,6 +275,10 @@ class Lowerer {
     }
     if (op == "Squeeze" || op == "Unsqueeze") {
       std::vector<int64_t> axes = n.attr_ints("axes", {});
+      if (opset >= 13 && at_run_time(n, 1)) {
+        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+        return keep(n, out, J::object());
+      }
       if (opset >= 13 && n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
       if (op == "Unsqueeze" && axes.empty()) fail(n, "needs axes");
       n.inputs.resize(1);
@@ -253,16 +293,36 @@ class Lowerer {
         pads = n.attr_ints("pads", {});
         value = n.attr_float("value", 0.f);
       } else {
+        if (n.has_input(3)) fail(n, "the axes input of Pad is not supported");
+        if (at_run_time(n, 1) || at_run_time(n, 2)) {
+          std::vector<std::pair<size_t, std::string>> ops;
+          J a = {{"mode", n.attr_string("mode", "constant")}};
+          if (at_run_time(n, 1)) ops.push_back({1, n.inputs[1]});
+          else a["pads"] = need_const(g_, n, 1, "pads").ints();
+          if (at_run_time(n, 2)) ops.push_back({2, n.inputs[2]});
+          else a["value"] = n.has_input(2) ? need_const(g_, n, 2, "constant_value").floats().at(0) : 0.f;
+          n.inputs = with_operands(n, ops);
+          return keep(n, out, a);
+        }
         pads = need_const(g_, n, 1, "pads").ints();
         if (n.has_input(2)) value = need_const(g_, n, 2, "constant_value").floats().at(0);
-        if (n.has_input(3)) fail(n, "the axes input of Pad is not supported");
       }
       n.inputs.resize(1);
       return keep(n, out, {{"pads", pads}, {"mode", n.attr_string("mode", "constant")}, {"value", value}});
     }
     if (op == "Resize" || op == "Upsample") return lower_resize(n, out);
     if (op == "Gather") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
-    if (op == "Expand") {
+    if (op == "Expand" || op == "Tile") {
+      const char* what = op == "Expand" ? "shape" : "repeats";
+      if (at_run_time(n, 1)) {
+        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+        return keep(n, out, J::object());
+      }
+      if (op == "Tile") {
+        J a = {{"repeats", need_const(g_, n, 1, what).ints()}};
+        n.inputs.resize(1);
+        return keep(n, out, a);
+      }
       auto shape = need_const(g_, n, 1, "shape").ints();
       n.inputs.resize(1);
       return keep(n, out, {{"shape", shape}});
@@ -270,6 +330,11 @@ class Lowerer {
     if (op == "Cast") return keep(n, out, {{"to", dtype_from_onnx(n, n.attr_int("to", 1))}});
     if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
       std::vector<int64_t> axes = n.attr_ints("axes", {});
+      if (at_run_time(n, 1)) {
+        if (n.attr_int("noop_with_empty_axes", 0)) fail(n, "noop_with_empty_axes with axes computed at run time is not supported");
+        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+        return keep(n, out, {{"keepdims", n.attr_int("keepdims", 1)}});
+      }
       if (n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
       if (n.attr_int("noop_with_empty_axes", 0) && axes.empty()) {
         g_.replace_uses(n.outputs[0], n.inputs[0]);
@@ -315,7 +380,18 @@ class Lowerer {
       return;
     }
     if (has_family(op, OpFamily::Recurrent)) return lower_rnn(n, out);
-    if (op == "Shape" || op == "Size") fail(n, "computes shapes at run time; octet needs them foldable (see fold_constants)");
+    // Shape computations fold_constants could not fold run at run time (ops/operands.h).
+    if (op == "Shape" || op == "Size") g_.tensor(n.outputs[0]).dtype = DataType::i64;   // ONNX: always int64
+    if (op == "Shape") {
+      J a = J::object();
+      if (n.attrs.contains("start")) a["start"] = n.attr_int("start", 0);
+      if (n.attrs.contains("end")) a["end"] = n.attr_int("end", 0);
+      stats_.add("shapes computed at run time (Shape)");
+      return keep(n, out, a);
+    }
+    if (op == "Size") return keep(n, out, J::object());
+    if (op == "ConstantOfShape") return keep(n, out, {{"value", n.attr_float("value", 0.f)}});
+    if (op == "Range") return keep(n, out, J::object());
     fail(n, "op '" + op + "' is not supported by octet (the supported ops are listed in docs/format.md)");
   }
 
@@ -367,6 +443,17 @@ class Lowerer {
         scales = need_const(g_, n, 2, "scales").floats();
       if (n.has_input(3) && g_.constant(n.inputs[3]) && g_.constant(n.inputs[3])->elements() > 0)
         sizes = need_const(g_, n, 3, "sizes").ints();
+      if (scales.empty() && sizes.empty() && (at_run_time(n, 2) || at_run_time(n, 3))) {
+        // ONNX (x, roi, scales, sizes) -> octet (x, scales, sizes), read at run time.
+        std::vector<std::pair<size_t, std::string>> ops;
+        if (at_run_time(n, 3)) ops.push_back({2, n.inputs[3]});
+        else ops.push_back({1, n.inputs[2]});
+        n.inputs = with_operands(n, ops);
+        n.op = "Resize";
+        stats_.add("shapes computed at run time (Resize)");
+        return keep(n, out, {{"mode", mode}, {"coordinate_transformation_mode", coord},
+                             {"nearest_mode", n.attr_string("nearest_mode", "round_prefer_floor")}});
+      }
       if (scales.empty() && sizes.empty()) fail(n, "needs constant scales or sizes");
     }
     if (x.shape_known && !scales.empty() && static_cast<int64_t>(scales.size()) != x.rank()) fail(n, "scales must have one value per dimension");

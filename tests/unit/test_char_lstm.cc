@@ -159,17 +159,15 @@ TEST_CASE("fold_constants: torch's zero initial state of a symbolic batch is dro
   }
 }
 
-TEST_CASE("fold_constants: a run-time-shaped fill that is not a zero recurrent state is refused, naming ConstantOfShape") {
+TEST_CASE("fold_constants: a run-time-shaped fill that is not a zero recurrent state stays, computed at run time") {
   converter::Graph g = lstm_graph(true, 0.5f);
+  for (const auto& n : g.nodes)   // the shape subgraph is int64, as ONNX's inference would type it
+    if (n.op == "Shape" || n.op == "Gather" || n.op == "Unsqueeze" || n.op == "Concat") g.tensor(n.outputs[0]).dtype = DataType::i64;
   converter::PassStats stats;
-  std::string msg;
-  try {
-    lower_and_load(g, stats);
-  } catch (const Error& e) {
-    msg = e.what();
-  }
-  CHECK(msg.find("ConstantOfShape") != std::string::npos);
-  CHECK(msg.find("only as the zero initial state of LSTM/GRU/RNN") != std::string::npos);
+  auto m = lower_and_load(g, stats);
+  bool fill = false;
+  for (const auto& n : m->nodes()) fill = fill || n.op == "ConstantOfShape";
+  CHECK(fill);   // the 0.5 initial state is no omitted input: the runtime makes it per batch
 }
 
 TEST_CASE("char_lstm: int8 perplexity within 1% of float; float matches PyTorch within 0.5%") {
