@@ -1,5 +1,5 @@
 // Reference data movement ops: Concat, Split, Slice, Reshape, Flatten, Transpose, Squeeze,
-// Unsqueeze, Pad, Gather, Expand, Cast, Where (Resize: resize_ref.cc).
+// Unsqueeze, Pad, Gather, Expand, Tile, ConstantOfShape, Cast, Where (Resize: resize_ref.cc).
 //
 // They are layout-agnostic and, except Cast, Concat and Pad's fill value, move whole elements
 // as bytes, so they work for every dtype. "Same quant" ops therefore move 8-bit codes untouched.
@@ -14,6 +14,8 @@
 //  - Cast f32 -> s32/i64 truncates toward zero, saturates out-of-range values and maps NaN to 0;
 //    any -> bool is (v != 0); bool -> any is 0 or 1; s32 <-> i64 convert like C (wrap).
 //  - Where: y = cond ? X : Y with numpy broadcasting of the three inputs.
+//  - Tile: output element (o_0, ...) is input element (o_0 mod x_0, ...).
+//  - ConstantOfShape: every element is `value` in the output's dtype (as Pad's fill).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -202,6 +204,8 @@ class DataRef final : public Kernel {
       case OpKind::Pad: return pad(*a.in[0], *a.out[0]);
       case OpKind::Gather: return gather(*a.in[0], *a.in[1], *a.out[0]);
       case OpKind::Expand: return expand(*a.in[0], *a.out[0]);
+      case OpKind::Tile: return tile(*a.in[0], *a.out[0]);
+      case OpKind::ConstantOfShape: return constant_of_shape(*a.out[0]);
       case OpKind::Cast: return cast(*a.in[0], *a.out[0]);
       case OpKind::Where: return where(*a.in[0], *a.in[1], *a.in[2], *a.out[0]);
       default: node_error(node_, "is not a data movement op");
@@ -312,6 +316,20 @@ class DataRef final : public Kernel {
       if (d >= lead) stride[d] = xs[d - lead];
     }
     copy_indexed(x, y, src, stride);
+  }
+
+  void tile(const Tensor& x, Tensor& y) {
+    std::vector<std::vector<int64_t>> src(y.shape.size());
+    for (size_t d = 0; d < y.shape.size(); ++d) {
+      src[d] = iota(y.shape[d]);
+      for (int64_t& i : src[d]) i %= x.shape[d];
+    }
+    copy_indexed(x, y, src, strides_of(x.shape));
+  }
+
+  void constant_of_shape(Tensor& y) {
+    const std::vector<Bytes> e = fill_element(y, node_.attrs.get_float("value", 0.f));
+    for (int64_t i = 0; i < y.elements(); ++i) std::memcpy(static_cast<Bytes*>(y.data) + i * e.size(), e.data(), e.size());
   }
 
   void pad(const Tensor& x, Tensor& y) {

@@ -16,11 +16,11 @@ std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);            // MaxPo
 std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);          // Add, Sub, Mul, Div, Pow, Max, Min, Equal
 std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // Relu ... Reciprocal
 std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);        // QuantizeLinear, DequantizeLinear
-std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where
+std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where, Tile, ConstantOfShape
 std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean, ReduceSum, ReduceMax
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);              // LSTM, GRU, RNN
-std::unique_ptr<Kernel> make_shape_op(const KernelContext& ctx);         // Shape, Size, ConstantOfShape, Range, Tile
+std::unique_ptr<Kernel> make_shape_op(const KernelContext& ctx);         // Shape, Size, Range
 
 }  // namespace octet::ref

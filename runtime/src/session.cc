@@ -158,14 +158,19 @@ struct SessionImpl {
     for (int t : orig.inputs) in.push_back(t >= 0 ? TensorView{tensors[t].dtype, tensors[t].shape, tensors[t].data} : TensorView{});
     auto n = std::make_unique<NodeDef>(with_operands(orig, m, in));
     if (resolved[k] && resolved[k]->attrs.json() == n->attrs.json()) return false;
-    NodeExec& e = execs[k];
-    const size_t count = e.impls->size();
-    e.kernels.clear();   // they refer to the old node
-    e.answers.assign(count, Support{}), e.asked.assign(count, false), e.kernels.resize(count), e.declined.assign(count, "");
-    e.seen.clear();
+    forget_implementations(k);   // the kernels refer to the old node
     resolved[k] = std::move(n);
     bind_args(k);
     return true;
+  }
+
+  // Node k's implementations as not yet asked: no answers, no kernels.
+  void forget_implementations(size_t k) {
+    NodeExec& e = execs[k];
+    const size_t count = e.impls->size();
+    e.kernels.clear();
+    e.answers.assign(count, Support{}), e.asked.assign(count, false), e.kernels.resize(count), e.declined.assign(count, "");
+    e.seen.clear();
   }
 
   void bind_args(size_t k) {
@@ -224,7 +229,7 @@ struct SessionImpl {
     const NodeDef& n = node(k);
     DispatchEntry d{n.name, op_name(n.op), is_reference(e.impl()) ? "reference" : backend_name, precision_name(n.precision),
                     impl_name(e.impl(), n.precision), e.kernel().detail(), note(k)};
-    if (log && (dispatch.size() <= k || dispatch[k].impl != d.impl || dispatch[k].detail != d.detail))
+    if (log && (dispatch[k].impl != d.impl || dispatch[k].detail != d.detail))
       std::fprintf(stderr, "octet: node %s (%s, %s) -> %s%s%s%s%s\n", n.name.c_str(), d.op.c_str(), d.precision.c_str(),
                    d.impl.c_str(), d.detail.empty() ? "" : " [", d.detail.c_str(), d.detail.empty() ? "" : "]",
                    d.note.empty() ? "" : (" (not: " + d.note + ")").c_str());
@@ -245,8 +250,7 @@ struct SessionImpl {
       const NodeDef& n = m.nodes[k];
       NodeExec& e = execs[k];
       e.impls = &backend->implementations(n.op);
-      const size_t count = e.impls->size();
-      e.answers.resize(count), e.asked.assign(count, false), e.kernels.resize(count), e.declined.resize(count);
+      forget_implementations(k);
       bind_args(k);
       if (deferred(k)) {
         dispatch[k] = DispatchEntry{n.name, op_name(n.op), "", precision_name(n.precision), "(chosen at the first run)", "",

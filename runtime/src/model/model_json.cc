@@ -357,27 +357,17 @@ std::vector<Shape> shapes_with_symbols(const ModelData& m, int64_t value, std::v
 
 // Operands (ops/operands.h): a constant one becomes the attribute it gives (and the input is
 // omitted, so the node reads as the converter writes it); a node left with operands computed at
-// run time is validated by the session once it has their values. The operand's dtype is checked
+// run time is validated by the session once it has their values. Operand dtypes are checked
 // here, so a file that feeds, say, a u8 tensor into a Reshape's shape fails at load.
 void fold_constant_operands(ModelData& m) {
   for (NodeDef& n : m.nodes) {
-    nlohmann::json attrs = n.attrs.json();
-    bool changed = false;
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      const OperandSlot slot = operand_slot(n.op, i);
-      if (!slot.attr || n.inputs[i] < 0) continue;
+    std::vector<TensorView> constants(n.inputs.size());
+    fold_operands(n, m, [&](size_t i) -> const TensorView* {
       const TensorDef& t = m.tensor(n.inputs[i]);
-      if (t.dtype != DataType::i64 && t.dtype != DataType::s32 && t.dtype != DataType::f32)
-        node_error(n, "operand '" + t.name + "' (" + slot.attr + ") must be i64, s32 or f32, not " + dtype_name(t.dtype));
-      if (!t.is_constant()) {
-        n.has_runtime_operands = true;
-        continue;
-      }
-      set_operand(attrs, n, slot, t, t.shape, t.data);
-      n.inputs[i] = -1;
-      changed = true;
-    }
-    if (changed) n.attrs = Attrs(attrs, n.name);
+      if (!t.is_constant()) return nullptr;
+      constants[i] = TensorView{t.dtype, t.shape, t.data};
+      return &constants[i];
+    });
   }
 }
 

@@ -59,38 +59,44 @@ OperandSlot operand_slot(OpKind op, size_t i) {
 
 bool reads_only_shape(OpKind op) { return op == OpKind::Shape || op == OpKind::Size; }
 
-void set_operand(nlohmann::json& attrs, const NodeDef& node, const OperandSlot& slot, const TensorDef& t,
-                 const Shape& shape, const void* data) {
-  const int64_t n = shape_elements(shape);
-  if (n > (int64_t{1} << 20))
-    node_error(node, "operand '" + t.name + "' (" + slot.attr + ") has " + std::to_string(n) + " elements; too many for an attribute");
-  nlohmann::json v = nlohmann::json::array();
-  switch (t.dtype) {
-    case DataType::i64: append<int64_t>(v, data, n); break;
-    case DataType::s32: append<int32_t>(v, data, n); break;
-    case DataType::f32: append<float>(v, data, n); break;
-    default:
-      node_error(node, "operand '" + t.name + "' (" + slot.attr + ") must be i64, s32 or f32, not " + dtype_name(t.dtype));
+bool fold_operands(NodeDef& n, const detail::ModelData& m, const std::function<const TensorView*(size_t)>& value) {
+  nlohmann::json attrs = n.attrs.json();
+  bool left = false, folded = false;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const OperandSlot slot = operand_slot(n.op, i);
+    if (!slot.attr || n.inputs[i] < 0) continue;
+    const TensorDef& t = m.tensor(n.inputs[i]);
+    const std::string what = "operand '" + t.name + "' (" + slot.attr + ")";
+    if (t.dtype != DataType::i64 && t.dtype != DataType::s32 && t.dtype != DataType::f32)
+      node_error(n, what + " must be i64, s32 or f32, not " + dtype_name(t.dtype));
+    const TensorView* v = value(i);
+    if (!v) {
+      left = true;
+      continue;
+    }
+    const int64_t count = shape_elements(v->shape);
+    if (count > (int64_t{1} << 20)) node_error(n, what + " has " + std::to_string(count) + " elements; too many for an attribute");
+    nlohmann::json list = nlohmann::json::array();
+    if (t.dtype == DataType::i64) append<int64_t>(list, v->data, count);
+    else if (t.dtype == DataType::s32) append<int32_t>(list, v->data, count);
+    else append<float>(list, v->data, count);
+    if (slot.form == OperandForm::Scalar) {
+      if (count != 1) node_error(n, what + " must have one element, has " + std::to_string(count));
+      attrs[slot.attr] = list[0];
+    } else {
+      attrs[slot.attr] = std::move(list);
+    }
+    n.inputs[i] = -1;
+    folded = true;
   }
-  if (slot.form == OperandForm::Scalar) {
-    if (n != 1) node_error(node, "operand '" + t.name + "' (" + slot.attr + ") must have one element, has " + std::to_string(n));
-    attrs[slot.attr] = v[0];
-  } else {
-    attrs[slot.attr] = std::move(v);
-  }
+  if (folded) n.attrs = Attrs(std::move(attrs), n.name);
+  n.has_runtime_operands = left;
+  return left;
 }
 
 NodeDef with_operands(const NodeDef& n, const detail::ModelData& m, const std::vector<TensorView>& in) {
-  nlohmann::json attrs = n.attrs.json();
   NodeDef r = n;
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    const OperandSlot slot = operand_slot(n.op, i);
-    if (n.inputs[i] < 0 || !slot.attr) continue;
-    set_operand(attrs, n, slot, m.tensor(n.inputs[i]), in.at(i).shape, in.at(i).data);
-    r.inputs[i] = -1;
-  }
-  r.attrs = Attrs(std::move(attrs), n.name);
-  r.has_runtime_operands = false;
+  fold_operands(r, m, [&](size_t i) { return &in.at(i); });
   op_spec(r.op).validate(r, m);
   return r;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "model/model_data.h"
@@ -30,15 +31,14 @@ inline bool is_operand_input(OpKind op, size_t i) { return operand_slot(op, i).a
 // Whether the op reads only the shape of its input 0, never the elements (Shape, Size).
 bool reads_only_shape(OpKind op);
 
-// Writes the elements of `t` (shape `shape`, at `data`) into attribute slot `slot` of `attrs`.
-// Throws, naming the node and the tensor, on a dtype the slot cannot take or a scalar slot
-// given several elements.
-void set_operand(nlohmann::json& attrs, const NodeDef& node, const OperandSlot& slot, const TensorDef& t,
-                 const Shape& shape, const void* data);
+// Writes the value of every operand input of `n` that `value` gives (a view of the tensor as
+// it is now; nullptr: not known yet) into its attribute and omits the input, so kernels see the
+// plain node. Every operand input must be i64, s32 or f32, known or not. Returns whether some
+// operand input is left (n.has_runtime_operands). Throws naming the node and the tensor.
+bool fold_operands(NodeDef& n, const detail::ModelData& m, const std::function<const TensorView*(size_t input)>& value);
 
-// A copy of `n` with the value of each operand input (`in`, by input position; views of the
-// tensors as they are in this run) written into its attribute and the input omitted, so kernels
-// see the plain node; validated with the op's spec (throws naming the node).
+// A copy of `n` with every operand input's value (`in`, by input position) folded in, validated
+// with the op's spec: what a session runs for a node whose operands it has just read.
 NodeDef with_operands(const NodeDef& n, const detail::ModelData& m, const std::vector<TensorView>& in);
 
 }  // namespace octet

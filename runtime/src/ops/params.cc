@@ -171,4 +171,9 @@ ResizeParams parse_resize(const NodeDef& n) {
   return p;
 }
 
+std::pair<int64_t, int64_t> shape_range(const NodeDef& node, int64_t rank) {
+  auto clamp = [&](int64_t v) { return std::max<int64_t>(0, std::min(rank, v < 0 ? v + rank : v)); };
+  return {clamp(node.attrs.get_int("start", 0)), clamp(node.attrs.get_int("end", rank))};
+}
+
 }  // namespace octet

@@ -56,6 +56,9 @@ SliceDims resolve_slice(const SliceParams& p, const Shape& in, const NodeDef& no
 // batch `bi` (row-major over Y's leading dims) reads; dims of size 1 in `s` broadcast.
 int64_t matmul_batch_offset(const Shape& y, const Shape& s, int64_t bi);
 
+// Shape's [start, end) (opset 15) for an input of rank `rank`, clamped as ONNX says.
+std::pair<int64_t, int64_t> shape_range(const NodeDef& node, int64_t rank);
+
 struct ResizeParams {
   std::string mode = "nearest";                     // nearest | linear
   std::string coord = "half_pixel";                 // coordinate_transformation_mode

@@ -1,5 +1,5 @@
 // Data movement ops (Concat, Split, Slice, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Pad,
-// Resize, Gather, Expand, Cast, Where): validation and shape inference.
+// Resize, Gather, Expand, Tile, Cast, Where): validation and shape inference.
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -47,6 +47,10 @@ void validate_move(const NodeDef& n, const detail::ModelData& m) {
     case OpKind::Transpose: n.attrs.get_ints("perm", {}); break;
     case OpKind::Reshape: n.attrs.get_ints("shape"); break;
     case OpKind::Expand: n.attrs.get_ints("shape"); break;
+    case OpKind::Tile:
+      for (int64_t r : n.attrs.get_ints("repeats"))
+        if (r < 0) n.attrs.fail("repeats", "must not be negative");
+      break;
     case OpKind::Unsqueeze: n.attrs.get_ints("axes"); break;
     default: break;
   }
@@ -264,6 +268,15 @@ void infer_expand(InferCtx& c) {
   c.out = {out};
 }
 
+void infer_tile(InferCtx& c) {
+  const Shape& x = c.input(0);
+  auto reps = c.node.attrs.get_ints("repeats");
+  if (reps.size() != x.size()) c.fail("repeats has " + std::to_string(reps.size()) + " values for rank " + std::to_string(x.size()));
+  Shape out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] * reps[i];
+  c.out = {out};
+}
+
 void infer_where(InferCtx& c) {
   Shape a, b;
   if (!broadcast_shapes(c.input(0), c.input(1), &a) || !broadcast_shapes(a, c.input(2), &b))
@@ -286,6 +299,7 @@ const OpSpec kPadSpec{validate_move, infer_pad};
 const OpSpec kResizeSpec{validate_move, infer_resize};
 const OpSpec kGatherSpec{validate_move, infer_gather};
 const OpSpec kExpandSpec{validate_move, infer_expand};
+const OpSpec kTileSpec{validate_move, infer_tile};
 const OpSpec kCastSpec{validate_cast, infer_same};
 const OpSpec kWhereSpec{validate_where, infer_where};
 

@@ -1,20 +1,15 @@
-// Ops on shapes computed at run time (Shape, Size, ConstantOfShape, Range, Tile): validation and
-// shape inference. Their operands (ops/operands.h) are attributes by the time these run.
+// Ops that make shapes and index ranges at run time (Shape, Size, ConstantOfShape, Range):
+// validation and shape inference. Their operands (ops/operands.h) are attributes by then.
 #include <cmath>
 
 #include "ops/op_spec.h"
+#include "ops/params.h"
 #include "ops/spec_util.h"
 
 namespace octet {
 
 namespace {
 using DT = DataType;
-
-// Shape's [start, end) (opset 15), clamped to the rank as ONNX says.
-std::pair<int64_t, int64_t> shape_range(const NodeDef& n, int64_t rank) {
-  auto clamp = [&](int64_t v) { return std::max<int64_t>(0, std::min(rank, v < 0 ? v + rank : v)); };
-  return {clamp(n.attrs.get_int("start", 0)), clamp(n.attrs.get_int("end", rank))};
-}
 
 void validate_shape(const NodeDef& n, const detail::ModelData& m) {
   expect_out_dtype(n, m, 0, {DT::i64}, "output");
@@ -60,27 +55,11 @@ void validate_range(const NodeDef& n, const detail::ModelData& m) {
 
 void infer_range(InferCtx& c) { c.out = {{range_count(c.node)}}; }
 
-void validate_tile(const NodeDef& n, const detail::ModelData& m) {
-  expect_same_dtype(n, m, 0, 0);
-  expect_same_quant(n, m, 0, 0);
-  for (int64_t r : n.attrs.get_ints("repeats"))
-    if (r < 0) n.attrs.fail("repeats", "must not be negative");
-}
-
-void infer_tile(InferCtx& c) {
-  const Shape& x = c.input(0);
-  auto reps = c.node.attrs.get_ints("repeats");
-  if (reps.size() != x.size()) c.fail("repeats has " + std::to_string(reps.size()) + " values for rank " + std::to_string(x.size()));
-  Shape out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] * reps[i];
-  c.out = {out};
-}
 }  // namespace
 
 const OpSpec kShapeSpec{validate_shape, infer_shape};
 const OpSpec kSizeSpec{validate_size, infer_size};
 const OpSpec kConstantOfShapeSpec{validate_constant_of_shape, infer_constant_of_shape};
 const OpSpec kRangeSpec{validate_range, infer_range};
-const OpSpec kTileSpec{validate_tile, infer_tile};
 
 }  // namespace octet
