@@ -23,4 +23,15 @@ inline bool has_family(const std::string& op, OpFamily f) {
   return t && t->family == f;
 }
 
+// Operands (runtime/src/ops/operands.h) by op name: whether input i of octet op `op` is an
+// attribute's value computed at run time, and whether `op` reads only its input's shape.
+inline bool is_operand_input(const std::string& op, size_t i) {
+  OpKind kind;
+  return op_from_name(op, &kind) && octet::is_operand_input(kind, i);
+}
+inline bool reads_only_shape(const std::string& op) {
+  OpKind kind;
+  return op_from_name(op, &kind) && octet::reads_only_shape(kind);
+}
+
 }  // namespace octet::converter

@@ -26,7 +26,6 @@ namespace {
 // A tensor whose elements are all `value` and whose shape depends on run-time sizes.
 struct Fill {
   float value = 0.f;
-  std::string source;   // the ConstantOfShape node, for messages
 };
 
 class Folder {
@@ -123,7 +122,7 @@ class Folder {
     if (n.inputs.empty()) return std::nullopt;
     if (n.op == "ConstantOfShape") {
       if (!sym_.count(n.inputs[0]) || g_.constant(n.inputs[0])) return std::nullopt;
-      return Fill{n.attr_float("value", 0.f), n.name};
+      return Fill{n.attr_float("value", 0.f)};
     }
     static const char* kMove[] = {"Slice", "Reshape", "Squeeze", "Unsqueeze", "Expand", "Identity", "Transpose", "Flatten"};
     if (std::find(std::begin(kMove), std::end(kMove), n.op) == std::end(kMove)) return std::nullopt;

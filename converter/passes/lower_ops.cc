@@ -94,6 +94,16 @@ class Lowerer {
     return in;
   }
 
+  // An op whose one operand is input 1 in ONNX and in octet (Reshape's shape, Split's sizes,
+  // Squeeze's axes...): computed at run time, it stays an input and the node is kept with
+  // `attrs`; true then. A constant one the caller reads into the attribute.
+  bool keep_run_time_operand(Node& n, std::vector<Node>& out, nlohmann::json attrs) {
+    if (!at_run_time(n, 1)) return false;
+    n.inputs.resize(2);
+    keep(n, out, std::move(attrs));
+    return true;
+  }
+
   void keep(Node& n, std::vector<Node>& out, nlohmann::json attrs) {
     n.attrs = std::move(attrs);
     n.lowered = true;
@@ -223,10 +233,7 @@ class Lowerer {
     if (op == "Concat") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
     if (op == "Split") {
       std::vector<int64_t> split = n.attr_ints("split", {});
-      if (opset >= 13 && at_run_time(n, 1)) {
-        n.inputs = with_operands(n, {{1, n.inputs[1]}});
-        return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
-      }
+      if (opset >= 13 && keep_run_time_operand(n, out, {{"axis", n.attr_int("axis", 0)}})) return;
       if (opset >= 13 && n.has_input(1)) split = need_const(g_, n, 1, "split").ints();
       n.inputs.resize(1);
       J a = {{"axis", n.attr_int("axis", 0)}};
@@ -258,10 +265,9 @@ class Lowerer {
     if (op == "Reshape") {
       J a = J::object();
       if (n.attr_int("allowzero", 0)) a["allowzero"] = 1;
-      if (at_run_time(n, 1)) {
-        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+      if (keep_run_time_operand(n, out, a)) {
         stats_.add("shapes computed at run time (Reshape)");
-        return keep(n, out, a);
+        return;
       }
       a["shape"] = need_const(g_, n, 1, "shape").ints();
       n.inputs.resize(1);
@@ -275,10 +281,7 @@ class Lowerer {
     }
     if (op == "Squeeze" || op == "Unsqueeze") {
       std::vector<int64_t> axes = n.attr_ints("axes", {});
-      if (opset >= 13 && at_run_time(n, 1)) {
-        n.inputs = with_operands(n, {{1, n.inputs[1]}});
-        return keep(n, out, J::object());
-      }
+      if (opset >= 13 && keep_run_time_operand(n, out, J::object())) return;
       if (opset >= 13 && n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
       if (op == "Unsqueeze" && axes.empty()) fail(n, "needs axes");
       n.inputs.resize(1);
@@ -313,28 +316,18 @@ class Lowerer {
     if (op == "Resize" || op == "Upsample") return lower_resize(n, out);
     if (op == "Gather") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
     if (op == "Expand" || op == "Tile") {
-      const char* what = op == "Expand" ? "shape" : "repeats";
-      if (at_run_time(n, 1)) {
-        n.inputs = with_operands(n, {{1, n.inputs[1]}});
-        return keep(n, out, J::object());
-      }
-      if (op == "Tile") {
-        J a = {{"repeats", need_const(g_, n, 1, what).ints()}};
-        n.inputs.resize(1);
-        return keep(n, out, a);
-      }
-      auto shape = need_const(g_, n, 1, "shape").ints();
+      if (keep_run_time_operand(n, out, J::object())) return;
+      const char* attr = op == "Expand" ? "shape" : "repeats";
+      J a = {{attr, need_const(g_, n, 1, attr).ints()}};
       n.inputs.resize(1);
-      return keep(n, out, {{"shape", shape}});
+      return keep(n, out, a);
     }
     if (op == "Cast") return keep(n, out, {{"to", dtype_from_onnx(n, n.attr_int("to", 1))}});
     if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
       std::vector<int64_t> axes = n.attr_ints("axes", {});
-      if (at_run_time(n, 1)) {
-        if (n.attr_int("noop_with_empty_axes", 0)) fail(n, "noop_with_empty_axes with axes computed at run time is not supported");
-        n.inputs = with_operands(n, {{1, n.inputs[1]}});
-        return keep(n, out, {{"keepdims", n.attr_int("keepdims", 1)}});
-      }
+      if (at_run_time(n, 1) && n.attr_int("noop_with_empty_axes", 0))
+        fail(n, "noop_with_empty_axes with axes computed at run time is not supported");
+      if (keep_run_time_operand(n, out, {{"keepdims", n.attr_int("keepdims", 1)}})) return;
       if (n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
       if (n.attr_int("noop_with_empty_axes", 0) && axes.empty()) {
         g_.replace_uses(n.outputs[0], n.inputs[0]);

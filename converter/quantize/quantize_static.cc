@@ -78,8 +78,7 @@ class StaticQuantizer {
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       if (!n.has_input(i) || g_.is_constant(n.inputs[i])) continue;
       if (n.op == "Gather" && i == 1) continue;
-      OpKind k;
-      if (op_from_name(n.op, &k) && is_operand_input(k, i)) continue;   // an attribute's value
+      if (is_operand_input(n.op, i)) continue;   // an attribute's value
       if (role_of(n.op) == QuantRole::Anchor && (i == 1 || i == 2)) continue;   // weights, bias
       idx.push_back(i);
     }
@@ -182,8 +181,7 @@ class StaticQuantizer {
   }
 
   void keep_float(Node& n, std::vector<Node>& out) {
-    OpKind k;
-    const bool shape_only = op_from_name(n.op, &k) && reads_only_shape(k);
+    const bool shape_only = reads_only_shape(n.op);
     for (auto& in : n.inputs) {
       if (in.empty()) continue;
       // Shape/Size read no elements: any version of the input will do, no dequantize for them.
@@ -253,10 +251,8 @@ class StaticQuantizer {
   void quantize_node(Node& n, std::vector<Node>& out) {
     const QuantRole role = role_of(n.op);
     for (size_t i : data_inputs(n)) n.inputs[i] = as_int8(n.inputs[i], n, out);
-    OpKind kind;
-    if (op_from_name(n.op, &kind))   // operands computed at run time are read as real values
-      for (size_t i = 0; i < n.inputs.size(); ++i)
-        if (n.has_input(i) && is_operand_input(kind, i)) n.inputs[i] = as_float(n.inputs[i], n, out);
+    for (size_t i = 0; i < n.inputs.size(); ++i)   // operands computed at run time are real values
+      if (n.has_input(i) && is_operand_input(n.op, i)) n.inputs[i] = as_float(n.inputs[i], n, out);
     if (role == QuantRole::Anchor) {
       std::vector<float> sw = quantize_weights(n);
       quantize_bias(n, g_.tensor(n.inputs[0]).quant.scale[0], sw);

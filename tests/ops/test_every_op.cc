@@ -75,8 +75,7 @@ struct NodeTensors {
 
 // The model's one node with its operands (graph inputs in the examples) read, as a session
 // reads them (ops/operands.h); the node itself when it has none.
-const NodeDef& resolved_node(const detail::ModelData& md, const std::map<std::string, NdArray>& inputs) {
-  static thread_local std::vector<std::unique_ptr<NodeDef>> keep;   // kernels refer to the node
+NodeDef resolved_node(const detail::ModelData& md, const std::map<std::string, NdArray>& inputs) {
   const NodeDef& n = md.nodes.at(0);
   if (!n.has_runtime_operands) return n;
   std::vector<TensorView> in;
@@ -86,14 +85,13 @@ const NodeDef& resolved_node(const detail::ModelData& md, const std::map<std::st
     const NdArray* a = it != inputs.end() ? &it->second : nullptr;
     in.push_back(a ? TensorView{a->dtype, a->shape, a->bytes.data()} : TensorView{md.tensor(t).dtype, md.tensor(t).shape, md.tensor(t).data});
   }
-  keep.push_back(std::make_unique<NodeDef>(with_operands(n, md, in)));
-  return *keep.back();
+  return with_operands(n, md, in);
 }
 
 // What one implementation did with an example, for the summary line.
 std::string walk_implementation(const Backend& backend, const Impl& impl, const BuiltCase& b, const std::vector<NdArray>& want) {
   const detail::ModelData& md = b.model->data();
-  const NodeDef& node = resolved_node(md, b.inputs);
+  const NodeDef node = resolved_node(md, b.inputs);   // outlives the kernel made below
   const std::string name = impl_name(impl, node.precision);
   INFO(std::string(backend.name()) << ": " << name);
   // As the session asks (session.cc next_supported): the backend's availability first.

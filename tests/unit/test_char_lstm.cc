@@ -128,6 +128,7 @@ converter::Graph lstm_graph(bool with_state, float fill = 0.f) {
     ir.node("Slice", {"zeros", "s0", "e1", "axes0"}, {"h0"});
     ir.node("Slice", {"zeros", "s0", "e1", "axes0"}, {"c0"});
     ins.insert(ins.end(), {"", "h0", "c0"});
+    for (const char* t : {"shape", "batch", "batch1", "state_shape"}) ir.g.tensor(t).dtype = DataType::i64;   // as ONNX types them
   }
   ir.tensor("Y", {Dim::sym("seq"), Dim::fixed(1), Dim::sym("batch"), Dim::fixed(kH)});
   ir.node("LSTM", ins, {"Y", "", ""}, {{"hidden_size", kH}});
@@ -159,15 +160,29 @@ TEST_CASE("fold_constants: torch's zero initial state of a symbolic batch is dro
   }
 }
 
-TEST_CASE("fold_constants: a run-time-shaped fill that is not a zero recurrent state stays, computed at run time") {
+TEST_CASE("fold_constants: a run-time-shaped fill that is not a zero recurrent state runs at run time, as the same constant would") {
   converter::Graph g = lstm_graph(true, 0.5f);
-  for (const auto& n : g.nodes)   // the shape subgraph is int64, as ONNX's inference would type it
-    if (n.op == "Shape" || n.op == "Gather" || n.op == "Unsqueeze" || n.op == "Concat") g.tensor(n.outputs[0]).dtype = DataType::i64;
   converter::PassStats stats;
   auto m = lower_and_load(g, stats);
   bool fill = false;
   for (const auto& n : m->nodes()) fill = fill || n.op == "ConstantOfShape";
   CHECK(fill);   // the 0.5 initial state is no omitted input: the runtime makes it per batch
+  for (int64_t batch : {1, 3}) {
+    // The same LSTM with initial_h = initial_c = 0.5 as constants of this batch.
+    converter::Graph fixed = lstm_graph(false);
+    fixed.tensor("x").shape[1] = converter::Dim::fixed(batch);
+    fixed.tensor("Y").shape[2] = converter::Dim::fixed(batch);
+    const std::vector<float> half(static_cast<size_t>(batch * kH), 0.5f);
+    const std::string h0 = fixed.add_constant("h0", converter::Constant::of_floats({1, batch, kH}, half));
+    const std::string c0 = fixed.add_constant("c0", converter::Constant::of_floats({1, batch, kH}, half));
+    fixed.nodes.back().inputs.insert(fixed.nodes.back().inputs.end(), {"", h0, c0});
+    converter::PassStats fixed_stats;
+    auto ref = lower_and_load(fixed, fixed_stats);
+    NdArray x = random_f32({5, batch, kI}, -1, 1, 20 + uint32_t(batch));
+    NdArray got = run(m, "reference", {{"x", x}}).at("Y"), want = run(ref, "reference", {{"x", x}}).at("Y");
+    REQUIRE(got.shape == std::vector<int64_t>{5, 1, batch, kH});
+    CHECK(got.bytes == want.bytes);
+  }
 }
 
 TEST_CASE("char_lstm: int8 perplexity within 1% of float; float matches PyTorch within 0.5%") {
