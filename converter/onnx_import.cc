@@ -101,12 +101,14 @@ Constant to_constant(const onnx::TensorProto& t, const std::string& model_dir, c
       throw Error(file + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) + " bytes, its shape needs " +
                   std::to_string(n * bytes_per));
   };
+  // An empty tensor's buffers may be null, which memcpy must not be given even for 0 bytes.
+  auto copy_raw = [&] { if (!raw.empty()) std::memcpy(c.bytes.data(), raw.data(), raw.size()); };
   auto typed_count = [&](int64_t have) {
     if (have != n) throw Error(file + ": tensor '" + t.name() + "' holds " + std::to_string(have) + " values, its shape needs " + std::to_string(n));
   };
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
-      if (has_raw) need(4), std::memcpy(c.bytes.data(), raw.data(), raw.size());
+      if (has_raw) need(4), copy_raw();
       else { typed_count(t.float_data_size()); for (int64_t i = 0; i < n; ++i) c.as<float>()[i] = t.float_data(i); }
       break;
     case onnx::TensorProto::DOUBLE:
@@ -118,7 +120,7 @@ Constant to_constant(const onnx::TensorProto& t, const std::string& model_dir, c
       else { typed_count(t.int32_data_size()); for (int64_t i = 0; i < n; ++i) c.as<float>()[i] = half_to_float(static_cast<uint16_t>(t.int32_data(i))); }
       break;
     case onnx::TensorProto::UINT8: case onnx::TensorProto::INT8: case onnx::TensorProto::BOOL:
-      if (has_raw) need(1), std::memcpy(c.bytes.data(), raw.data(), raw.size());
+      if (has_raw) need(1), copy_raw();
       else { typed_count(t.int32_data_size()); for (int64_t i = 0; i < n; ++i) c.bytes[i] = static_cast<uint8_t>(t.int32_data(i)); }
       break;
     case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16:
@@ -131,11 +133,11 @@ Constant to_constant(const onnx::TensorProto& t, const std::string& model_dir, c
       } else { typed_count(t.int32_data_size()); for (int64_t i = 0; i < n; ++i) c.as<int32_t>()[i] = t.int32_data(i); }
       break;
     case onnx::TensorProto::INT32:
-      if (has_raw) need(4), std::memcpy(c.bytes.data(), raw.data(), raw.size());
+      if (has_raw) need(4), copy_raw();
       else { typed_count(t.int32_data_size()); for (int64_t i = 0; i < n; ++i) c.as<int32_t>()[i] = t.int32_data(i); }
       break;
     case onnx::TensorProto::INT64:
-      if (has_raw) need(8), std::memcpy(c.bytes.data(), raw.data(), raw.size());
+      if (has_raw) need(8), copy_raw();
       else { typed_count(t.int64_data_size()); for (int64_t i = 0; i < n; ++i) c.as<int64_t>()[i] = t.int64_data(i); }
       break;
     case onnx::TensorProto::UINT32:

@@ -203,9 +203,12 @@ Child start(const Test& t, size_t index, const std::string& backend, const fs::p
   if (pid < 0) throw Error("fork() failed");
   if (pid == 0) {
     close(p[0]);
-    // Test output on the child's stdout/stderr (kernel warnings) would garble the parent's.
+    // Test output on the child's stdout/stderr (kernel warnings) would garble the parent's; stderr
+    // goes to a file so that a crash (a sanitizer report, an abort message) can be quoted.
     int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 1), dup2(devnull, 2);
+    if (devnull >= 0) dup2(devnull, 1);
+    int log = open((work / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log >= 0) dup2(log, 2);
     Result r = run_test(t, backend, work);
     std::string line = r.status + "\t" + r.reason + "\n";
     ssize_t ignored = write(p[1], line.data(), line.size());
@@ -218,6 +221,24 @@ Child start(const Test& t, size_t index, const std::string& backend, const fs::p
   return {pid, p[0], index, work, "", std::chrono::steady_clock::now()};
 }
 
+// The line of a crashed child's stderr that says what happened (a sanitizer's "runtime error" or
+// "ERROR:" line, else the last line), as ": <line>", or "" when there is none.
+std::string crash_summary(const fs::path& stderr_file) {
+  std::ifstream f(stderr_file);
+  std::string line, last, found;
+  while (std::getline(f, line)) {
+    if (line.empty()) continue;
+    last = line;
+    if (found.empty() && (line.find("runtime error:") != std::string::npos || line.find("ERROR:") != std::string::npos))
+      found = line;
+  }
+  std::string s = found.empty() ? last : found;
+  if (s.size() > 300) s = s.substr(0, 300) + "...";
+  for (char& ch : s)
+    if (ch == '\t' || static_cast<unsigned char>(ch) < 0x20) ch = ' ';
+  return s.empty() ? "" : ": " + s;
+}
+
 Result finish(Child& c, bool timed_out, int timeout) {
   int status = 0;
   if (timed_out) kill(c.pid, SIGKILL);
@@ -225,12 +246,14 @@ Result finish(Child& c, bool timed_out, int timeout) {
   char buf[4096];
   for (ssize_t n; (n = read(c.fd, buf, sizeof buf)) > 0;) c.out.append(buf, static_cast<size_t>(n));
   close(c.fd);
+  const std::string why = crash_summary(c.work / "stderr.txt");
   std::error_code ec;
   fs::remove_all(c.work, ec);
   if (timed_out) return {"timeout", "took more than " + std::to_string(timeout) + " s"};
-  if (WIFSIGNALED(status)) return {"crash", std::string("crash: ") + signal_name(WTERMSIG(status))};
+  if (WIFSIGNALED(status)) return {"crash", std::string("crash: ") + signal_name(WTERMSIG(status)) + why};
   auto tab = c.out.find('\t');
-  if (tab == std::string::npos) return {"crash", "exited with status " + std::to_string(WEXITSTATUS(status)) + " and no result"};
+  if (tab == std::string::npos)
+    return {"crash", "exited with status " + std::to_string(WEXITSTATUS(status)) + " and no result" + why};
   std::string reason = c.out.substr(tab + 1);
   while (!reason.empty() && reason.back() == '\n') reason.pop_back();
   return {c.out.substr(0, tab), reason};
