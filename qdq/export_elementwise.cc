@@ -6,6 +6,7 @@
 #include <onnx/defs/schema.h>
 
 #include "qdq/op_exporters.h"
+#include "reference/unary_value.h"
 
 namespace octet::qdq {
 
@@ -97,7 +98,9 @@ void export_binary(QdqGraph& g, const NodeDef& n) {
       ins.push_back(g.fin(t, all_nchw));
     }
   }
-  std::string o = g.op1(op, ins, g.T(g.out(0)).name + "_" + op);
+  onnx::NodeProto* nd = nullptr;
+  std::string o = g.op1(op, ins, g.T(g.out(0)).name + "_" + op, &nd);
+  if (n.op == OpKind::Mod) attr_i(nd, "fmod", n.attrs.get_int("fmod", 0));
   g.finish(export_activation(g, o, n.activation, g.out(0)), g.out(0), all_nchw);
 }
 
@@ -125,16 +128,12 @@ void export_unary(QdqGraph& g, const NodeDef& n) {
       o = g.op1("Clip", ins, base + "_clip");
       break;
     }
-    case OpKind::LeakyRelu:
-      o = g.op1("LeakyRelu", {xf}, base + "_lrelu", &nd);
-      attr_f(nd, "alpha", jf("alpha", 0.01f));
-      break;
-    case OpKind::HardSigmoid:
-      o = g.op1("HardSigmoid", {xf}, base + "_hsig", &nd);
-      attr_f(nd, "alpha", jf("alpha", 0.2f));
-      attr_f(nd, "beta", jf("beta", 0.5f));
-      break;
     default:
+      if (const auto fa = ref::unary_float_attrs(n.op); !fa.empty()) {   // LeakyRelu, Elu, Selu, ...: as in ONNX
+        o = g.op1(name, {xf}, base + "_" + name, &nd);
+        for (const ref::UnaryAttr& a : fa) attr_f(nd, a.name, jf(a.name, a.default_value));
+        break;
+      }
       if (op_traits(n.op).onnx == OnnxForm::Same)
         g.refuse(std::string("ONNX opset ") + std::to_string(QdqGraph::kOpset) + " has no " + name + " and export-qdq no translation of it");
       g.refuse("no ONNX translation for this op in export-qdq");

@@ -336,7 +336,9 @@ std::optional<Constant> binary(const Node& n, const Inputs& in) {
   const Constant &a = C(in, 0), &b = C(in, 1);
   Shape out = bcast(a.shape, b.shape, n);
   const int64_t cnt = std::accumulate(out.begin(), out.end(), int64_t(1), std::multiplies<int64_t>());
-  const bool cmp = op == "Equal" || op == "Less" || op == "Greater" || op == "And" || op == "Or";
+  const bool cmp = op == "Equal" || op == "Less" || op == "Greater" || op == "LessOrEqual" || op == "GreaterOrEqual" ||
+                   op == "And" || op == "Or" || op == "Xor";
+  const bool fmod = n.attr_int("fmod", 0) != 0;
   if (is_int(a.dtype) && is_int(b.dtype)) {
     auto av = a.ints(), bv = b.ints();
     std::vector<int64_t> r(cnt);
@@ -345,7 +347,9 @@ std::optional<Constant> binary(const Node& n, const Inputs& in) {
       r[i] = op == "Add" ? x + y : op == "Sub" ? x - y : op == "Mul" ? x * y : op == "Div" ? (y ? x / y : 0)
            : op == "Pow" ? static_cast<int64_t>(std::pow(static_cast<double>(x), static_cast<double>(y)))
            : op == "Max" ? std::max(x, y) : op == "Min" ? std::min(x, y) : op == "Equal" ? x == y
-           : op == "Less" ? x < y : op == "Greater" ? x > y : op == "And" ? (x && y) : (x || y);
+           : op == "Less" ? x < y : op == "Greater" ? x > y : op == "LessOrEqual" ? x <= y : op == "GreaterOrEqual" ? x >= y
+           : op == "And" ? (x && y) : op == "Or" ? (x || y) : op == "Xor" ? (!x != !y)
+           : op == "Mod" ? (y == 0 ? 0 : x % y != 0 && !fmod && ((x % y < 0) != (y < 0)) ? x % y + y : x % y) : 0;
     }
     return from_ints(cmp ? DataType::boolean : a.dtype, out, r);
   }
@@ -355,7 +359,8 @@ std::optional<Constant> binary(const Node& n, const Inputs& in) {
     float x = av[bindex(out, a.shape, i)], y = bv[bindex(out, b.shape, i)];
     r[i] = op == "Add" ? x + y : op == "Sub" ? x - y : op == "Mul" ? x * y : op == "Div" ? x / y
          : op == "Pow" ? std::pow(x, y) : op == "Max" ? std::max(x, y) : op == "Min" ? std::min(x, y)
-         : op == "Equal" ? x == y : op == "Less" ? x < y : op == "Greater" ? x > y : 0.f;
+         : op == "Equal" ? x == y : op == "Less" ? x < y : op == "Greater" ? x > y : op == "LessOrEqual" ? x <= y
+         : op == "GreaterOrEqual" ? x >= y : op == "Mod" ? std::fmod(x, y) : 0.f;
   }
   if (cmp) {
     std::vector<int64_t> ri(r.begin(), r.end());
@@ -367,20 +372,13 @@ std::optional<Constant> binary(const Node& n, const Inputs& in) {
 // A unary op on integer data (index arithmetic): the ones that keep integers integers.
 std::optional<Constant> unary_int(const Node& n, const Constant& a) {
   const std::string& op = n.op;
-  if (op != "Neg" && op != "Abs" && op != "Relu" && op != "Not" && op != "Floor" && op != "Ceil") return std::nullopt;
+  if (op != "Neg" && op != "Abs" && op != "Relu" && op != "Not" && op != "Floor" && op != "Ceil" && op != "Round" && op != "Sign")
+    return std::nullopt;
   auto v = a.ints();
-  for (auto& x : v) x = op == "Neg" ? -x : op == "Abs" ? std::llabs(x) : op == "Relu" ? std::max<int64_t>(x, 0) : op == "Not" ? !x : x;
+  for (auto& x : v)
+    x = op == "Neg" ? -x : op == "Abs" ? std::llabs(x) : op == "Relu" ? std::max<int64_t>(x, 0) : op == "Not" ? !x
+      : op == "Sign" ? (x > 0) - (x < 0) : x;
   return from_ints(a.dtype, a.shape, v);
-}
-
-// Floor, Ceil, Not: ONNX unary ops octet has no op for (they occur in index arithmetic).
-std::optional<Constant> onnx_unary(const Node& n, const Inputs& in) {
-  const Constant& a = C(in, 0);
-  if (is_int(a.dtype)) return unary_int(n, a);
-  if (n.op == "Not") return std::nullopt;
-  auto v = a.floats();
-  for (auto& x : v) x = n.op == "Floor" ? std::floor(x) : std::ceil(x);
-  return Constant::of_floats(a.shape, v);
 }
 
 // A unary op of the op table, with the reference kernel's function. Before lowering only the
@@ -404,7 +402,7 @@ const std::map<std::string, Evaluator>& evaluators() {
       {"Range", range}, {"DequantizeLinear", dequantize_linear},
       {"Add", binary}, {"Sub", binary}, {"Mul", binary}, {"Div", binary}, {"Pow", binary}, {"Max", binary},
       {"Min", binary}, {"Equal", binary}, {"Less", binary}, {"Greater", binary}, {"And", binary}, {"Or", binary},
-      {"Floor", onnx_unary}, {"Ceil", onnx_unary}, {"Not", onnx_unary},
+      {"GreaterOrEqual", binary}, {"LessOrEqual", binary}, {"Xor", binary}, {"Mod", binary},
   };
   return k;
 }
@@ -413,7 +411,8 @@ const std::map<std::string, Evaluator>& evaluators() {
 // only for ops whose lowered form is the ONNX one (Reshape, Slice, Squeeze, Expand, Cast... moved
 // operands into attributes or renamed them, so they are not folded once lowered).
 bool onnx_form_when_lowered(const std::string& op) {
-  static const char* k[] = {"Transpose", "Concat", "Gather", "Where", "Flatten", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal"};
+  static const char* k[] = {"Transpose", "Concat", "Gather", "Where", "Flatten", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min",
+                            "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Mod"};
   return std::find(std::begin(k), std::end(k), op) != std::end(k);
 }
 

@@ -9,6 +9,7 @@
 
 #include "octet_ops.h"
 #include "passes/passes.h"
+#include "reference/unary_value.h"
 
 namespace octet::converter {
 
@@ -166,8 +167,12 @@ class Lowerer {
     }
     // ONNX form Same in the op table: the ONNX op of this name, without attributes, is the octet op.
     if (const OpTraits* t = octet_op(op); t && t->onnx == OnnxForm::Same) return keep(n, out, J::object());
-    if (op == "LeakyRelu") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.01f)}});
-    if (op == "HardSigmoid") return keep(n, out, {{"alpha", n.attr_float("alpha", 0.2f)}, {"beta", n.attr_float("beta", 0.5f)}});
+    if (OpKind k; op_from_name(op, &k) && !ref::unary_float_attrs(k).empty()) {   // LeakyRelu, Elu, Selu, ...
+      J a = J::object();
+      for (const ref::UnaryAttr& fa : ref::unary_float_attrs(k)) a[fa.name] = n.attr_float(fa.name, fa.default_value);
+      return keep(n, out, a);
+    }
+    if (op == "Mod") return keep(n, out, {{"fmod", n.attr_int("fmod", 0)}});
     if (op == "Gelu") return keep(n, out, {{"approximate", n.attr_string("approximate", "none")}});
     if (op == "Clip") {
       float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();

@@ -38,8 +38,14 @@ struct BroadcastIndex {
 };
 
 template <class T>
-T binary_int(OpKind op, T a, T b) {
+T binary_int(OpKind op, T a, T b, bool fmod) {
   switch (op) {
+    case OpKind::Mod: {   // fmod=1: the dividend's sign (C's %); fmod=0: the divisor's (Python's %)
+      if (b == 0) return 0;   // never traps, as Div
+      const T r = a % b;
+      return !fmod && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+    }
+    case OpKind::PRelu: return a < 0 ? a * b : a;
     case OpKind::Add: return a + b;
     case OpKind::Sub: return a - b;
     case OpKind::Mul: return a * b;
@@ -64,13 +70,37 @@ float binary_float(OpKind op, float a, float b) {
     case OpKind::Pow: return std::pow(a, b);
     case OpKind::Max: return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
     case OpKind::Min: return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+    case OpKind::Mod: return std::fmod(a, b);   // float Mod is fmod=1 (validate_binary)
+    case OpKind::PRelu: return a < 0 ? a * b : a;
     default: return 0;
+  }
+}
+
+// A comparison or logic op (family Compare) over broadcast inputs, into 0/1 bytes.
+template <class T>
+void compare(OpKind op, const T* a, const T* b, const BroadcastIndex& ia, const BroadcastIndex& ib, uint8_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T x = a[ia.map(i)], y = b[ib.map(i)];
+    bool r = false;
+    switch (op) {
+      case OpKind::Equal: r = x == y; break;
+      case OpKind::Greater: r = x > y; break;
+      case OpKind::Less: r = x < y; break;
+      case OpKind::GreaterOrEqual: r = x >= y; break;
+      case OpKind::LessOrEqual: r = x <= y; break;
+      case OpKind::And: r = x && y; break;
+      case OpKind::Or: r = x || y; break;
+      case OpKind::Xor: r = (x != 0) != (y != 0); break;
+      default: break;
+    }
+    out[i] = r;
   }
 }
 
 class BinaryRef final : public Kernel {
  public:
-  explicit BinaryRef(const KernelContext& ctx) : node_(ctx.node) {}
+  explicit BinaryRef(const KernelContext& ctx)
+      : node_(ctx.node), fmod_(ctx.node.op == OpKind::Mod && ctx.node.attrs.get_int("fmod", 0) != 0) {}
   void run(const KernelArgs& args) override {
     const Tensor& a = *args.in[0];
     const Tensor& b = *args.in[1];
@@ -78,14 +108,16 @@ class BinaryRef final : public Kernel {
     BroadcastIndex ia(y.shape, a.shape), ib(y.shape, b.shape);
     const int64_t n = y.elements();
     const OpKind op = node_.op;
-    if (op == OpKind::Equal) {
+    if (op_traits(op).family == OpFamily::Compare) {
       uint8_t* out = static_cast<uint8_t*>(y.data);   // boolean: one byte, 0 or 1
-      const size_t es = dtype_size(a.dtype);
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t pa = ia.map(i), pb = ib.map(i);
-        out[i] = a.dtype == DataType::f32 ? a.as<float>()[pa] == b.as<float>()[pb]
-                                          : std::memcmp(static_cast<const char*>(a.data) + pa * es,
-                                                        static_cast<const char*>(b.data) + pb * es, es) == 0;
+      switch (a.dtype) {
+        case DataType::f32: compare(op, a.as<float>(), b.as<float>(), ia, ib, out, n); break;
+        case DataType::s32: compare(op, a.as<int32_t>(), b.as<int32_t>(), ia, ib, out, n); break;
+        case DataType::i64: compare(op, a.as<int64_t>(), b.as<int64_t>(), ia, ib, out, n); break;
+        case DataType::boolean:
+          compare(op, static_cast<const uint8_t*>(a.data), static_cast<const uint8_t*>(b.data), ia, ib, out, n);
+          break;
+        default: node_error(node_, "unsupported dtype");
       }
       return;
     }
@@ -105,10 +137,10 @@ class BinaryRef final : public Kernel {
           y.as<float>()[i] = apply_activation(node_.activation, binary_float(op, a.as<float>()[ia.map(i)], b.as<float>()[ib.map(i)]));
         break;
       case DataType::s32:
-        for (int64_t i = 0; i < n; ++i) y.as<int32_t>()[i] = binary_int<int32_t>(op, a.as<int32_t>()[ia.map(i)], b.as<int32_t>()[ib.map(i)]);
+        for (int64_t i = 0; i < n; ++i) y.as<int32_t>()[i] = binary_int<int32_t>(op, a.as<int32_t>()[ia.map(i)], b.as<int32_t>()[ib.map(i)], fmod_);
         break;
       case DataType::i64:
-        for (int64_t i = 0; i < n; ++i) y.as<int64_t>()[i] = binary_int<int64_t>(op, a.as<int64_t>()[ia.map(i)], b.as<int64_t>()[ib.map(i)]);
+        for (int64_t i = 0; i < n; ++i) y.as<int64_t>()[i] = binary_int<int64_t>(op, a.as<int64_t>()[ia.map(i)], b.as<int64_t>()[ib.map(i)], fmod_);
         break;
       default:
         node_error(node_, "unsupported dtype");
@@ -117,7 +149,20 @@ class BinaryRef final : public Kernel {
 
  private:
   const NodeDef& node_;
+  const bool fmod_;
 };
+
+// The unary ops defined on integers (validate_unary admits integer inputs for these only).
+template <class T>
+T unary_int(OpKind op, T v) {
+  switch (op) {
+    case OpKind::Neg: return -v;
+    case OpKind::Abs: return v < 0 ? -v : v;
+    case OpKind::Relu: return v > 0 ? v : 0;
+    case OpKind::Sign: return v > 0 ? 1 : v < 0 ? -1 : 0;
+    default: return 0;
+  }
+}
 
 // A unary op with its attributes read once.
 struct UnaryFn {
@@ -161,16 +206,13 @@ class UnaryRef final : public Kernel {
         for (int64_t i = 0; i < n; ++i) y.as<float>()[i] = fn_(x.as<float>()[i]);
         break;
       case DataType::s32:
-        for (int64_t i = 0; i < n; ++i) {
-          int32_t v = x.as<int32_t>()[i];
-          y.as<int32_t>()[i] = node_.op == OpKind::Neg ? -v : node_.op == OpKind::Abs ? (v < 0 ? -v : v) : (v > 0 ? v : 0);
-        }
+        for (int64_t i = 0; i < n; ++i) y.as<int32_t>()[i] = unary_int(node_.op, x.as<int32_t>()[i]);
         break;
       case DataType::i64:
-        for (int64_t i = 0; i < n; ++i) {
-          int64_t v = x.as<int64_t>()[i];
-          y.as<int64_t>()[i] = node_.op == OpKind::Neg ? -v : node_.op == OpKind::Abs ? (v < 0 ? -v : v) : (v > 0 ? v : 0);
-        }
+        for (int64_t i = 0; i < n; ++i) y.as<int64_t>()[i] = unary_int(node_.op, x.as<int64_t>()[i]);
+        break;
+      case DataType::boolean:   // Not
+        for (int64_t i = 0; i < n; ++i) static_cast<uint8_t*>(y.data)[i] = static_cast<const uint8_t*>(x.data)[i] == 0;
         break;
       default:
         node_error(node_, "unsupported dtype");
@@ -184,15 +226,24 @@ class UnaryRef final : public Kernel {
 };
 }  // namespace
 
+std::vector<UnaryAttr> unary_float_attrs(OpKind op) {
+  switch (op) {
+    case OpKind::LeakyRelu: return {{"alpha", 0.01f}};
+    case OpKind::HardSigmoid: return {{"alpha", 0.2f}, {"beta", 0.5f}};
+    case OpKind::Elu: case OpKind::Celu: case OpKind::ThresholdedRelu: return {{"alpha", 1.f}};
+    case OpKind::Selu: return {{"alpha", 1.67326319217681884765625f}, {"gamma", 1.05070102214813232421875f}};
+    case OpKind::Shrink: return {{"lambd", 0.5f}, {"bias", 0.f}};
+    default: return {};
+  }
+}
+
 UnaryParams unary_params(OpKind op, const Attrs& attrs) {
   UnaryParams p;
-  switch (op) {
-    case OpKind::LeakyRelu: p.alpha = attrs.get_float("alpha", 0.01f); break;
-    case OpKind::Clip: p.alpha = attrs.get_float("min", -INFINITY), p.beta = attrs.get_float("max", INFINITY); break;
-    case OpKind::HardSigmoid: p.alpha = attrs.get_float("alpha", 0.2f), p.beta = attrs.get_float("beta", 0.5f); break;
-    case OpKind::Gelu: p.tanh_gelu = attrs.get_string("approximate", "none") == "tanh"; break;
-    default: break;
-  }
+  const std::vector<UnaryAttr> fa = unary_float_attrs(op);
+  if (fa.size() > 0) p.alpha = attrs.get_float(fa[0].name, fa[0].default_value);
+  if (fa.size() > 1) p.beta = attrs.get_float(fa[1].name, fa[1].default_value);
+  if (op == OpKind::Clip) p.alpha = attrs.get_float("min", -INFINITY), p.beta = attrs.get_float("max", INFINITY);
+  if (op == OpKind::Gelu) p.tanh_gelu = attrs.get_string("approximate", "none") == "tanh";
   return p;
 }
 
@@ -213,6 +264,29 @@ float unary_value(OpKind op, float x, const UnaryParams& p) {
     case OpKind::Neg: return -x;
     case OpKind::Abs: return std::fabs(x);
     case OpKind::Reciprocal: return 1.f / x;
+    case OpKind::Sin: return std::sin(x);
+    case OpKind::Cos: return std::cos(x);
+    case OpKind::Tan: return std::tan(x);
+    case OpKind::Asin: return std::asin(x);
+    case OpKind::Acos: return std::acos(x);
+    case OpKind::Atan: return std::atan(x);
+    case OpKind::Sinh: return std::sinh(x);
+    case OpKind::Cosh: return std::cosh(x);
+    case OpKind::Asinh: return std::asinh(x);
+    case OpKind::Acosh: return std::acosh(x);
+    case OpKind::Atanh: return std::atanh(x);
+    case OpKind::Floor: return std::floor(x);
+    case OpKind::Ceil: return std::ceil(x);
+    case OpKind::Round: return std::nearbyint(x);   // ONNX rounds halves to even, as the default rounding mode does
+    case OpKind::Sign: return x > 0 ? 1.f : x < 0 ? -1.f : x;   // NaN stays NaN
+    case OpKind::Softplus: return x > 20.f ? x : std::log1p(std::exp(x));   // log(1 + e^x) without overflowing e^x
+    case OpKind::Softsign: return x / (1.f + std::fabs(x));
+    case OpKind::Elu: return x >= 0 ? x : p.alpha * std::expm1(x);
+    case OpKind::Selu: return x > 0 ? p.beta * x : p.beta * p.alpha * std::expm1(x);
+    case OpKind::Celu: return std::max(0.f, x) + std::min(0.f, p.alpha * std::expm1(x / p.alpha));
+    case OpKind::ThresholdedRelu: return x > p.alpha ? x : 0.f;
+    case OpKind::Shrink: return x < -p.alpha ? x + p.beta : x > p.alpha ? x - p.beta : 0.f;
+    case OpKind::Not: return x == 0 ? 1.f : 0.f;
     default:   // a Unary op added to op_table.def without its formula here: fail loudly, never pass x through
       throw Error(std::string(op_name(op)) + " has no formula in unary_value() (kernels/reference/elementwise_ref.cc)");
   }

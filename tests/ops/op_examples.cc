@@ -36,6 +36,29 @@ OpTester positive_unary(OpKind op) {
   return t;
 }
 
+// Ops on a bounded domain (Asin on [-1, 1], Acosh on [1, inf), Tan between its poles): float
+// inputs inside it. Their int8 examples take the codes; outside the domain the table holds the
+// lowest code (NaN saturates there), the same in every implementation.
+OpTester bounded_unary(OpKind op, float lo, float hi) {
+  OpTester t(op);
+  t.input({2, 5, 7, 3}, lo, hi).output(DataType::f32);
+  return t;
+}
+
+// The int8 form of an op on [-1, 1]: codes whose real values stay inside.
+OpTester unit_interval_unary(OpKind op) {
+  OpTester t(op);
+  t.input({2, 5, 7, 3}, Q8{DataType::u8, 128, 1.f / 130}).output(DataType::u8);
+  return t;
+}
+
+NdArray booleans(std::vector<int64_t> shape, uint32_t seed) {
+  NdArray b = random_q8(DataType::u8, std::move(shape), seed);
+  b.dtype = DataType::boolean;
+  for (auto& x : b.bytes) x &= 1;
+  return b;
+}
+
 OpTester binary(OpKind op) {
   BinaryCase c;
   c.op = op_name(op), c.a = {2, 4, 4, 8}, c.b = {1, 1, 1, 8}, c.act = "Relu";
@@ -136,17 +159,32 @@ OpTester cast() {
 }
 
 OpTester where() {
-  NdArray cond = random_q8(DataType::u8, {2, 3, 4}, 9);
-  cond.dtype = DataType::boolean;
-  for (auto& b : cond.bytes) b &= 1;
   OpTester t(OpKind::Where);
-  return t.input(cond).input({2, 3, 4}, -3.f, 3.f).input({2, 3, 4}, -3.f, 3.f).output(DataType::f32);
+  return t.input(booleans({2, 3, 4}, 9)).input({2, 3, 4}, -3.f, 3.f).input({2, 3, 4}, -3.f, 3.f).output(DataType::f32);
 }
 
 OpTester equal() {
   OpTester t(OpKind::Equal);
   // Three values each: about a third equal. Two distinct outputs (a mask) by nature.
   return t.input(i64({2, 6}, 3, 10)).input(i64({2, 6}, 3, 11)).output(DataType::boolean).narrow_output_ok();
+}
+
+// Comparisons on integers with broadcasting (about a third equal); logic ops on booleans.
+OpTester compare(OpKind op) {
+  OpTester t(op);
+  if (op == OpKind::And || op == OpKind::Or || op == OpKind::Xor)
+    return t.input(booleans({2, 6}, 10)).input(booleans({6}, 11)).output(DataType::boolean).narrow_output_ok();
+  return t.input(i64({2, 6}, 3, 10)).input(i64({6}, 3, 11)).output(DataType::boolean).narrow_output_ok();
+}
+
+OpTester logical_not() {
+  OpTester t(OpKind::Not);
+  return t.input(booleans({2, 3, 4}, 12)).output(DataType::boolean).narrow_output_ok();
+}
+
+OpTester mod() {   // C's fmod on floats (ONNX requires fmod=1 there); the integer forms in test_elementwise
+  OpTester t(OpKind::Mod);
+  return t.input({2, 4, 4, 8}, -5.f, 5.f).input({1, 1, 1, 8}, 0.5f, 2.f).attrs({{"fmod", 1}}).output(DataType::f32);
 }
 
 // Shapes at run time: operands fed as graph inputs, so the session reads them every run.
@@ -273,6 +311,44 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::RNN, {F}, [] { return recurrent(OpKind::RNN, false); }},
       {OpKind::RNN, {D}, [] { return recurrent(OpKind::RNN, true); }},
       {OpKind::Equal, {F}, equal},
+      OCTET_UNARY_EXAMPLE(Sin, json::object()),
+      OCTET_UNARY_EXAMPLE(Cos, json::object()),
+      {OpKind::Tan, {F}, [] { return bounded_unary(OpKind::Tan, -1.2f, 1.2f); }},
+      {OpKind::Tan, {S}, [] { return unary(OpKind::Tan); }},
+      {OpKind::Asin, {F}, [] { return bounded_unary(OpKind::Asin, -0.95f, 0.95f); }},
+      {OpKind::Asin, {S}, [] { return unit_interval_unary(OpKind::Asin); }},
+      {OpKind::Acos, {F}, [] { return bounded_unary(OpKind::Acos, -0.95f, 0.95f); }},
+      {OpKind::Acos, {S}, [] { return unit_interval_unary(OpKind::Acos); }},
+      OCTET_UNARY_EXAMPLE(Atan, json::object()),
+      OCTET_UNARY_EXAMPLE(Sinh, json::object()),
+      OCTET_UNARY_EXAMPLE(Cosh, json::object()),
+      OCTET_UNARY_EXAMPLE(Asinh, json::object()),
+      {OpKind::Acosh, {F}, [] { return bounded_unary(OpKind::Acosh, 1.05f, 8.f); }},
+      {OpKind::Acosh, {S}, [] { return unary(OpKind::Acosh); }},
+      {OpKind::Atanh, {F}, [] { return bounded_unary(OpKind::Atanh, -0.95f, 0.95f); }},
+      {OpKind::Atanh, {S}, [] { return unit_interval_unary(OpKind::Atanh); }},
+      OCTET_UNARY_EXAMPLE(Floor, json::object()),
+      OCTET_UNARY_EXAMPLE(Ceil, json::object()),
+      OCTET_UNARY_EXAMPLE(Round, json::object()),
+      // Sign has three output values by nature.
+      {OpKind::Sign, {F, S}, [] { return unary(OpKind::Sign).narrow_output_ok(); }},
+      OCTET_UNARY_EXAMPLE(Softplus, json::object()),
+      OCTET_UNARY_EXAMPLE(Softsign, json::object()),
+      OCTET_UNARY_EXAMPLE(Elu, {{"alpha", 0.5}}),
+      OCTET_UNARY_EXAMPLE(Selu, {{"alpha", 1.5}, {"gamma", 1.1}}),
+      OCTET_UNARY_EXAMPLE(Celu, {{"alpha", 2.0}}),
+      OCTET_UNARY_EXAMPLE(ThresholdedRelu, {{"alpha", 0.4}}),
+      OCTET_UNARY_EXAMPLE(Shrink, {{"lambd", 0.6}, {"bias", 0.3}}),
+      {OpKind::Not, {F}, logical_not},
+      {OpKind::Greater, {F}, [] { return compare(OpKind::Greater); }},
+      {OpKind::Less, {F}, [] { return compare(OpKind::Less); }},
+      {OpKind::GreaterOrEqual, {F}, [] { return compare(OpKind::GreaterOrEqual); }},
+      {OpKind::LessOrEqual, {F}, [] { return compare(OpKind::LessOrEqual); }},
+      {OpKind::And, {F}, [] { return compare(OpKind::And); }},
+      {OpKind::Or, {F}, [] { return compare(OpKind::Or); }},
+      {OpKind::Xor, {F}, [] { return compare(OpKind::Xor); }},
+      {OpKind::Mod, {F}, mod},
+      {OpKind::PRelu, {F}, [] { return float_binary(OpKind::PRelu, 0.1f, 0.5f); }},
   };
   return table;
 }

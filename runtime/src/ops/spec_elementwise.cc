@@ -13,6 +13,11 @@ bool int8_binary(OpKind op) { return op == OpKind::Add || op == OpKind::Sub || o
 
 void validate_binary(const NodeDef& n, const detail::ModelData& m) {
   if (n.activation.kind != ActKind::None && !int8_binary(n.op)) node_error(n, "cannot carry a fused activation");
+  if (n.op == OpKind::Mod) {
+    const int64_t fmod = n.attrs.get_int("fmod", 0);
+    if (fmod != 0 && fmod != 1) n.attrs.fail("fmod", "must be 0 or 1");
+    if (fmod == 0 && m.tensor(n.inputs[0]).dtype == DT::f32) node_error(n, "float inputs need fmod=1 (C's fmod), as in ONNX");
+  }
   switch (n.precision) {
     case Precision::Float: {
       expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input A");
@@ -41,11 +46,16 @@ void infer_binary(InferCtx& c) {
   c.out = {out};
 }
 
-// Equal: a == b elementwise, boolean output; float only (masks are built from ids or 0/1 masks).
+bool logic_op(OpKind op) { return op == OpKind::And || op == OpKind::Or || op == OpKind::Xor; }
+
+// Comparisons (Equal, Greater, ...) and logic (And, Or, Xor) elementwise, boolean output; float
+// precision only (masks are built from ids, positions or 0/1 masks).
 void validate_compare(const NodeDef& n, const detail::ModelData& m) {
   if (n.activation.kind != ActKind::None) node_error(n, "cannot carry a fused activation");
   if (n.precision != Precision::Float) node_error(n, "has no int8 form");
-  expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64, DT::boolean}, "input A");
+  if (logic_op(n.op)) expect_dtype(n, m, 0, {DT::boolean}, "input A");
+  else if (n.op == OpKind::Equal) expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64, DT::boolean}, "input A");
+  else expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input A");
   if (m.tensor(n.inputs[1]).dtype != m.tensor(n.inputs[0]).dtype) node_error(n, "inputs must have the same dtype");
   expect_out_dtype(n, m, 0, {DT::boolean}, "output");
 }
@@ -56,14 +66,17 @@ void validate_unary(const NodeDef& n, const detail::ModelData& m) {
     float lo = n.attrs.get_float("min", -INFINITY), hi = n.attrs.get_float("max", INFINITY);
     if (lo > hi) node_error(n, "min is greater than max");
   }
+  if (n.op == OpKind::Celu && n.attrs.get_float("alpha", 1.f) == 0) n.attrs.fail("alpha", "must not be 0");
   if (n.op == OpKind::Gelu) {
     auto a = n.attrs.get_string("approximate", "none");
     if (a != "none" && a != "tanh") n.attrs.fail("approximate", "must be 'none' or 'tanh'");
   }
   switch (n.precision) {
     case Precision::Float:
-      if (n.op == OpKind::Neg || n.op == OpKind::Abs || n.op == OpKind::Relu)
+      if (n.op == OpKind::Neg || n.op == OpKind::Abs || n.op == OpKind::Relu || n.op == OpKind::Sign)
         expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input");
+      else if (n.op == OpKind::Not)
+        expect_dtype(n, m, 0, {DT::boolean}, "input");
       else
         expect_dtype(n, m, 0, {DT::f32}, "input");
       expect_same_dtype(n, m, 0, 0);
