@@ -43,7 +43,11 @@ void export_reduce(QdqGraph& g, const NodeDef& n) {
   std::string base = g.T(y).name;
   onnx::NodeProto* nd;
   std::string o;
-  if (n.op == OpKind::ReduceSum) {   // opset 13: axes of ReduceSum are an input, of the others an attribute
+  if (n.op == OpKind::ArgMax || n.op == OpKind::ArgMin) {
+    o = g.op1(op_name(n.op), {xf}, base + "_arg", &nd);
+    attr_i(nd, "axis", n.attrs.get_int("axis", 0));
+    attr_i(nd, "select_last_index", n.attrs.get_int("select_last_index", 0));
+  } else if (n.op == OpKind::ReduceSum) {   // opset 13: axes of ReduceSum are an input, of the others an attribute
     std::vector<std::string> ins = {xf};
     if (n.attrs.has("axes")) ins.push_back(g.init_i64(base + "_axes", n.attrs.get_ints("axes")));
     o = g.op1("ReduceSum", ins, base + "_reduce", &nd);

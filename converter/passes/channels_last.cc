@@ -356,9 +356,21 @@ class ChannelsLast {
       case OpKind::Softmax:
         (*attrs)["axis"] = map_axis(c.attr_int("axis", op == OpKind::Softmax ? -1 : 0));
         return true;
+      case OpKind::ArgMax:
+      case OpKind::ArgMin:
+        if (c.attr_int("keepdims", 1) == 0) return false;
+        (*attrs)["axis"] = map_axis(c.attr_int("axis", 0));
+        return true;
       case OpKind::ReduceMean:
       case OpKind::ReduceSum:
-      case OpKind::ReduceMax: {
+      case OpKind::ReduceMax:
+      case OpKind::ReduceMin:
+      case OpKind::ReduceProd:
+      case OpKind::ReduceL1:
+      case OpKind::ReduceL2:
+      case OpKind::ReduceSumSquare:
+      case OpKind::ReduceLogSum:
+      case OpKind::ReduceLogSumExp: {
         if (c.attr_int("keepdims", 1) == 0) return false;
         auto axes = c.attr_ints("axes", {});
         if (axes.empty()) return false;

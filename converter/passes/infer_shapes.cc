@@ -217,6 +217,16 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
     *out = {y};
     return true;
   }
+  if (op == "ArgMax" || op == "ArgMin") {
+    if (!known(0)) return false;
+    Dims y = in[0]->shape;
+    const int64_t a = axis_of(n.attr_int("axis", 0), y.size());
+    if (a < 0 || a >= static_cast<int64_t>(y.size())) return false;
+    if (n.attr_int("keepdims", 1) != 0) y[static_cast<size_t>(a)] = Dim::fixed(1);
+    else y.erase(y.begin() + a);
+    *out = {y};
+    return true;
+  }
   if (has_family(op, OpFamily::Reduce)) {
     if (!known(0)) return false;
     std::vector<int64_t> axes;

@@ -328,7 +328,10 @@ class Lowerer {
       return keep(n, out, a);
     }
     if (op == "Cast") return keep(n, out, {{"to", dtype_from_onnx(n, n.attr_int("to", 1))}});
-    if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
+    if (op == "ArgMax" || op == "ArgMin")
+      return keep(n, out, {{"axis", n.attr_int("axis", 0)}, {"keepdims", n.attr_int("keepdims", 1)},
+                           {"select_last_index", n.attr_int("select_last_index", 0)}});
+    if (const OpTraits* t = octet_op(op); t && t->family == OpFamily::Reduce) {   // ReduceMean ... ReduceLogSumExp
       std::vector<int64_t> axes = n.attr_ints("axes", {});
       if (at_run_time(n, 1) && n.attr_int("noop_with_empty_axes", 0))
         fail(n, "noop_with_empty_axes with axes computed at run time is not supported");

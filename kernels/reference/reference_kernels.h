@@ -13,11 +13,12 @@ std::unique_ptr<Kernel> make_conv(const KernelContext& ctx);            // Conv,
 std::unique_ptr<Kernel> make_fully_connected(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_pool(const KernelContext& ctx);            // MaxPool, AveragePool, GlobalAveragePool
-std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);          // Add, Sub, Mul, Div, Pow, Max, Min, Equal
-std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // Relu ... Reciprocal
+std::unique_ptr<Kernel> make_binary(const KernelContext& ctx);          // Binary and Compare families
+std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // the Unary family (formulas: unary_value.h)
 std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);        // QuantizeLinear, DequantizeLinear
 std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where, Tile, ConstantOfShape
-std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean, ReduceSum, ReduceMax
+std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean ... ReduceLogSumExp
+std::unique_ptr<Kernel> make_arg_reduce(const KernelContext& ctx);      // ArgMax, ArgMin
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);              // LSTM, GRU, RNN

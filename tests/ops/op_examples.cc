@@ -216,6 +216,16 @@ OpTester reduce(OpKind op) {
   return t.input({2, 4, 4, 8}, kX).attrs({{"axes", {1, 2}}, {"keepdims", 1}}).output(DataType::u8);
 }
 
+OpTester float_reduce(OpKind op) {   // positive inputs: LogSum's domain, and products that stay finite
+  OpTester t(op);
+  return t.input({2, 4, 4, 8}, 0.5f, 1.5f).attrs({{"axes", {1, 2}}, {"keepdims", 0}}).output(DataType::f32);
+}
+
+OpTester arg_reduce(OpKind op) {
+  OpTester t(op);
+  return t.input({3, 5, 4}, -2.f, 2.f).attrs({{"axis", 1}, {"keepdims", 1}}).output(DataType::i64);
+}
+
 OpTester softmax() {
   OpTester t(OpKind::Softmax);
   return t.input({3, 4, 10}, -4.f, 6.f).attrs({{"axis", -1}}).output(DataType::f32);
@@ -349,6 +359,15 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::Xor, {F}, [] { return compare(OpKind::Xor); }},
       {OpKind::Mod, {F}, mod},
       {OpKind::PRelu, {F}, [] { return float_binary(OpKind::PRelu, 0.1f, 0.5f); }},
+      {OpKind::ReduceMin, {F, S}, [] { return reduce(OpKind::ReduceMin); }},
+      {OpKind::ReduceProd, {F}, [] { return float_reduce(OpKind::ReduceProd); }},
+      {OpKind::ReduceL1, {F}, [] { return float_reduce(OpKind::ReduceL1); }},
+      {OpKind::ReduceL2, {F}, [] { return float_reduce(OpKind::ReduceL2); }},
+      {OpKind::ReduceSumSquare, {F}, [] { return float_reduce(OpKind::ReduceSumSquare); }},
+      {OpKind::ReduceLogSum, {F}, [] { return float_reduce(OpKind::ReduceLogSum); }},
+      {OpKind::ReduceLogSumExp, {F}, [] { return float_reduce(OpKind::ReduceLogSumExp); }},
+      {OpKind::ArgMax, {F}, [] { return arg_reduce(OpKind::ArgMax); }},
+      {OpKind::ArgMin, {F}, [] { return arg_reduce(OpKind::ArgMin); }},
   };
   return table;
 }

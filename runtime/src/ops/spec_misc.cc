@@ -19,12 +19,12 @@ void validate_reduce(const NodeDef& n, const detail::ModelData& m) {
       expect_same_dtype(n, m, 0, 0);
       break;
     case Precision::Int8Static:
-      if (n.op == OpKind::ReduceSum) node_error(n, "has no int8 form");
+      if (n.op != OpKind::ReduceMean && n.op != OpKind::ReduceMax && n.op != OpKind::ReduceMin) node_error(n, "has no int8 form");
       expect_dtype(n, m, 0, {DT::u8, DT::s8}, "input");
       expect_same_dtype(n, m, 0, 0);
       expect_per_tensor(n, m.tensor(n.inputs[0]));
       expect_per_tensor(n, m.tensor(n.outputs[0]));
-      if (n.op == OpKind::ReduceMax) expect_same_quant(n, m, 0, 0);
+      if (n.op == OpKind::ReduceMax || n.op == OpKind::ReduceMin) expect_same_quant(n, m, 0, 0);
       break;
     case Precision::Int8Dynamic:
       node_error(n, "has no dynamic int8 form");
@@ -44,6 +44,25 @@ void infer_reduce(InferCtx& c) {
     else if (keep) out.push_back(1);
   }
   c.out = {out};
+}
+
+// ArgMax, ArgMin: one axis, i64 indices out.
+void validate_arg_reduce(const NodeDef& n, const detail::ModelData& m) {
+  n.attrs.get_int("axis", 0);
+  n.attrs.get_int("keepdims", 1);
+  n.attrs.get_int("select_last_index", 0);
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input");
+  expect_out_dtype(n, m, 0, {DT::i64}, "output");
+}
+
+void infer_arg_reduce(InferCtx& c) {
+  Shape y = c.input(0);
+  const int64_t ax = normalize_axis(c.node.attrs.get_int("axis", 0), static_cast<int64_t>(y.size()), c.node);
+  if (y[ax] == 0) c.fail("axis " + std::to_string(ax) + " is empty: there is no index to return");
+  if (c.node.attrs.get_int("keepdims", 1) != 0) y[ax] = 1;
+  else y.erase(y.begin() + ax);
+  c.out = {y};
 }
 
 void validate_softmax(const NodeDef& n, const detail::ModelData& m) {
@@ -93,6 +112,7 @@ void infer_same(InferCtx& c) { c.out = {c.input(0)}; }
 }  // namespace
 
 const OpSpec kReduceSpec{validate_reduce, infer_reduce};
+const OpSpec kArgReduceSpec{validate_arg_reduce, infer_arg_reduce};
 const OpSpec kSoftmaxSpec{validate_softmax, infer_same};
 const OpSpec kLayerNormSpec{validate_layernorm, infer_layernorm};
 const OpSpec kQuantizeSpec{validate_quantize, infer_same};
