@@ -348,9 +348,10 @@ class Lowerer {
     }
     if (op == "Softmax" || op == "LogSoftmax") return lower_softmax(n, out);
     if (op == "LayerNormalization") {
+      // Mean and InvStdDev (training outputs) are kept only when something reads them.
       for (size_t o = 1; o < n.outputs.size(); ++o)
-        if (!n.outputs[o].empty() && !g_.consumers(n.outputs[o]).empty()) fail(n, "its Mean/InvStdDev outputs are not supported");
-      n.outputs.resize(1);
+        if (!n.outputs[o].empty() && g_.consumers(n.outputs[o]).empty() && !g_.is_graph_output(n.outputs[o])) n.outputs[o].clear();
+      while (n.outputs.size() > 1 && n.outputs.back().empty()) n.outputs.pop_back();
       if (n.attr_int("stash_type", 1) != 1) fail(n, "stash_type other than float is not supported");
       return keep(n, out, {{"axis", n.attr_int("axis", -1)}, {"epsilon", n.attr_float("epsilon", 1e-5f)}});
     }

@@ -17,11 +17,17 @@ void remove_identities(Graph& g, PassStats& stats) {
     const std::string in = n.inputs[0], out = n.outputs[0];
     if (n.op == "Dropout" && n.outputs.size() > 1 && !n.outputs[1].empty() && (g.is_graph_output(n.outputs[1]) || !g.consumers(n.outputs[1]).empty()))
       fail(n, "its mask output is used; octet runs inference only");
+    if (n.op == "Dropout" && n.inputs.size() > 2 && !n.inputs[2].empty()) {   // training_mode
+      const Constant* t = g.constant(n.inputs[2]);
+      if (!t || t->elements() != 1 || t->floats()[0] != 0)
+        fail(n, "training_mode is (or may be) true: random dropout is training, octet runs inference only");
+    }
     const bool in_is_io = g.is_graph_output(in) || g.is_constant(in) ||
                           std::find(g.inputs.begin(), g.inputs.end(), in) != g.inputs.end();
     if (g.is_graph_output(out) && in_is_io) {
       // Graph output is a copy of an input/constant/another output: keep a node (as Identity
       // is not an octet op, a Reshape to the same shape stands in for it, see lower_ops).
+      n.op = "Identity", n.outputs.resize(1), n.inputs.resize(1), n.attrs = nlohmann::json::object();
       kept.push_back(std::move(n));
       continue;
     }

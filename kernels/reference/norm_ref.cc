@@ -96,6 +96,8 @@ class LayerNormRef final : public Kernel {
     const std::vector<int64_t> bo = bias ? broadcast_offsets(norm, bias->shape) : std::vector<int64_t>();
     const float* in = x.as<float>();
     float* out = y.as<float>();
+    float* mean_out = a.out.size() > 1 && a.out[1] ? a.out[1]->as<float>() : nullptr;
+    float* inv_std_out = a.out.size() > 2 && a.out[2] ? a.out[2]->as<float>() : nullptr;
     if (len == 0) return;
     for (int64_t o = 0; o < outer; ++o) {
       const float* row = in + o * len;
@@ -106,6 +108,8 @@ class LayerNormRef final : public Kernel {
       for (int64_t k = 0; k < len; ++k) var += (row[k] - mean) * (row[k] - mean);
       var /= static_cast<double>(len);
       const double inv_std = 1.0 / std::sqrt(var + static_cast<double>(eps_));
+      if (mean_out) mean_out[o] = static_cast<float>(mean);
+      if (inv_std_out) inv_std_out[o] = static_cast<float>(inv_std);
       for (int64_t k = 0; k < len; ++k) {
         double v = (row[k] - mean) * inv_std * scale.as<float>()[so[k]];
         if (bias) v += bias->as<float>()[bo[k]];

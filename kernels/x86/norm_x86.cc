@@ -142,6 +142,7 @@ Support norm_supports(const KernelContext& ctx) {
   if (x.shape.empty() || x.shape.back() <= 0) return Support::no("needs a known last dimension");
   if (last_axis_len(n, x.shape) < 0) return Support::no("only the last axis");
   if (n.op == OpKind::LayerNormalization) {
+    if (n.outputs.size() > 1) return Support::no("the Mean/InvStdDev outputs are the reference's");
     const int64_t len = x.shape.back();
     if (!ctx.input(1).data || static_cast<int64_t>(shape_elements(ctx.input(1).shape)) != len) return Support::no("scale must be a constant of the last dimension");
     if (ctx.has_input(2) && (!ctx.input(2).data || static_cast<int64_t>(shape_elements(ctx.input(2).shape)) != len))

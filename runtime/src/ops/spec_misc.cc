@@ -80,6 +80,8 @@ void validate_layernorm(const NodeDef& n, const detail::ModelData& m) {
   expect_dtype(n, m, 1, {DT::f32}, "scale");
   expect_dtype(n, m, 2, {DT::f32}, "bias");
   expect_same_dtype(n, m, 0, 0);
+  for (size_t o = 1; o < n.outputs.size(); ++o)
+    if (n.outputs[o] >= 0) expect_out_dtype(n, m, o, {DT::f32}, o == 1 ? "Mean" : "InvStdDev");
 }
 
 void infer_layernorm(InferCtx& c) {
@@ -92,7 +94,10 @@ void infer_layernorm(InferCtx& c) {
     if (!broadcast_shapes(norm, c.input(i), &b) || b != norm)
       c.fail(std::string(i == 1 ? "scale" : "bias") + " shape " + shape_str(c.input(i)) + " does not match normalized shape " + shape_str(norm));
   }
-  c.out = {x};
+  Shape stat = x;   // Mean and InvStdDev: one per normalized row, the normalized dims kept as 1
+  for (size_t d = static_cast<size_t>(ax); d < stat.size(); ++d) stat[d] = 1;
+  c.out = {x, stat, stat};
+  c.out.resize(c.node.outputs.size());
 }
 
 void validate_quantize(const NodeDef& n, const detail::ModelData& m) {
