@@ -354,7 +354,8 @@ class ChannelsLast {
       case OpKind::Concat:
       case OpKind::Split:
       case OpKind::Softmax:
-        (*attrs)["axis"] = map_axis(c.attr_int("axis", op == OpKind::Softmax ? -1 : 0));
+      case OpKind::Hardmax:
+        (*attrs)["axis"] = map_axis(c.attr_int("axis", op == OpKind::Softmax || op == OpKind::Hardmax ? -1 : 0));
         return true;
       case OpKind::ArgMax:
       case OpKind::ArgMin:

@@ -346,7 +346,24 @@ class Lowerer {
       if (!axes.empty()) a["axes"] = axes;
       return keep(n, out, a);
     }
-    if (op == "Softmax" || op == "LogSoftmax") return lower_softmax(n, out);
+    if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return lower_softmax(n, out);
+    if (op == "GatherElements") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
+    if (op == "Trilu") {
+      const J a = {{"upper", n.attr_int("upper", 1)}};
+      if (keep_run_time_operand(n, out, a)) return;
+      J b = a;
+      if (n.has_input(1)) b["k"] = need_const(g_, n, 1, "k").ints().at(0);
+      n.inputs.resize(1);
+      return keep(n, out, b);
+    }
+    if (op == "CumSum") {
+      const J a = {{"exclusive", n.attr_int("exclusive", 0)}, {"reverse", n.attr_int("reverse", 0)}};
+      if (keep_run_time_operand(n, out, a)) return;
+      J b = a;
+      b["axis"] = need_const(g_, n, 1, "axis").ints().at(0);
+      n.inputs.resize(1);
+      return keep(n, out, b);
+    }
     if (op == "LayerNormalization") {
       // Mean and InvStdDev (training outputs) are kept only when something reads them.
       for (size_t o = 1; o < n.outputs.size(); ++o)
@@ -483,6 +500,7 @@ class Lowerer {
   void lower_softmax(Node& n, std::vector<Node>& out) {
     const IrTensor& x = g_.tensor(n.inputs[0]);
     const bool log = n.op == "LogSoftmax";
+    const std::string kind = n.op == "Hardmax" ? "Hardmax" : "Softmax";   // LogSoftmax: Log(Softmax)
     int64_t axis = n.attr_int("axis", g_.opset < 13 ? 1 : -1);
     if (x.shape_known && axis < 0) axis += x.rank();
     std::string y = n.outputs[0];
@@ -494,7 +512,7 @@ class Lowerer {
       std::string flat = new_tensor(n.name + "_flat");
       std::string sm = new_tensor(n.name + "_sm2d");
       out.push_back(make(n, "Flatten", {n.inputs[0]}, {flat}, {{"axis", axis}}));
-      out.push_back(make(n, "Softmax", {flat}, {sm}, {{"axis", -1}}));
+      out.push_back(make(n, kind, {flat}, {sm}, {{"axis", -1}}));
       std::vector<int64_t> back;
       for (const Dim& d : x.shape) back.push_back(d.is_fixed() ? d.value : 0);
       for (size_t i = 0; i < back.size(); ++i)
@@ -503,7 +521,7 @@ class Lowerer {
         }
       out.push_back(make(n, "Reshape", {sm}, {sm_out}, {{"shape", back}}));
     } else {
-      out.push_back(make(n, "Softmax", {n.inputs[0]}, {sm_out}, {{"axis", axis}}));
+      out.push_back(make(n, kind, {n.inputs[0]}, {sm_out}, {{"axis", axis}}));
       out.back().name = n.name;
     }
     if (log) out.push_back(make(n, "Log", {sm_out}, {y}));

@@ -226,8 +226,18 @@ OpTester arg_reduce(OpKind op) {
   return t.input({3, 5, 4}, -2.f, 2.f).attrs({{"axis", 1}, {"keepdims", 1}}).output(DataType::i64);
 }
 
-OpTester softmax() {
-  OpTester t(OpKind::Softmax);
+OpTester gather_elements() {
+  OpTester t(OpKind::GatherElements);
+  return t.input({4, 5, 3}, kX).input(i64({4, 2, 3}, 5, 13)).attrs({{"axis", 1}}).output(DataType::u8);
+}
+
+OpTester cumsum() {
+  OpTester t(OpKind::CumSum);
+  return t.input({3, 6, 4}, -2.f, 2.f).attrs({{"axis", 1}, {"exclusive", 1}, {"reverse", 1}}).output(DataType::f32);
+}
+
+OpTester softmax(OpKind op = OpKind::Softmax) {
+  OpTester t(op);
   return t.input({3, 4, 10}, -4.f, 6.f).attrs({{"axis", -1}}).output(DataType::f32);
 }
 
@@ -310,7 +320,7 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::ReduceMean, {F, S}, [] { return reduce(OpKind::ReduceMean); }},
       {OpKind::ReduceSum, {F}, [] { return reduce(OpKind::ReduceSum); }},
       {OpKind::ReduceMax, {F, S}, [] { return reduce(OpKind::ReduceMax); }},
-      {OpKind::Softmax, {F}, softmax},
+      {OpKind::Softmax, {F}, [] { return softmax(); }},
       {OpKind::LayerNormalization, {F}, layer_norm},
       {OpKind::QuantizeLinear, {F, S}, quantize},
       {OpKind::DequantizeLinear, {F, S}, dequantize},
@@ -368,6 +378,11 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::ReduceLogSumExp, {F}, [] { return float_reduce(OpKind::ReduceLogSumExp); }},
       {OpKind::ArgMax, {F}, [] { return arg_reduce(OpKind::ArgMax); }},
       {OpKind::ArgMin, {F}, [] { return arg_reduce(OpKind::ArgMin); }},
+      {OpKind::GatherElements, {F, S}, gather_elements},
+      {OpKind::Trilu, {F, S}, [] { return one_input(OpKind::Trilu, {2, 5, 6}, {{"upper", 0}, {"k", 1}}); }},
+      {OpKind::CumSum, {F}, cumsum},
+      // A one-hot by nature: two distinct values.
+      {OpKind::Hardmax, {F}, [] { return softmax(OpKind::Hardmax).narrow_output_ok(); }},
   };
   return table;
 }

@@ -43,6 +43,8 @@ const Entry kOperands[] = {
     {OpKind::ReduceLogSum, 1, {"axes", L}},
     {OpKind::ReduceLogSumExp, 1, {"axes", L}},
     {OpKind::ConstantOfShape, 0, {"shape", L}},
+    {OpKind::Trilu, 1, {"k", S}},
+    {OpKind::CumSum, 1, {"axis", S}},
     {OpKind::Range, 0, {"start", S}},
     {OpKind::Range, 1, {"limit", S}},
     {OpKind::Range, 2, {"delta", S}},

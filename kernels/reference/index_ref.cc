@@ -1,0 +1,131 @@
+// Reference kernels of the ops that pick or accumulate elements by position: GatherElements,
+// Trilu, CumSum, and Hardmax (a one-hot of the first largest element along `axis`).
+//  - GatherElements: y[i...] = x[i... with i_axis replaced by indices[i...]]; negative indices
+//    count from the end, one outside [-dim, dim) is an error naming the node (never a stray read).
+//  - Trilu: keeps x[..., i, j] where j - i >= k (upper) or j - i <= k (lower), else 0 (int8:
+//    the zero point's code, the real 0).
+//  - CumSum: running sums along `axis` in the input's type, `exclusive` (each sum leaves its own
+//    element out) and `reverse` (from the end).
+#include <cstring>
+#include <vector>
+
+#include "ops/op_spec.h"
+#include "reference/reference_kernels.h"
+
+namespace octet::ref {
+
+namespace {
+
+// outer x len x inner: the dims before, at and after `axis`.
+struct AxisSplit {
+  int64_t outer = 1, len = 1, inner = 1;
+  AxisSplit(const Shape& s, int64_t axis) {
+    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d)
+      (d < axis ? outer : d == axis ? len : inner) *= s[d];
+  }
+};
+
+class IndexRef final : public Kernel {
+ public:
+  explicit IndexRef(const KernelContext& ctx) : node_(ctx.node) {}
+
+  void run(const KernelArgs& a) override {
+    switch (node_.op) {
+      case OpKind::GatherElements: return gather_elements(*a.in[0], *a.in[1], *a.out[0]);
+      case OpKind::Trilu: return trilu(*a.in[0], *a.out[0]);
+      case OpKind::CumSum:
+        switch (a.in[0]->dtype) {
+          case DataType::f32: return cumsum(a.in[0]->as<float>(), a.in[0]->shape, a.out[0]->as<float>());
+          case DataType::s32: return cumsum(a.in[0]->as<int32_t>(), a.in[0]->shape, a.out[0]->as<int32_t>());
+          case DataType::i64: return cumsum(a.in[0]->as<int64_t>(), a.in[0]->shape, a.out[0]->as<int64_t>());
+          default: node_error(node_, "unsupported dtype");
+        }
+      case OpKind::Hardmax: return hardmax(*a.in[0], *a.out[0]);
+      default: node_error(node_, "is not an indexing op");
+    }
+  }
+
+ private:
+  int64_t axis(const Shape& s, const char* name, int64_t fallback) const {
+    return normalize_axis(node_.attrs.get_int(name, fallback), static_cast<int64_t>(s.size()), node_);
+  }
+
+  void gather_elements(const Tensor& x, const Tensor& idx, Tensor& y) {
+    const int64_t r = static_cast<int64_t>(x.shape.size()), ax = axis(x.shape, "axis", 0);
+    const size_t es = dtype_size(x.dtype);
+    std::vector<int64_t> xs(static_cast<size_t>(r), 1);   // strides of x
+    for (int64_t d = r - 1; d > 0; --d) xs[d - 1] = xs[d] * x.shape[d];
+    std::vector<int64_t> pos(static_cast<size_t>(r), 0);  // multi-index into y (= into indices)
+    const int64_t n = y.elements(), dim = x.shape[ax];
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t k = idx.dtype == DataType::i64 ? idx.as<int64_t>()[i] : idx.as<int32_t>()[i];
+      if (k < -dim || k >= dim)
+        node_error(node_, "index " + std::to_string(k) + " is outside [-" + std::to_string(dim) + ", " + std::to_string(dim) + ")");
+      if (k < 0) k += dim;
+      int64_t src = 0;
+      for (int64_t d = 0; d < r; ++d) src += (d == ax ? k : pos[d]) * xs[d];
+      std::memcpy(static_cast<uint8_t*>(y.data) + i * es, static_cast<const uint8_t*>(x.data) + src * es, es);
+      for (int64_t d = r; d-- > 0;) {
+        if (++pos[d] < y.shape[d]) break;
+        pos[d] = 0;
+      }
+    }
+  }
+
+  void trilu(const Tensor& x, Tensor& y) {
+    const size_t r = x.shape.size(), es = dtype_size(x.dtype);
+    const int64_t M = x.shape[r - 2], N = x.shape[r - 1], k = node_.attrs.get_int("k", 0);
+    const bool upper = node_.attrs.get_int("upper", 1) != 0;
+    uint8_t zero[8] = {};
+    if (x.dtype == DataType::u8 || x.dtype == DataType::s8) zero[0] = static_cast<uint8_t>(x.zero_point());
+    const int64_t mats = M * N == 0 ? 0 : x.elements() / (M * N);
+    const uint8_t* in = static_cast<const uint8_t*>(x.data);
+    uint8_t* out = static_cast<uint8_t*>(y.data);
+    for (int64_t b = 0; b < mats; ++b)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          const int64_t e = (b * M + i) * N + j;
+          const bool keep = upper ? j - i >= k : j - i <= k;
+          std::memcpy(out + e * es, keep ? in + e * es : zero, es);
+        }
+  }
+
+  template <class T>
+  void cumsum(const T* x, const Shape& s, T* y) {
+    const AxisSplit p(s, axis(s, "axis", 0));
+    const bool exclusive = node_.attrs.get_int("exclusive", 0) != 0, reverse = node_.attrs.get_int("reverse", 0) != 0;
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int64_t i = 0; i < p.inner; ++i) {
+        T acc = 0;
+        for (int64_t t = 0; t < p.len; ++t) {
+          const int64_t j = reverse ? p.len - 1 - t : t;
+          const int64_t e = (o * p.len + j) * p.inner + i;
+          if (exclusive) y[e] = acc, acc += x[e];
+          else acc += x[e], y[e] = acc;
+        }
+      }
+  }
+
+  void hardmax(const Tensor& x, Tensor& y) {
+    const AxisSplit p(x.shape, axis(x.shape, "axis", -1));
+    const float* in = x.as<float>();
+    float* out = y.as<float>();
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int64_t i = 0; i < p.inner; ++i) {
+        int64_t best = 0;
+        for (int64_t j = 0; j < p.len; ++j) {
+          const int64_t e = (o * p.len + j) * p.inner + i;
+          if (in[e] > in[(o * p.len + best) * p.inner + i]) best = j;
+          out[e] = 0.f;
+        }
+        if (p.len > 0) out[(o * p.len + best) * p.inner + i] = 1.f;
+      }
+  }
+
+  const NodeDef& node_;
+};
+}  // namespace
+
+std::unique_ptr<Kernel> make_index_op(const KernelContext& ctx) { return std::make_unique<IndexRef>(ctx); }
+
+}  // namespace octet::ref
