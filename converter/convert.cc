@@ -94,6 +94,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
     conversion["calibration"] = {{"method", calib_method_name(o.calib.method)}, {"samples", cal.samples}};
     if (o.calib.method == CalibMethod::Percentile) conversion["calibration"]["percentile"] = o.calib.percentile;
   }
+  if (!g.notes.empty()) conversion["notes"] = g.notes;
   meta.conversion = conversion;
   ModelWriter w = build_writer(g, meta);
   std::string bin_path = w.save(o.output);
@@ -113,6 +114,7 @@ ConvertReport convert(const ConvertOptions& o, std::ostream& log) {
       for (const auto& [op, c] : ops) total += c, list += (list.empty() ? "" : ", ") + op + " " + std::to_string(c);
       log << "  " << std::setw(12) << std::left << prec << std::right << std::setw(4) << total << " nodes: " << list << "\n";
     }
+    for (const std::string& note : g.notes) log << "  note: " << note << "\n";
     if (!stats.counts.empty()) {
       log << "  rewrites:";
       for (const auto& [what, c] : stats.counts) log << "\n    " << what << ": " << c;

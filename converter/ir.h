@@ -78,6 +78,9 @@ class Graph {
  public:
   int opset = 13;
   std::string source_file;
+  // What the user should know about the converted model's interface, one line each (graph inputs
+  // and outputs whose ONNX element type octet computes in a wider or narrower type).
+  std::vector<std::string> notes;
   std::vector<std::string> inputs, outputs;
   std::vector<Node> nodes;   // kept in topological order by every pass
 

@@ -207,6 +207,15 @@ bool octet_dtype_holding(int onnx_type, DataType* out) {
   }
 }
 
+// ONNX types octet computes in another type (DOUBLE and FLOAT16 in f32, INT16/UINT16 in s32,
+// UINT32 in i64): the converted model's input or output has octet's type; the user is told.
+static void note_io_type(Graph& g, const char* what, const std::string& name, int onnx_type, DataType octet_type) {
+  DataType exact;
+  if (octet_dtype_holding(onnx_type, &exact)) return;
+  g.notes.push_back(std::string("graph ") + what + " '" + name + "' is " + onnx_type_name(onnx_type) + " in ONNX; octet's model " +
+                    (what[0] == 'i' ? "takes" : "gives") + " it as " + dtype_name(octet_type));
+}
+
 std::string onnx_type_name(int onnx_type) {
   return onnx::TensorProto_DataType_IsValid(onnx_type)
              ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(onnx_type))
@@ -291,8 +300,10 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
     IrTensor t;
     t.name = in.name();
     if (!in.type().has_tensor_type()) throw Error(path + ": graph input '" + in.name() + "' is not a tensor");
-    if (!map_dtype(in.type().tensor_type().elem_type(), &t.dtype))
-      throw Error(path + ": graph input '" + in.name() + "' has an unsupported element type");
+    const int et = in.type().tensor_type().elem_type();
+    if (!map_dtype(et, &t.dtype))
+      throw Error(path + ": graph input '" + in.name() + "' has an unsupported element type (" + onnx_type_name(et) + ")");
+    note_io_type(g, "input", in.name(), et, t.dtype);
     t.shape = to_dims(in.type(), &t.shape_known);
     g.add_tensor(std::move(t));
     g.inputs.push_back(in.name());
@@ -368,6 +379,9 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
   }
   for (const auto& out : gp.output()) {
     if (!g.has_tensor(out.name())) throw Error(path + ": graph output '" + out.name() + "' is never produced");
+    DataType dt;
+    if (out.type().has_tensor_type() && map_dtype(out.type().tensor_type().elem_type(), &dt))
+      note_io_type(g, "output", out.name(), out.type().tensor_type().elem_type(), dt);
     g.outputs.push_back(out.name());
   }
   for (const Node& n : g.nodes)
