@@ -580,6 +580,53 @@ TEST_CASE("Identity and Dropout are removed; a graph output name survives") {
   for (int i = 0; i < 8; ++i) CHECK(got.as<float>()[i] == want[i]);
 }
 
+TEST_CASE("a Dropout copying a graph input to a graph output is kept as a copy; training_mode true is refused") {
+  {
+    IrBuilder ir;
+    ir.input("x", {-1, 4});
+    ir.node("Dropout", {"x"}, "y", {-1, 4});
+    ir.g.outputs = {"y"};
+    PassStats stats;
+    auto m = lower_and_load(ir.g, stats);
+    const std::vector<float> v = {-2, 0.5f, 3, -0.25f};
+    auto got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {1, 4}, v));
+    for (int i = 0; i < 4; ++i) CHECK(got.as<float>()[i] == v[i]);
+  }
+  IrBuilder ir;
+  ir.input("x", {-1, 4});
+  ir.input("training", {});
+  ir.g.tensor("training").dtype = DataType::boolean;
+  ir.node("Dropout", {"x", "", "training"}, "y", {-1, 4});
+  ir.node("Neg", {"y"}, "z", {-1, 4});
+  ir.g.outputs = {"z"};
+  PassStats stats;
+  try {
+    converter::remove_identities(ir.g, stats);
+    FAIL("a Dropout with a run-time training_mode was accepted");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("training_mode") != std::string::npos);
+    CHECK(std::string(e.what()).find("Dropout") != std::string::npos);
+  }
+}
+
+TEST_CASE("DOUBLE graph inputs and outputs: computed in f32, and the summary says so") {
+  const std::string onnx = "/usr/include/onnx/backend/test/data/node/test_max_float64/model.onnx";
+  if (!std::filesystem::exists(onnx)) {
+    MESSAGE("SKIPPED: " << onnx << " is missing (Debian package libonnx-testdata)");
+    return;
+  }
+  TempDir dir;
+  auto o = convert_options(onnx, dir.file("m.json"), "float");
+  o.quiet = false;
+  std::ostringstream log;
+  convert(o, log);
+  INFO(log.str());
+  CHECK(log.str().find("note: graph input 'data_0' is DOUBLE in ONNX; octet's model takes it as f32") != std::string::npos);
+  CHECK(log.str().find("note: graph output 'result' is DOUBLE in ONNX; octet's model gives it as f32") != std::string::npos);
+  auto m = Model::load(dir.file("m.json"));
+  CHECK(m->inputs()[0].dtype == DataType::f32);
+}
+
 TEST_CASE("Conv + bias Add + Relu fuse into one Conv") {
   const int C = 2, O = 3, H = 2, W = 2;
   auto w = random_floats(O * C, -1, 1, 21);
