@@ -199,6 +199,15 @@ class Lowerer {
         g_.replace_uses(n.outputs[0], n.inputs[0]);
         return;
       }
+      if (op == "Pow" && g_.tensor(n.inputs[0]).dtype != g_.tensor(n.inputs[1]).dtype) {
+        // ONNX lets the exponent's type differ; octet's Pow computes in the base's type.
+        // The Cast folds when the exponent is a constant.
+        const DataType base_type = g_.tensor(n.inputs[0]).dtype;
+        std::string cast = new_tensor(n.inputs[1] + "_as_base", &g_.tensor(n.inputs[1]));
+        g_.tensor(cast).dtype = base_type;
+        out.push_back(make(n, "Cast", {n.inputs[1]}, {cast}, {{"to", dtype_name(base_type)}}));
+        n.inputs[1] = cast;
+      }
       if (op == "Pow" && g_.is_constant(n.inputs[1])) {
         auto e = g_.constant(n.inputs[1])->floats();
         if (e.size() == 1 && e[0] == 2.f) {   // x^2 -> x*x (exact and int8-able)
@@ -414,6 +423,9 @@ class Lowerer {
     fail(n, "op '" + op + "' is not supported by octet (the supported ops are listed in docs/format.md)");
   }
 
+  // Gemm: Y = alpha * A' B' + beta * C. With a constant B: FullyConnected (alpha folded into the
+  // weights, beta * C into the bias when C varies along N only, else added after). With a run-time
+  // B: MatMul, then Mul by alpha and Add of beta * C as needed.
   void lower_gemm(Node& n, std::vector<Node>& out) {
     const float alpha = n.attr_float("alpha", 1.f), beta = n.attr_float("beta", 1.f);
     std::string a = n.inputs[0];
@@ -424,24 +436,55 @@ class Lowerer {
     }
     const Constant* b = g_.constant(n.inputs[1]);
     const bool tb = n.attr_int("transB", 0) != 0;
-    if (!b || b->shape.size() != 2) fail(n, "Gemm with a run-time B operand is not supported; use MatMul");
-    const int64_t N = tb ? b->shape[0] : b->shape[1], K = tb ? b->shape[1] : b->shape[0];
-    std::vector<float> w = tb ? b->floats() : transpose2d(b->floats(), K, N);
-    if (alpha != 1.f) for (auto& v : w) v *= alpha;
-    std::vector<std::string> ins = {a, g_.add_constant(n.name + "_weight", Constant::of_floats({N, K}, w))};
-    if (n.has_input(2)) {
-      const Constant* c = g_.constant(n.inputs[2]);
-      if (!c) fail(n, "Gemm with a run-time C operand is not supported");
-      auto cv = c->floats();
-      if (cv.size() == 1) cv.assign(N, cv[0]);
-      if (static_cast<int64_t>(cv.size()) != N) fail(n, "bias C must broadcast along N only");
-      for (auto& v : cv) v *= beta;
-      ins.push_back(g_.add_constant(n.name + "_bias", Constant::of_floats({N}, cv)));
+    const Constant* c = n.has_input(2) ? g_.constant(n.inputs[2]) : nullptr;
+    const IrTensor& y = g_.tensor(n.outputs[0]);
+    bool c_done = !n.has_input(2);
+    std::string product;
+    if (b && b->shape.size() == 2 && b->dtype == DataType::f32) {
+      const int64_t N = tb ? b->shape[0] : b->shape[1], K = tb ? b->shape[1] : b->shape[0];
+      std::vector<float> w = tb ? b->floats() : transpose2d(b->floats(), K, N);
+      if (alpha != 1.f) for (auto& v : w) v *= alpha;
+      std::vector<std::string> ins = {a, g_.add_constant(n.name + "_weight", Constant::of_floats({N, K}, w))};
+      if (c && (c->elements() == 1 || (c->elements() == N && c->shape.back() == N))) {
+        auto cv = c->floats();
+        if (cv.size() == 1) cv.assign(N, cv[0]);
+        for (auto& v : cv) v *= beta;
+        ins.push_back(g_.add_constant(n.name + "_bias", Constant::of_floats({N}, cv)));
+        c_done = true;
+      }
+      product = c_done ? n.outputs[0] : new_tensor(n.name + "_fc", &y);
+      Node fc = make(n, "FullyConnected", ins, {product});
+      fc.name = n.name;
+      out.push_back(std::move(fc));
+      stats_.add("Gemm -> FullyConnected");
+    } else {
+      std::string bt = n.inputs[1];
+      if (tb) {
+        bt = new_tensor(n.name + "_bt");
+        out.push_back(make(n, "Transpose", {n.inputs[1]}, {bt}, {{"perm", {1, 0}}}));
+      }
+      const bool scaled = alpha != 1.f;
+      product = c_done && !scaled ? n.outputs[0] : new_tensor(n.name + "_mm", &y);
+      out.push_back(make(n, "MatMul", {a, bt}, {product}));
+      if (scaled) {
+        std::string k = g_.add_constant(n.name + "_alpha", Constant::of_floats({}, {alpha}));
+        std::string p2 = c_done ? n.outputs[0] : new_tensor(n.name + "_scaled", &y);
+        out.push_back(make(n, "Mul", {product, k}, {p2}));
+        product = p2;
+      }
+      stats_.add("Gemm with a run-time B -> MatMul");
     }
-    Node fc = make(n, "FullyConnected", ins, n.outputs);
-    fc.name = n.name;
-    out.push_back(std::move(fc));
-    stats_.add("Gemm -> FullyConnected");
+    if (c_done) return;
+    std::string cc = n.inputs[2];
+    if (c) {
+      std::vector<float> cv = c->floats();
+      for (auto& v : cv) v *= beta;
+      cc = g_.add_constant(n.name + "_c", Constant::of_floats(c->shape, cv));
+    } else if (beta != 1.f) {
+      cc = new_tensor(n.name + "_betac", &g_.tensor(n.inputs[2]));
+      out.push_back(make(n, "Mul", {n.inputs[2], g_.add_constant(n.name + "_beta", Constant::of_floats({}, {beta}))}, {cc}));
+    }
+    out.push_back(make(n, "Add", {product, cc}, {n.outputs[0]}));
   }
 
   void lower_resize(Node& n, std::vector<Node>& out) {
