@@ -357,6 +357,38 @@ class Lowerer {
     }
     if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return lower_softmax(n, out);
     if (op == "GatherElements") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
+    if (op == "DepthToSpace" || op == "SpaceToDepth") {
+      J a = {{"blocksize", n.attr_int("blocksize", 0)}};
+      if (op == "DepthToSpace") a["mode"] = n.attr_string("mode", "DCR");
+      return keep(n, out, a);
+    }
+    if (op == "InstanceNormalization") return keep(n, out, {{"epsilon", n.attr_float("epsilon", 1e-5f)}});
+    if (op == "TopK") {
+      // Always sorted: with sorted=0 the order is unspecified, and sorted is a valid answer.
+      J a = {{"axis", n.attr_int("axis", -1)}, {"largest", n.attr_int("largest", 1)}};
+      if (opset < 10) {   // k was an attribute
+        a["k"] = n.attr_int("k", 0);
+        n.inputs.resize(1);
+        return keep(n, out, a);
+      }
+      if (keep_run_time_operand(n, out, a)) return;
+      a["k"] = need_const(g_, n, 1, "k").ints().at(0);
+      n.inputs.resize(1);
+      return keep(n, out, a);
+    }
+    if (op == "OneHot") {
+      J a = {{"axis", n.attr_int("axis", -1)}};
+      if (g_.is_constant(n.inputs[1])) {
+        a["depth"] = static_cast<int64_t>(need_const(g_, n, 1, "depth").floats().at(0));
+        n.inputs[1].clear();
+      } else if (g_.tensor(n.inputs[1]).dtype == DataType::f32) {   // a float depth: cast for the operand
+        std::string d = new_tensor(n.inputs[1] + "_i64", &g_.tensor(n.inputs[1]));
+        g_.tensor(d).dtype = DataType::i64;
+        out.push_back(make(n, "Cast", {n.inputs[1]}, {d}, {{"to", "i64"}}));
+        n.inputs[1] = d;
+      }
+      return keep(n, out, a);
+    }
     if (op == "Trilu") {
       const J a = {{"upper", n.attr_int("upper", 1)}};
       if (keep_run_time_operand(n, out, a)) return;

@@ -6,7 +6,14 @@
 //    the zero point's code, the real 0).
 //  - CumSum: running sums along `axis` in the input's type, `exclusive` (each sum leaves its own
 //    element out) and `reverse` (from the end).
+//  - DepthToSpace (DCR: depth blocks outermost; CRD: channels outermost) and SpaceToDepth, NCHW.
+//  - TopK: the k largest (or smallest) along `axis`, sorted, ties by the lower index (ONNX);
+//    indices i64.
+//  - OneHot: values[1] where the index (negative counts from depth) equals the position along
+//    `axis`, values[0] elsewhere; an index outside [-depth, depth) gives a row of values[0].
+#include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <vector>
 
 #include "ops/op_spec.h"
@@ -41,6 +48,15 @@ class IndexRef final : public Kernel {
           default: node_error(node_, "unsupported dtype");
         }
       case OpKind::Hardmax: return hardmax(*a.in[0], *a.out[0]);
+      case OpKind::DepthToSpace: case OpKind::SpaceToDepth: return depth_space(*a.in[0], *a.out[0]);
+      case OpKind::TopK:
+        switch (a.in[0]->dtype) {
+          case DataType::f32: return topk(a.in[0]->as<float>(), a.in[0]->shape, a);
+          case DataType::s32: return topk(a.in[0]->as<int32_t>(), a.in[0]->shape, a);
+          case DataType::i64: return topk(a.in[0]->as<int64_t>(), a.in[0]->shape, a);
+          default: node_error(node_, "unsupported dtype");
+        }
+      case OpKind::OneHot: return onehot(*a.in[0], *a.in[2], *a.out[0]);
       default: node_error(node_, "is not an indexing op");
     }
   }
@@ -119,6 +135,72 @@ class IndexRef final : public Kernel {
           out[e] = 0.f;
         }
         if (p.len > 0) out[(o * p.len + best) * p.inner + i] = 1.f;
+      }
+  }
+
+  void depth_space(const Tensor& x, Tensor& y) {
+    const int64_t b = node_.attrs.get_int("blocksize");
+    const bool to_space = node_.op == OpKind::DepthToSpace;
+    const bool crd = node_.attrs.get_string("mode", "DCR") == "CRD";
+    // Iterate the space side [N, C, H*b, W*b] (y for DepthToSpace, x for SpaceToDepth).
+    const Tensor& sp = to_space ? y : x;
+    const int64_t N = sp.shape[0], C = sp.shape[1], H = sp.shape[2] / b, W = sp.shape[3] / b;
+    const size_t es = dtype_size(x.dtype);
+    const uint8_t* in = static_cast<const uint8_t*>(x.data);
+    uint8_t* out = static_cast<uint8_t*>(y.data);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t h = 0; h < H * b; ++h)
+          for (int64_t w = 0; w < W * b; ++w) {
+            const int64_t i = h % b, j = w % b;
+            const int64_t dc = crd ? c * b * b + i * b + j : (i * b + j) * C + c;   // channel on the depth side
+            const int64_t space = ((n * C + c) * H * b + h) * W * b + w;
+            const int64_t depth = ((n * C * b * b + dc) * H + h / b) * W + w / b;
+            std::memcpy(out + (to_space ? space : depth) * es, in + (to_space ? depth : space) * es, es);
+          }
+  }
+
+  template <class T>
+  void topk(const T* x, const Shape& s, const KernelArgs& a) {
+    const AxisSplit p(s, axis(s, "axis", -1));
+    const int64_t k = node_.attrs.get_int("k");
+    const bool largest = node_.attrs.get_int("largest", 1) != 0;
+    T* values = a.out[0]->as<T>();
+    int64_t* indices = a.out.size() > 1 && a.out[1] ? a.out[1]->as<int64_t>() : nullptr;
+    std::vector<int64_t> order(static_cast<size_t>(p.len));
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int64_t i = 0; i < p.inner; ++i) {
+        const T* row = x + o * p.len * p.inner + i;
+        std::iota(order.begin(), order.end(), int64_t{0});
+        auto before = [&](int64_t u, int64_t v) {
+          const T a = row[u * p.inner], b = row[v * p.inner];
+          if (a != b) return largest ? a > b : a < b;
+          return u < v;
+        };
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+        for (int64_t t = 0; t < k; ++t) {
+          const int64_t e = (o * k + t) * p.inner + i;
+          values[e] = row[order[t] * p.inner];
+          if (indices) indices[e] = order[t];
+        }
+      }
+  }
+
+  void onehot(const Tensor& idx, const Tensor& vals, Tensor& y) {
+    const int64_t depth = node_.attrs.get_int("depth");
+    const AxisSplit p(y.shape, axis(y.shape, "axis", -1));   // p.len == depth
+    const size_t es = dtype_size(y.dtype);
+    const uint8_t* off = static_cast<const uint8_t*>(vals.data);
+    const uint8_t* on = off + es;
+    uint8_t* out = static_cast<uint8_t*>(y.data);
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int64_t i = 0; i < p.inner; ++i) {
+        const int64_t at = o * p.inner + i;   // the index's position in `idx`
+        double v = idx.dtype == DataType::f32 ? idx.as<float>()[at] : idx.dtype == DataType::s32 ? idx.as<int32_t>()[at]
+                                                                                                 : static_cast<double>(idx.as<int64_t>()[at]);
+        int64_t hot = static_cast<int64_t>(v);
+        if (hot < 0) hot += depth;
+        for (int64_t d = 0; d < depth; ++d) std::memcpy(out + ((o * depth + d) * p.inner + i) * es, d == hot ? on : off, es);
       }
   }
 

@@ -4,6 +4,7 @@
 //  LayerNormalization over the dimensions [axis, rank) (default axis -1):
 //    y = (x - mean) / sqrt(var + epsilon) * scale + bias    (var: population variance)
 //  scale and bias broadcast numpy-style over the normalized shape; bias is optional.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -123,8 +124,38 @@ class LayerNormRef final : public Kernel {
   int64_t axis_;
   float eps_;
 };
+// InstanceNormalization: each (n, c) plane normalized by its own mean and variance (in double),
+// then scale[c] * . + B[c].
+class InstanceNormRef final : public Kernel {
+ public:
+  explicit InstanceNormRef(const KernelContext& ctx) : eps_(ctx.node.attrs.get_float("epsilon", 1e-5f)) {}
+
+  void run(const KernelArgs& a) override {
+    const Tensor& x = *a.in[0];
+    const float* scale = a.in[1]->as<float>();
+    const float* bias = a.in[2]->as<float>();
+    const int64_t N = x.shape[0], C = x.shape[1], len = product(x.shape, 2, x.shape.size());
+    const float* in = x.as<float>();
+    float* out = a.out[0]->as<float>();
+    for (int64_t p = 0; p < N * C; ++p) {
+      const float* row = in + p * len;
+      double mean = 0, var = 0;
+      for (int64_t k = 0; k < len; ++k) mean += row[k];
+      mean /= static_cast<double>(std::max<int64_t>(len, 1));
+      for (int64_t k = 0; k < len; ++k) var += (row[k] - mean) * (row[k] - mean);
+      var /= static_cast<double>(std::max<int64_t>(len, 1));
+      const double inv_std = 1.0 / std::sqrt(var + static_cast<double>(eps_));
+      const int64_t c = p % C;
+      for (int64_t k = 0; k < len; ++k) out[p * len + k] = static_cast<float>((row[k] - mean) * inv_std * scale[c] + bias[c]);
+    }
+  }
+
+ private:
+  float eps_;
+};
 }  // namespace
 
+std::unique_ptr<Kernel> make_instance_norm(const KernelContext& ctx) { return std::make_unique<InstanceNormRef>(ctx); }
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx) { return std::make_unique<SoftmaxRef>(ctx); }
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx) { return std::make_unique<LayerNormRef>(ctx); }
 

@@ -18,10 +18,11 @@ std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // the U
 std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);        // QuantizeLinear, DequantizeLinear
 std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where, Tile, ConstantOfShape
 std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean ... ReduceLogSumExp
-std::unique_ptr<Kernel> make_index_op(const KernelContext& ctx);        // GatherElements, Trilu, CumSum, Hardmax
+std::unique_ptr<Kernel> make_index_op(const KernelContext& ctx);        // GatherElements ... OneHot, Hardmax (index_ref.cc)
 std::unique_ptr<Kernel> make_arg_reduce(const KernelContext& ctx);      // ArgMax, ArgMin
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_instance_norm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);              // LSTM, GRU, RNN
 std::unique_ptr<Kernel> make_shape_op(const KernelContext& ctx);         // Shape, Size, Range
 

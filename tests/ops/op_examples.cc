@@ -236,6 +236,24 @@ OpTester cumsum() {
   return t.input({3, 6, 4}, -2.f, 2.f).attrs({{"axis", 1}, {"exclusive", 1}, {"reverse", 1}}).output(DataType::f32);
 }
 
+OpTester topk() {   // distinct values with probability 1 (random floats): the order is unique
+  OpTester t(OpKind::TopK);
+  return t.input({3, 7, 4}, -2.f, 2.f).attrs({{"axis", 1}, {"k", 3}, {"largest", 1}}).output(DataType::f32).output(DataType::i64);
+}
+
+OpTester onehot() {
+  OpTester t(OpKind::OneHot);
+  t.input(i64({2, 5}, 6, 14)).none();   // depth: an operand, here the attribute
+  return t.input(NdArray::of(DataType::f32, {2}, std::vector<float>{-0.5f, 2.f})).attrs({{"depth", 4}, {"axis", 1}})
+      .output(DataType::f32).narrow_output_ok();
+}
+
+OpTester instance_norm() {
+  OpTester t(OpKind::InstanceNormalization);
+  t.input({2, 3, 5, 4}, -2.f, 3.f).constant(random_f32({3}, 0.5f, 1.5f, 3)).constant(random_f32({3}, -1, 1, 4));
+  return t.attrs({{"epsilon", 1e-5}}).output(DataType::f32);
+}
+
 OpTester softmax(OpKind op = OpKind::Softmax) {
   OpTester t(op);
   return t.input({3, 4, 10}, -4.f, 6.f).attrs({{"axis", -1}}).output(DataType::f32);
@@ -382,6 +400,11 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::Trilu, {F, S}, [] { return one_input(OpKind::Trilu, {2, 5, 6}, {{"upper", 0}, {"k", 1}}); }},
       {OpKind::CumSum, {F}, cumsum},
       // A one-hot by nature: two distinct values.
+      {OpKind::DepthToSpace, {F, S}, [] { return one_input(OpKind::DepthToSpace, {2, 8, 3, 2}, {{"blocksize", 2}, {"mode", "CRD"}}); }},
+      {OpKind::SpaceToDepth, {F, S}, [] { return one_input(OpKind::SpaceToDepth, {2, 3, 4, 6}, {{"blocksize", 2}}); }},
+      {OpKind::TopK, {F}, topk},
+      {OpKind::OneHot, {F}, onehot},
+      {OpKind::InstanceNormalization, {F}, instance_norm},
       {OpKind::Hardmax, {F}, [] { return softmax(OpKind::Hardmax).narrow_output_ok(); }},
   };
   return table;

@@ -45,6 +45,8 @@ const Entry kOperands[] = {
     {OpKind::ConstantOfShape, 0, {"shape", L}},
     {OpKind::Trilu, 1, {"k", S}},
     {OpKind::CumSum, 1, {"axis", S}},
+    {OpKind::TopK, 1, {"k", S}},
+    {OpKind::OneHot, 1, {"depth", S}},
     {OpKind::Range, 0, {"start", S}},
     {OpKind::Range, 1, {"limit", S}},
     {OpKind::Range, 2, {"delta", S}},

@@ -1,6 +1,7 @@
-// Ops that pick or accumulate elements by position (GatherElements, Trilu, CumSum): validation
-// and shape inference. Trilu's k and CumSum's axis may be operands computed at run time
-// (ops/operands.h); they are attributes by then.
+// Ops that pick or accumulate elements by position (GatherElements, Trilu, CumSum,
+// DepthToSpace/SpaceToDepth, TopK, OneHot): validation and shape inference. Trilu's k, CumSum's
+// axis, TopK's k and OneHot's depth may be operands computed at run time (ops/operands.h); they
+// are attributes by then.
 #include "ops/op_spec.h"
 #include "ops/spec_util.h"
 
@@ -55,8 +56,72 @@ void infer_cumsum(InferCtx& c) {
   normalize_axis(c.node.attrs.get_int("axis"), static_cast<int64_t>(c.input(0).size()), c.node);
   c.out = {c.input(0)};
 }
+// DepthToSpace, SpaceToDepth: NCHW (ONNX's layout), rank 4.
+void validate_depth_space(const NodeDef& n, const detail::ModelData& m) {
+  if (n.attrs.get_int("blocksize") < 1) n.attrs.fail("blocksize", "must be positive");
+  const std::string mode = n.attrs.get_string("mode", "DCR");
+  if (n.op == OpKind::DepthToSpace && mode != "DCR" && mode != "CRD") n.attrs.fail("mode", "must be DCR or CRD");
+  if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
+  expect_same_dtype(n, m, 0, 0);
+  expect_same_quant(n, m, 0, 0);
+}
+
+void infer_depth_space(InferCtx& c) {
+  const Shape& x = c.input(0);
+  if (x.size() != 4) c.fail("input " + shape_str(x) + " is not [N, C, H, W]");
+  const int64_t b = c.node.attrs.get_int("blocksize");
+  if (c.node.op == OpKind::DepthToSpace) {
+    if (x[1] % (b * b) != 0) c.fail("channels " + std::to_string(x[1]) + " are not a multiple of blocksize^2 = " + std::to_string(b * b));
+    c.out = {{x[0], x[1] / (b * b), x[2] * b, x[3] * b}};
+  } else {
+    if (x[2] % b != 0 || x[3] % b != 0) c.fail("height and width of " + shape_str(x) + " are not multiples of blocksize " + std::to_string(b));
+    c.out = {{x[0], x[1] * b * b, x[2] / b, x[3] / b}};
+  }
+}
+
+void validate_topk(const NodeDef& n, const detail::ModelData& m) {
+  if (n.attrs.get_int("k") < 0) n.attrs.fail("k", "must not be negative");
+  n.attrs.get_int("axis", -1);
+  n.attrs.get_int("largest", 1);
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "input");
+  expect_same_dtype(n, m, 0, 0);
+  if (n.outputs.size() > 1 && n.outputs[1] >= 0) expect_out_dtype(n, m, 1, {DT::i64}, "indices");
+}
+
+void infer_topk(InferCtx& c) {
+  Shape y = c.input(0);
+  const int64_t ax = normalize_axis(c.node.attrs.get_int("axis", -1), static_cast<int64_t>(y.size()), c.node);
+  const int64_t k = c.node.attrs.get_int("k");
+  if (k > y[ax]) c.fail("k = " + std::to_string(k) + " exceeds the axis' " + std::to_string(y[ax]) + " elements");
+  y[ax] = k;
+  c.out = {y, y};
+  c.out.resize(c.node.outputs.size());
+}
+
+void validate_onehot(const NodeDef& n, const detail::ModelData& m) {
+  if (n.attrs.get_int("depth") < 1) n.attrs.fail("depth", "must be positive");
+  n.attrs.get_int("axis", -1);
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64}, "indices");
+  if (n.inputs.size() < 3 || n.inputs[2] < 0) node_error(n, "needs its values input (input 2: [off, on])");
+  expect_dtype(n, m, 2, {DT::f32, DT::s32, DT::i64}, "values");
+  if (m.tensor(n.outputs[0]).dtype != m.tensor(n.inputs[2]).dtype) node_error(n, "output dtype must match values");
+}
+
+// Y: the indices' shape with `depth` inserted at `axis` (counted in Y's rank).
+void infer_onehot(InferCtx& c) {
+  Shape y = c.input(0);
+  if (c.input(2).size() > 1 || shape_elements(c.input(2)) != 2) c.fail("values must hold [off, on], has shape " + shape_str(c.input(2)));
+  const int64_t ax = normalize_axis(c.node.attrs.get_int("axis", -1), static_cast<int64_t>(y.size()) + 1, c.node);
+  y.insert(y.begin() + ax, c.node.attrs.get_int("depth"));
+  c.out = {y};
+}
 }  // namespace
 
+const OpSpec kDepthSpaceSpec{validate_depth_space, infer_depth_space};
+const OpSpec kTopKSpec{validate_topk, infer_topk};
+const OpSpec kOneHotSpec{validate_onehot, infer_onehot};
 const OpSpec kGatherElementsSpec{validate_gather_elements, infer_gather_elements};
 const OpSpec kTriluSpec{validate_trilu, infer_trilu};
 const OpSpec kCumSumSpec{validate_cumsum, infer_cumsum};

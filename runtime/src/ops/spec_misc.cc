@@ -100,6 +100,22 @@ void infer_layernorm(InferCtx& c) {
   c.out.resize(c.node.outputs.size());
 }
 
+// InstanceNormalization: X [N, C, spatial...] (ONNX's layout), scale and B [C].
+void validate_instance_norm(const NodeDef& n, const detail::ModelData& m) {
+  if (!(n.attrs.get_float("epsilon", 1e-5f) > 0)) n.attrs.fail("epsilon", "must be positive");
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  for (size_t i = 0; i < 3; ++i) expect_dtype(n, m, i, {DT::f32}, i == 0 ? "input" : i == 1 ? "scale" : "B");
+  expect_same_dtype(n, m, 0, 0);
+}
+
+void infer_instance_norm(InferCtx& c) {
+  const Shape& x = c.input(0);
+  if (x.size() < 3) c.fail("input " + shape_str(x) + " is not [N, C, spatial...]");
+  for (size_t i = 1; i < 3; ++i)
+    if (c.input(i) != Shape{x[1]}) c.fail(std::string(i == 1 ? "scale" : "B") + " shape " + shape_str(c.input(i)) + " is not [C] = [" + std::to_string(x[1]) + "]");
+  c.out = {x};
+}
+
 void validate_quantize(const NodeDef& n, const detail::ModelData& m) {
   expect_dtype(n, m, 0, {DT::f32}, "input");
   expect_out_dtype(n, m, 0, {DT::u8, DT::s8}, "output");
@@ -120,6 +136,7 @@ const OpSpec kReduceSpec{validate_reduce, infer_reduce};
 const OpSpec kArgReduceSpec{validate_arg_reduce, infer_arg_reduce};
 const OpSpec kSoftmaxSpec{validate_softmax, infer_same};
 const OpSpec kLayerNormSpec{validate_layernorm, infer_layernorm};
+const OpSpec kInstanceNormSpec{validate_instance_norm, infer_instance_norm};
 const OpSpec kQuantizeSpec{validate_quantize, infer_same};
 const OpSpec kDequantizeSpec{validate_dequantize, infer_same};
 
