@@ -362,6 +362,13 @@ class Lowerer {
       if (op == "DepthToSpace") a["mode"] = n.attr_string("mode", "DCR");
       return keep(n, out, a);
     }
+    if (op == "NegativeLogLikelihoodLoss" || op == "SoftmaxCrossEntropyLoss") {
+      J a = {{"reduction", n.attr_string("reduction", "mean")}};
+      if (n.attrs.contains("ignore_index")) a["ignore_index"] = n.attr_int("ignore_index", 0);
+      while (n.outputs.size() > 1 && (n.outputs.back().empty() || (g_.consumers(n.outputs.back()).empty() && !g_.is_graph_output(n.outputs.back()))))
+        n.outputs.pop_back();
+      return keep(n, out, a);
+    }
     if (op == "InstanceNormalization") return keep(n, out, {{"epsilon", n.attr_float("epsilon", 1e-5f)}});
     if (op == "TopK") {
       // Always sorted: with sorted=0 the order is unspecified, and sorted is a valid answer.

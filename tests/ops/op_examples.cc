@@ -248,6 +248,16 @@ OpTester onehot() {
       .output(DataType::f32).narrow_output_ok();
 }
 
+// Scores [N=3, C=5, d=4], targets with some ignored (ignore_index 2), class weights; per element.
+OpTester loss(OpKind op) {
+  OpTester t(op);
+  t.input({3, 5, 4}, op == OpKind::NegativeLogLikelihoodLoss ? -3.f : -2.f, op == OpKind::NegativeLogLikelihoodLoss ? 0.f : 2.f);
+  t.input(i64({3, 4}, 5, 15)).constant(random_f32({5}, 0.5f, 1.5f, 16));
+  t.attrs({{"reduction", "none"}, {"ignore_index", 2}}).output(DataType::f32);
+  if (op == OpKind::SoftmaxCrossEntropyLoss) t.output(DataType::f32);
+  return t;
+}
+
 OpTester instance_norm() {
   OpTester t(OpKind::InstanceNormalization);
   t.input({2, 3, 5, 4}, -2.f, 3.f).constant(random_f32({3}, 0.5f, 1.5f, 3)).constant(random_f32({3}, -1, 1, 4));
@@ -405,6 +415,8 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::TopK, {F}, topk},
       {OpKind::OneHot, {F}, onehot},
       {OpKind::InstanceNormalization, {F}, instance_norm},
+      {OpKind::NegativeLogLikelihoodLoss, {F}, [] { return loss(OpKind::NegativeLogLikelihoodLoss); }},
+      {OpKind::SoftmaxCrossEntropyLoss, {F}, [] { return loss(OpKind::SoftmaxCrossEntropyLoss); }},
       {OpKind::Hardmax, {F}, [] { return softmax(OpKind::Hardmax).narrow_output_ok(); }},
   };
   return table;

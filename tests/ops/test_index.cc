@@ -1,0 +1,90 @@
+// Values and refusals of the indexing ops and losses that the every-op walk cannot see (it checks
+// backends against the reference; here the reference itself is checked against ONNX's
+// definitions): GatherElements' index bounds, TopK's tie order, OneHot's out-of-range rows,
+// the losses' ignore_index and bad targets.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "op_tester.h"
+
+using namespace octet;
+using namespace octet::test;
+
+namespace {
+NdArray ints(std::vector<int64_t> shape, std::vector<int64_t> v) { return NdArray::of(DataType::i64, std::move(shape), v); }
+NdArray floats(std::vector<int64_t> shape, std::vector<float> v) { return NdArray::of(DataType::f32, std::move(shape), v); }
+
+// Runs the tester's model on the reference backend; returns output `k`.
+NdArray run(const OpTester& t, size_t k = 0) {
+  BuiltCase b = t.build();
+  SessionOptions so;
+  so.backend = "reference";
+  Session s(b.model, so);
+  for (const auto& [name, v] : b.inputs) s.set_input(name, TensorView{v.dtype, v.shape, const_cast<uint8_t*>(v.bytes.data())});
+  s.run();
+  const TensorView y = s.output(b.model->outputs()[k].name);
+  NdArray r{y.dtype, y.shape, {}};
+  r.bytes.assign(static_cast<const uint8_t*>(y.data), static_cast<const uint8_t*>(y.data) + y.bytes());
+  return r;
+}
+
+std::string error_of(const OpTester& t) {
+  try {
+    run(t);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("GatherElements: negative indices count from the end; out of range is an error naming the node") {
+  OpTester t(OpKind::GatherElements);
+  t.input(floats({2, 3}, {1, 2, 3, 4, 5, 6})).input(ints({2, 2}, {-1, 0, 2, -3})).attrs({{"axis", 1}}).output(DataType::f32);
+  const NdArray y = run(t);
+  CHECK(std::vector<float>(y.as<float>(), y.as<float>() + 4) == std::vector<float>{3, 1, 6, 4});
+  OpTester bad(OpKind::GatherElements);
+  bad.input(floats({2, 3}, {1, 2, 3, 4, 5, 6})).input(ints({2, 1}, {0, 3})).attrs({{"axis", 1}}).output(DataType::f32);
+  const std::string e = error_of(bad);
+  CHECK(e.find("GatherElements") != std::string::npos);
+  CHECK(e.find("index 3 is outside [-3, 3)") != std::string::npos);
+}
+
+TEST_CASE("TopK: ties go to the lower index, largest and smallest") {
+  for (int largest : {1, 0}) {
+    OpTester t(OpKind::TopK);
+    t.input(floats({1, 6}, {2, 5, 2, 5, 1, 1})).attrs({{"k", 3}, {"axis", 1}, {"largest", largest}});
+    t.output(DataType::f32).output(DataType::i64);
+    const NdArray v = run(t, 0), i = run(t, 1);
+    INFO("largest " << largest);
+    if (largest) {
+      CHECK(std::vector<float>(v.as<float>(), v.as<float>() + 3) == std::vector<float>{5, 5, 2});
+      CHECK(std::vector<int64_t>(i.as<int64_t>(), i.as<int64_t>() + 3) == std::vector<int64_t>{1, 3, 0});
+    } else {
+      CHECK(std::vector<float>(v.as<float>(), v.as<float>() + 3) == std::vector<float>{1, 1, 2});
+      CHECK(std::vector<int64_t>(i.as<int64_t>(), i.as<int64_t>() + 3) == std::vector<int64_t>{4, 5, 0});
+    }
+  }
+}
+
+TEST_CASE("OneHot: a negative index counts from depth; one outside [-depth, depth) is a row of off values") {
+  OpTester t(OpKind::OneHot);
+  t.input(ints({3}, {1, -1, 7})).none().input(floats({2}, {0, 9})).attrs({{"depth", 3}, {"axis", -1}}).output(DataType::f32);
+  const NdArray y = run(t);
+  CHECK(std::vector<float>(y.as<float>(), y.as<float>() + 9) == std::vector<float>{0, 9, 0, 0, 0, 9, 0, 0, 0});
+}
+
+TEST_CASE("losses: ignore_index drops the element from the mean; a target outside [0, C) is an error") {
+  // input [N=2, C=3] of log-probabilities; targets 2 and (ignored) 1; weights.
+  OpTester t(OpKind::NegativeLogLikelihoodLoss);
+  t.input(floats({2, 3}, {-1, -2, -3, -4, -5, -6})).input(ints({2}, {2, 1})).constant(floats({3}, {1, 1, 0.5f}));
+  t.attrs({{"reduction", "mean"}, {"ignore_index", 1}}).output(DataType::f32).symbolic_batch(false);
+  const NdArray y = run(t);
+  CHECK(*y.as<float>() == doctest::Approx(3.0));   // (0.5 * 3) / 0.5
+  OpTester bad(OpKind::NegativeLogLikelihoodLoss);
+  bad.input(floats({2, 3}, {-1, -2, -3, -4, -5, -6})).input(ints({2}, {2, 3})).attrs({{"reduction", "sum"}}).output(DataType::f32).symbolic_batch(false);
+  const std::string e = error_of(bad);
+  CHECK(e.find("NegativeLogLikelihoodLoss") != std::string::npos);
+  CHECK(e.find("target 3 is outside [0, 3)") != std::string::npos);
+}
