@@ -234,6 +234,68 @@ OnnxSignature read_onnx_signature(const std::string& path) {
   return s;
 }
 
+// IR version 3 and older required every initializer to be a graph input too; some exporters of
+// that time did not list them, and ONNX's checker refuses such files although their meaning is
+// plain (ONNX Runtime runs them). They get the missing inputs, typed as the initializers.
+static void list_initializers_as_inputs(onnx::ModelProto& model) {
+  if (model.ir_version() >= 4) return;
+  onnx::GraphProto* g = model.mutable_graph();
+  std::set<std::string> inputs;
+  for (const auto& in : g->input()) inputs.insert(in.name());
+  for (const auto& init : g->initializer()) {
+    if (inputs.count(init.name())) continue;
+    onnx::ValueInfoProto* v = g->add_input();
+    v->set_name(init.name());
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(init.data_type());
+    for (auto d : init.dims()) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+}
+
+// Nodes out of topological order (some converters write them so) are sorted, stably, rather
+// than refused; a node whose input nothing produces, or that sits on a cycle, is an error naming
+// it. Subgraph nodes (If/Loop/Scan) may read outer names implicitly and keep their place.
+static void sort_nodes(const std::string& path, onnx::GraphProto* g) {
+  std::set<std::string> known = {""};
+  for (const auto& in : g->input()) known.insert(in.name());
+  for (const auto& init : g->initializer()) known.insert(init.name());
+  const int n = g->node_size();
+  std::vector<bool> placed(static_cast<size_t>(n), false);
+  std::vector<int> order;
+  bool sorted = true;
+  for (bool progress = true; progress && static_cast<int>(order.size()) < n;) {
+    progress = false;
+    for (int i = 0; i < n; ++i) {
+      if (placed[i]) continue;
+      const onnx::NodeProto& nd = g->node(i);
+      bool ready = true;
+      for (const auto& in : nd.input()) ready &= known.count(in) > 0;
+      for (const auto& a : nd.attribute()) ready &= !a.has_g() && a.graphs_size() == 0;
+      if (!ready) continue;
+      if (!order.empty() && i < order.back()) sorted = false;
+      placed[i] = true, order.push_back(i), progress = true;
+      for (const auto& out : nd.output()) known.insert(out);
+    }
+  }
+  if (static_cast<int>(order.size()) < n) {
+    for (int i = 0; i < n; ++i) {
+      if (placed[i]) continue;
+      const onnx::NodeProto& nd = g->node(i);
+      bool subgraph = false;
+      for (const auto& a : nd.attribute()) subgraph |= a.has_g() || a.graphs_size() > 0;
+      if (subgraph) return;   // left to the checker and to the importer's refusal of control flow
+      for (const auto& in : nd.input())
+        if (!known.count(in))
+          throw Error(path + ": node '" + nd.name() + "' (" + nd.op_type() + "): input '" + in +
+                      "' is never produced (no node, input or initializer makes it, or it is on a cycle)");
+    }
+  }
+  if (sorted) return;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (int i : order) *nodes.Add() = g->node(i);
+  g->mutable_node()->Swap(&nodes);
+}
+
 Graph import_onnx(const std::string& path, ImportInfo* info) {
   std::string bytes = read_whole_file(path);
   onnx::ModelProto model;
@@ -245,6 +307,7 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   if (opset < 0) throw Error(path + ": ONNX model imports no default-domain opset");
   if (opset < 1 || opset > 17) throw Error(path + ": ONNX opset " + std::to_string(opset) + " is not supported (octet reads opsets 1 to 17)");
+  sort_nodes(path, model.mutable_graph());
   if (opset < kOldestReadOpset) {
     // Older models are upgraded with ONNX's own version converter rather than adapters of our
     // own: its per-op adapters are what ONNX defines the upgrade to be.
@@ -258,6 +321,7 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
     opset = kUpgradeOpset;
   }
 
+  list_initializers_as_inputs(model);   // also those the version converter made
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {

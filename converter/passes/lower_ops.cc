@@ -196,8 +196,12 @@ class Lowerer {
         op == "Sum" || op == "Mean") {
       std::string base = op == "Sum" || op == "Mean" ? "Add" : op;
       if (n.inputs.size() == 1) {   // a one-input Sum/Max/Min is its input
-        g_.replace_uses(n.outputs[0], n.inputs[0]);
-        return;
+        if (!g_.is_graph_output(n.outputs[0])) {
+          g_.replace_uses(n.outputs[0], n.inputs[0]);
+          return;
+        }
+        n.op = "Identity";   // a graph output: a copy (lowered below)
+        return lower(n, out);
       }
       if (op == "Pow" && g_.tensor(n.inputs[0]).dtype != g_.tensor(n.inputs[1]).dtype) {
         // ONNX lets the exponent's type differ; octet's Pow computes in the base's type.
@@ -337,6 +341,12 @@ class Lowerer {
       return keep(n, out, a);
     }
     if (op == "Cast") return keep(n, out, {{"to", dtype_from_onnx(n, n.attr_int("to", 1))}});
+    if (op == "CastLike") {   // Cast to input 1's type
+      const DataType to = g_.tensor(n.inputs[1]).dtype;
+      n.op = "Cast";
+      n.inputs.resize(1);
+      return keep(n, out, {{"to", dtype_name(to)}});
+    }
     if (op == "ArgMax" || op == "ArgMin")
       return keep(n, out, {{"axis", n.attr_int("axis", 0)}, {"keepdims", n.attr_int("keepdims", 1)},
                            {"select_last_index", n.attr_int("select_last_index", 0)}});

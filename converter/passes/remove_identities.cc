@@ -15,8 +15,21 @@ void remove_identities(Graph& g, PassStats& stats) {
       continue;
     }
     const std::string in = n.inputs[0], out = n.outputs[0];
-    if (n.op == "Dropout" && n.outputs.size() > 1 && !n.outputs[1].empty() && (g.is_graph_output(n.outputs[1]) || !g.consumers(n.outputs[1]).empty()))
-      fail(n, "its mask output is used; octet runs inference only");
+    if (n.op == "Dropout" && n.outputs.size() > 1 && !n.outputs[1].empty() && (g.is_graph_output(n.outputs[1]) || !g.consumers(n.outputs[1]).empty())) {
+      // At inference the mask keeps everything: true in X's shape (Shape + ConstantOfShape).
+      const std::string shape = g.unique_name(n.name + "_shape");
+      IrTensor st;
+      st.name = shape, st.dtype = DataType::i64;
+      g.add_tensor(std::move(st));
+      g.tensor(n.outputs[1]).dtype = DataType::boolean;
+      Node sh, fill;
+      sh.name = g.unique_name(n.name + "_Shape"), sh.op = "Shape", sh.inputs = {in}, sh.outputs = {shape};
+      fill.name = g.unique_name(n.name + "_mask"), fill.op = "ConstantOfShape", fill.inputs = {shape}, fill.outputs = {n.outputs[1]};
+      fill.attrs = {{"value", 1}, {"value_dtype", "bool"}};
+      kept.push_back(std::move(sh));
+      kept.push_back(std::move(fill));
+      stats.add("Dropout mask -> all true");
+    }
     if (n.op == "Dropout" && n.inputs.size() > 2 && !n.inputs[2].empty()) {   // training_mode
       const Constant* t = g.constant(n.inputs[2]);
       if (!t || t->elements() != 1 || t->floats()[0] != 0)

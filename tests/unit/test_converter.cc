@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <onnx/onnx_pb.h>
+
 #include "convert.h"
 #include "export.h"
 #include "io/io.h"
@@ -625,6 +627,52 @@ TEST_CASE("DOUBLE graph inputs and outputs: computed in f32, and the summary say
   CHECK(log.str().find("note: graph output 'result' is DOUBLE in ONNX; octet's model gives it as f32") != std::string::npos);
   auto m = Model::load(dir.file("m.json"));
   CHECK(m->inputs()[0].dtype == DataType::f32);
+}
+
+namespace {
+// A two-node ONNX model x -> Neg -> y -> Relu -> z with the nodes written in `order`
+// ("forward" or "reversed"); `dangling` makes Relu read a tensor nothing produces.
+std::string write_two_node_onnx(const std::string& path, bool reversed, bool dangling) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = m.mutable_graph();
+  g->set_name("two_nodes");
+  for (const char* io : {"x", "z"}) {
+    onnx::ValueInfoProto* v = std::string(io) == "x" ? g->add_input() : g->add_output();
+    v->set_name(io);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(4);
+  }
+  onnx::NodeProto neg, relu;
+  neg.set_name("neg"), neg.set_op_type("Neg"), neg.add_input("x"), neg.add_output("y");
+  relu.set_name("relu"), relu.set_op_type("Relu"), relu.add_input(dangling ? "w" : "y"), relu.add_output("z");
+  *g->add_node() = reversed ? relu : neg;
+  *g->add_node() = reversed ? neg : relu;
+  std::ofstream(path, std::ios::binary) << m.SerializeAsString();
+  return path;
+}
+}  // namespace
+
+TEST_CASE("ONNX nodes out of topological order are sorted; an input nothing produces is an error naming the node") {
+  TempDir dir;
+  for (bool reversed : {false, true}) {
+    INFO("reversed " << reversed);
+    const std::string onnx = write_two_node_onnx(dir.file("m.onnx"), reversed, false);
+    auto m = convert_and_load(convert_options(onnx, dir.file("m.json"), "float"));
+    auto got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {4}, std::vector<float>{-2, 1, 0, 3}));
+    const std::vector<float> want = {2, 0, 0, 0};
+    for (int i = 0; i < 4; ++i) CHECK(got.as<float>()[i] == want[i]);
+  }
+  const std::string onnx = write_two_node_onnx(dir.file("bad.onnx"), true, true);
+  try {
+    convert_and_load(convert_options(onnx, dir.file("bad.json"), "float"));
+    FAIL("a model with a dangling input converted");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("bad.onnx: node 'relu' (Relu): input 'w' is never produced") != std::string::npos);
+  }
 }
 
 TEST_CASE("Conv + bias Add + Relu fuse into one Conv") {
