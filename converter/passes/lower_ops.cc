@@ -379,6 +379,7 @@ class Lowerer {
         n.outputs.pop_back();
       return keep(n, out, a);
     }
+    if (op == "Einsum") return keep(n, out, {{"equation", n.attr_string("equation", "")}});
     if (op == "InstanceNormalization") return keep(n, out, {{"epsilon", n.attr_float("epsilon", 1e-5f)}});
     if (op == "TopK") {
       // Always sorted: with sorted=0 the order is unspecified, and sorted is a valid answer.

@@ -23,6 +23,7 @@ std::unique_ptr<Kernel> make_arg_reduce(const KernelContext& ctx);      // ArgMa
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_layernorm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_instance_norm(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_einsum(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_loss(const KernelContext& ctx);             // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 std::unique_ptr<Kernel> make_rnn(const KernelContext& ctx);              // LSTM, GRU, RNN
 std::unique_ptr<Kernel> make_shape_op(const KernelContext& ctx);         // Shape, Size, Range

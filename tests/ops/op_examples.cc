@@ -415,6 +415,10 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::TopK, {F}, topk},
       {OpKind::OneHot, {F}, onehot},
       {OpKind::InstanceNormalization, {F}, instance_norm},
+      {OpKind::Einsum, {F}, [] {   // attention scores with a broadcast batch ellipsis
+        OpTester t(OpKind::Einsum);
+        return t.input({2, 3, 4, 5}, -1.f, 1.f).input({1, 3, 6, 5}, -1.f, 1.f).attrs({{"equation", "...qd,...kd->...qk"}}).output(DataType::f32);
+      }},
       {OpKind::NegativeLogLikelihoodLoss, {F}, [] { return loss(OpKind::NegativeLogLikelihoodLoss); }},
       {OpKind::SoftmaxCrossEntropyLoss, {F}, [] { return loss(OpKind::SoftmaxCrossEntropyLoss); }},
       {OpKind::Hardmax, {F}, [] { return softmax(OpKind::Hardmax).narrow_output_ok(); }},

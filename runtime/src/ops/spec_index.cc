@@ -2,6 +2,7 @@
 // DepthToSpace/SpaceToDepth, TopK, OneHot): validation and shape inference. Trilu's k, CumSum's
 // axis, TopK's k and OneHot's depth may be operands computed at run time (ops/operands.h); they
 // are attributes by then.
+#include "ops/einsum.h"
 #include "ops/op_spec.h"
 #include "ops/spec_util.h"
 
@@ -117,8 +118,27 @@ void infer_onehot(InferCtx& c) {
   y.insert(y.begin() + ax, c.node.attrs.get_int("depth"));
   c.out = {y};
 }
+void validate_einsum(const NodeDef& n, const detail::ModelData& m) {
+  if (n.attrs.get_string("equation", "").empty()) n.attrs.fail("equation", "is missing");
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    expect_dtype(n, m, i, {DT::f32, DT::s32, DT::i64}, "operand");
+    if (m.tensor(n.inputs[i]).dtype != m.tensor(n.inputs[0]).dtype) node_error(n, "operands must have the same dtype");
+  }
+  expect_same_dtype(n, m, 0, 0);
+}
+
+void infer_einsum(InferCtx& c) {
+  std::vector<Shape> in;
+  for (size_t i = 0; i < c.in.size(); ++i) in.push_back(c.input(i));
+  const EinsumPlan p = parse_einsum(c.node, in);
+  Shape y;
+  for (int l : p.output) y.push_back(p.sizes.at(l));
+  c.out = {y};
+}
 }  // namespace
 
+const OpSpec kEinsumSpec{validate_einsum, infer_einsum};
 const OpSpec kDepthSpaceSpec{validate_depth_space, infer_depth_space};
 const OpSpec kTopKSpec{validate_topk, infer_topk};
 const OpSpec kOneHotSpec{validate_onehot, infer_onehot};
