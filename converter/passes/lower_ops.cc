@@ -379,6 +379,12 @@ class Lowerer {
         n.outputs.pop_back();
       return keep(n, out, a);
     }
+    if (op == "GatherND") return keep(n, out, {{"batch_dims", n.attr_int("batch_dims", 0)}});
+    if (op == "ScatterND") return keep(n, out, {{"reduction", n.attr_string("reduction", "none")}});
+    if (op == "ScatterElements" || op == "Scatter") {   // Scatter (opset 9-10) is ScatterElements
+      n.op = "ScatterElements";
+      return keep(n, out, {{"axis", n.attr_int("axis", 0)}, {"reduction", n.attr_string("reduction", "none")}});
+    }
     if (op == "Einsum") return keep(n, out, {{"equation", n.attr_string("equation", "")}});
     if (op == "InstanceNormalization") return keep(n, out, {{"epsilon", n.attr_float("epsilon", 1e-5f)}});
     if (op == "TopK") {

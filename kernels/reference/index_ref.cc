@@ -11,6 +11,10 @@
 //    indices i64.
 //  - OneHot: values[1] where the index (negative counts from depth) equals the position along
 //    `axis`, values[0] elsewhere; an index outside [-depth, depth) gives a row of values[0].
+//  - GatherND / ScatterND: index tuples of the indices' last dim address slices of data (after
+//    batch_dims for GatherND); ScatterElements: as GatherElements, written. Negative indices
+//    count from the end; out of range is an error naming the node. Scatter reductions add/mul
+//    apply in index order (duplicates accumulate; with none the last write wins, as in ORT).
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -57,6 +61,8 @@ class IndexRef final : public Kernel {
           default: node_error(node_, "unsupported dtype");
         }
       case OpKind::OneHot: return onehot(*a.in[0], *a.in[2], *a.out[0]);
+      case OpKind::GatherND: return gather_nd(*a.in[0], *a.in[1], *a.out[0]);
+      case OpKind::ScatterND: case OpKind::ScatterElements: return scatter(*a.in[0], *a.in[1], *a.in[2], *a.out[0]);
       default: node_error(node_, "is not an indexing op");
     }
   }
@@ -184,6 +190,78 @@ class IndexRef final : public Kernel {
           if (indices) indices[e] = order[t];
         }
       }
+  }
+
+  int64_t index_at(const Tensor& idx, int64_t i, int64_t dim) const {
+    int64_t k = idx.dtype == DataType::i64 ? idx.as<int64_t>()[i] : idx.as<int32_t>()[i];
+    if (k < -dim || k >= dim)
+      node_error(node_, "index " + std::to_string(k) + " is outside [-" + std::to_string(dim) + ", " + std::to_string(dim) + ")");
+    return k < 0 ? k + dim : k;
+  }
+
+  static std::vector<int64_t> strides(const Shape& s) {
+    std::vector<int64_t> st(s.size(), 1);
+    for (size_t d = s.size(); d-- > 1;) st[d - 1] = st[d] * s[d];
+    return st;
+  }
+
+  void gather_nd(const Tensor& x, const Tensor& idx, Tensor& y) {
+    const int64_t b = node_.attrs.get_int("batch_dims", 0), k = idx.shape.back();
+    const std::vector<int64_t> xs = strides(x.shape);
+    int64_t batches = 1, slice = 1;
+    for (int64_t d = 0; d < b; ++d) batches *= x.shape[d];
+    for (size_t d = static_cast<size_t>(b + k); d < x.shape.size(); ++d) slice *= x.shape[d];
+    const int64_t tuples = k == 0 ? idx.elements() : idx.elements() / k;   // index tuples in all
+    const int64_t per_batch = tuples / std::max<int64_t>(batches, 1);
+    const int64_t batch_stride = b > 0 ? xs[b - 1] : 0;
+    const size_t es = dtype_size(x.dtype);
+    for (int64_t t = 0; t < tuples; ++t) {
+      int64_t off = (t / std::max<int64_t>(per_batch, 1)) * batch_stride;
+      for (int64_t j = 0; j < k; ++j) off += index_at(idx, t * k + j, x.shape[b + j]) * xs[b + j];
+      std::memcpy(static_cast<uint8_t*>(y.data) + t * slice * es, static_cast<const uint8_t*>(x.data) + off * es, slice * es);
+    }
+  }
+
+  void scatter(const Tensor& x, const Tensor& idx, const Tensor& u, Tensor& y) {
+    const size_t es = dtype_size(x.dtype);
+    if (y.data != x.data) std::memcpy(y.data, x.data, x.bytes());
+    const std::string red = node_.attrs.get_string("reduction", "none");
+    const std::vector<int64_t> xs = strides(x.shape);
+    auto put = [&](int64_t dst, int64_t src) {
+      uint8_t* d = static_cast<uint8_t*>(y.data) + dst * es;
+      const uint8_t* s = static_cast<const uint8_t*>(u.data) + src * es;
+      if (red == "none") return (void)std::memcpy(d, s, es);
+      const bool add = red == "add";
+      switch (x.dtype) {
+        case DataType::f32: { float& v = reinterpret_cast<float*>(d)[0]; float w; std::memcpy(&w, s, 4); v = add ? v + w : v * w; break; }
+        case DataType::s32: { int32_t& v = reinterpret_cast<int32_t*>(d)[0]; int32_t w; std::memcpy(&w, s, 4); v = add ? v + w : v * w; break; }
+        case DataType::i64: { int64_t& v = reinterpret_cast<int64_t*>(d)[0]; int64_t w; std::memcpy(&w, s, 8); v = add ? v + w : v * w; break; }
+        default: { uint8_t w = *s; *d = add ? (*d || w) : (*d && w); }
+      }
+    };
+    if (node_.op == OpKind::ScatterND) {
+      const int64_t k = idx.shape.back();
+      int64_t slice = 1;
+      for (size_t d = static_cast<size_t>(k); d < x.shape.size(); ++d) slice *= x.shape[d];
+      const int64_t tuples = k == 0 ? 1 : idx.elements() / k;
+      for (int64_t t = 0; t < tuples; ++t) {
+        int64_t off = 0;
+        for (int64_t j = 0; j < k; ++j) off += index_at(idx, t * k + j, x.shape[j]) * xs[j];
+        for (int64_t e = 0; e < slice; ++e) put(off + e, t * slice + e);
+      }
+      return;
+    }
+    const int64_t r = static_cast<int64_t>(x.shape.size()), ax = axis(x.shape, "axis", 0);
+    std::vector<int64_t> pos(static_cast<size_t>(r), 0);
+    for (int64_t i = 0; i < idx.elements(); ++i) {
+      int64_t dst = 0;
+      for (int64_t d = 0; d < r; ++d) dst += (d == ax ? index_at(idx, i, x.shape[ax]) : pos[d]) * xs[d];
+      put(dst, i);
+      for (int64_t d = r; d-- > 0;) {
+        if (++pos[d] < idx.shape[d]) break;
+        pos[d] = 0;
+      }
+    }
   }
 
   void onehot(const Tensor& idx, const Tensor& vals, Tensor& y) {

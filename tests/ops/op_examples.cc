@@ -415,6 +415,20 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::TopK, {F}, topk},
       {OpKind::OneHot, {F}, onehot},
       {OpKind::InstanceNormalization, {F}, instance_norm},
+      {OpKind::GatherND, {F, S}, [] {   // batch_dims 1: [2, 5, 3] by [2, 4, 1] -> [2, 4, 3]
+        OpTester t(OpKind::GatherND);
+        return t.input({2, 5, 3}, kX).input(i64({2, 4, 1}, 5, 17)).attrs({{"batch_dims", 1}}).output(DataType::u8).symbolic_batch(false);
+      }},
+      {OpKind::ScatterND, {F}, [] {   // distinct rows, so the result does not depend on write order
+        OpTester t(OpKind::ScatterND);
+        t.input({5, 3}, -1.f, 1.f).input(NdArray::of(DataType::i64, {2, 1}, std::vector<int64_t>{3, 0}));
+        return t.input({2, 3}, 2.f, 3.f).attrs({{"reduction", "add"}}).output(DataType::f32).symbolic_batch(false);
+      }},
+      {OpKind::ScatterElements, {F}, [] {
+        OpTester t(OpKind::ScatterElements);
+        t.input({3, 4}, -1.f, 1.f).input(NdArray::of(DataType::i64, {3, 2}, std::vector<int64_t>{1, 3, 0, -1, 2, 0}));
+        return t.input({3, 2}, 2.f, 3.f).attrs({{"axis", 1}}).output(DataType::f32).symbolic_batch(false);
+      }},
       {OpKind::Einsum, {F}, [] {   // attention scores with a broadcast batch ellipsis
         OpTester t(OpKind::Einsum);
         return t.input({2, 3, 4, 5}, -1.f, 1.f).input({1, 3, 6, 5}, -1.f, 1.f).attrs({{"equation", "...qd,...kd->...qk"}}).output(DataType::f32);

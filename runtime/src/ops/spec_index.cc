@@ -136,8 +136,58 @@ void infer_einsum(InferCtx& c) {
   for (int l : p.output) y.push_back(p.sizes.at(l));
   c.out = {y};
 }
+void validate_gather_nd(const NodeDef& n, const detail::ModelData& m) {
+  if (n.attrs.get_int("batch_dims", 0) < 0) n.attrs.fail("batch_dims", "must not be negative");
+  if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
+  expect_dtype(n, m, 1, {DT::s32, DT::i64}, "indices");
+  expect_same_dtype(n, m, 0, 0);
+  expect_same_quant(n, m, 0, 0);
+}
+
+// data [B..., D...], indices [B..., I..., k]: Y [B..., I..., D[k:]...] (b = batch_dims).
+void infer_gather_nd(InferCtx& c) {
+  const Shape &x = c.input(0), &idx = c.input(1);
+  const size_t b = static_cast<size_t>(c.node.attrs.get_int("batch_dims", 0));
+  if (idx.empty()) c.fail("indices must have rank >= 1");
+  const int64_t k = idx.back();
+  if (b >= idx.size() || b > x.size() || k < 0 || b + static_cast<size_t>(k) > x.size())
+    c.fail("indices " + shape_str(idx) + " do not index data " + shape_str(x) + " with batch_dims " + std::to_string(b));
+  for (size_t d = 0; d < b; ++d)
+    if (x[d] != idx[d]) c.fail("batch dims of data " + shape_str(x) + " and indices " + shape_str(idx) + " differ");
+  Shape y(idx.begin(), idx.end() - 1);
+  y.insert(y.end(), x.begin() + static_cast<std::ptrdiff_t>(b + static_cast<size_t>(k)), x.end());
+  c.out = {y};
+}
+
+void validate_scatter(const NodeDef& n, const detail::ModelData& m) {
+  const std::string r = n.attrs.get_string("reduction", "none");
+  if (r != "none" && r != "add" && r != "mul") n.attrs.fail("reduction", "must be none, add or mul");
+  n.attrs.get_int("axis", 0);
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64, DT::boolean}, "data");
+  expect_dtype(n, m, 1, {DT::s32, DT::i64}, "indices");
+  if (m.tensor(n.inputs[2]).dtype != m.tensor(n.inputs[0]).dtype) node_error(n, "updates must have data's dtype");
+  expect_same_dtype(n, m, 0, 0);
+}
+
+// ScatterND: updates = indices.shape[:-1] + data.shape[k:]; ScatterElements: updates = indices.
+void infer_scatter(InferCtx& c) {
+  const Shape &x = c.input(0), &idx = c.input(1), &u = c.input(2);
+  if (c.node.op == OpKind::ScatterND) {
+    if (idx.empty() || idx.back() > static_cast<int64_t>(x.size())) c.fail("indices " + shape_str(idx) + " do not index data " + shape_str(x));
+    Shape want(idx.begin(), idx.end() - 1);
+    want.insert(want.end(), x.begin() + idx.back(), x.end());
+    if (u != want) c.fail("updates " + shape_str(u) + " must be " + shape_str(want));
+  } else {
+    if (idx.size() != x.size() || u != idx) c.fail("data " + shape_str(x) + ", indices " + shape_str(idx) + " and updates " + shape_str(u) + " do not match");
+    normalize_axis(c.node.attrs.get_int("axis", 0), static_cast<int64_t>(x.size()), c.node);
+  }
+  c.out = {x};
+}
 }  // namespace
 
+const OpSpec kGatherNDSpec{validate_gather_nd, infer_gather_nd};
+const OpSpec kScatterSpec{validate_scatter, infer_scatter};
 const OpSpec kEinsumSpec{validate_einsum, infer_einsum};
 const OpSpec kDepthSpaceSpec{validate_depth_space, infer_depth_space};
 const OpSpec kTopKSpec{validate_topk, infer_topk};
