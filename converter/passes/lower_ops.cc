@@ -352,9 +352,9 @@ class Lowerer {
                            {"select_last_index", n.attr_int("select_last_index", 0)}});
     if (const OpTraits* t = octet_op(op); t && t->family == OpFamily::Reduce) {   // ReduceMean ... ReduceLogSumExp
       std::vector<int64_t> axes = n.attr_ints("axes", {});
-      if (at_run_time(n, 1) && n.attr_int("noop_with_empty_axes", 0))
-        fail(n, "noop_with_empty_axes with axes computed at run time is not supported");
-      if (keep_run_time_operand(n, out, {{"keepdims", n.attr_int("keepdims", 1)}})) return;
+      J run_time = {{"keepdims", n.attr_int("keepdims", 1)}};
+      if (n.attr_int("noop_with_empty_axes", 0)) run_time["noop_with_empty_axes"] = 1;   // decided per run
+      if (keep_run_time_operand(n, out, run_time)) return;
       if (n.has_input(1)) axes = need_const(g_, n, 1, "axes").ints();
       if (n.attr_int("noop_with_empty_axes", 0) && axes.empty()) {
         g_.replace_uses(n.outputs[0], n.inputs[0]);

@@ -27,7 +27,8 @@ class ReduceRef final : public Kernel {
     const Tensor& x = *a.in[0];
     Tensor& y = *a.out[0];
     const size_t r = x.shape.size();
-    std::vector<bool> reduced(r, axes_.empty());
+    // No axes: all of them, or (noop_with_empty_axes, when the axes came at run time) none.
+    std::vector<bool> reduced(r, axes_.empty() && node_.attrs.get_int("noop_with_empty_axes", 0) == 0);
     for (int64_t ax : axes_) reduced[normalize_axis(ax, static_cast<int64_t>(r), node_)] = true;
 
     // Output element of each input element: strides of the kept dimensions, 0 for reduced ones.

@@ -12,6 +12,7 @@ using DT = DataType;
 
 void validate_reduce(const NodeDef& n, const detail::ModelData& m) {
   n.attrs.get_ints("axes", {});
+  n.attrs.get_int("noop_with_empty_axes", 0);
   n.attrs.get_int("keepdims", 1);
   switch (n.precision) {
     case Precision::Float:
@@ -37,9 +38,10 @@ void infer_reduce(InferCtx& c) {
   bool keep = c.node.attrs.get_int("keepdims", 1) != 0;
   std::set<int64_t> red;
   for (int64_t a : axes) red.insert(normalize_axis(a, static_cast<int64_t>(x.size()), c.node));
+  const bool all = axes.empty() && c.node.attrs.get_int("noop_with_empty_axes", 0) == 0;   // else: no axis
   Shape out;
   for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) {
-    bool r = axes.empty() || red.count(i);
+    bool r = all || red.count(i);
     if (!r) out.push_back(x[i]);
     else if (keep) out.push_back(1);
   }
