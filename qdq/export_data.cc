@@ -156,6 +156,10 @@ void resize(QdqGraph& g, const NodeDef& n) {
   attr_s(nd, "mode", n.attrs.get_string("mode", "nearest"));
   attr_s(nd, "coordinate_transformation_mode", n.attrs.get_string("coordinate_transformation_mode", "half_pixel"));
   attr_s(nd, "nearest_mode", n.attrs.get_string("nearest_mode", "round_prefer_floor"));
+  if (n.attrs.get_string("mode", "nearest") == "cubic") {
+    attr_f(nd, "cubic_coeff_a", n.attrs.get_float("cubic_coeff_a", -0.75f));
+    attr_i(nd, "exclude_outside", n.attrs.get_int("exclude_outside", 0));
+  }
   g.finish(o, y, nc);
 }
 

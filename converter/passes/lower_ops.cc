@@ -547,7 +547,7 @@ class Lowerer {
     const IrTensor& x = g_.tensor(n.inputs[0]);
     std::string mode = n.attr_string("mode", "nearest");
     if (mode == "bilinear") mode = "linear";
-    if (mode != "nearest" && mode != "linear") fail(n, "mode '" + mode + "' is not supported (nearest and linear are)");
+    if (mode != "nearest" && mode != "linear" && mode != "cubic") fail(n, "mode '" + mode + "' is not supported (nearest, linear and cubic are)");
     std::string coord = n.attr_string("coordinate_transformation_mode", "half_pixel");
     std::vector<float> scales;
     std::vector<int64_t> sizes;
@@ -569,8 +569,10 @@ class Lowerer {
         n.inputs = with_operands(n, ops);
         n.op = "Resize";
         stats_.add("shapes computed at run time (Resize)");
-        return keep(n, out, {{"mode", mode}, {"coordinate_transformation_mode", coord},
-                             {"nearest_mode", n.attr_string("nearest_mode", "round_prefer_floor")}});
+        nlohmann::json a = {{"mode", mode}, {"coordinate_transformation_mode", coord},
+               {"nearest_mode", n.attr_string("nearest_mode", "round_prefer_floor")}};
+        if (mode == "cubic") a["cubic_coeff_a"] = n.attr_float("cubic_coeff_a", -0.75f), a["exclude_outside"] = n.attr_int("exclude_outside", 0);
+        return keep(n, out, a);
       }
       if (scales.empty() && sizes.empty()) fail(n, "needs constant scales or sizes");
     }
@@ -591,6 +593,7 @@ class Lowerer {
     n.op = "Resize";
     nlohmann::json a = {{"mode", mode}, {"coordinate_transformation_mode", coord},
                         {"nearest_mode", n.attr_string("nearest_mode", g_.opset < 11 ? "floor" : "round_prefer_floor")}};
+    if (mode == "cubic") a["cubic_coeff_a"] = n.attr_float("cubic_coeff_a", -0.75f), a["exclude_outside"] = n.attr_int("exclude_outside", 0);
     if (!sizes.empty()) a["sizes"] = sizes;
     else a["scales"] = scales;
     keep(n, out, a);

@@ -4,8 +4,10 @@
 // (coordinate_transformation_mode):
 //   half_pixel          c = (x + 0.5) / scale - 0.5
 //   pytorch_half_pixel  c = (x + 0.5) / scale - 0.5, or 0 when the output length is 1
-//   align_corners       c = x * (in - 1) / (out - 1), or 0 when the output length is 1
+//   align_corners       c = x * (in - 1) / (out - 1), or 0 when the output length is 1; with
+//                       `scales`, out is in * scale unrounded (ONNX's reference and ORT)
 //   asymmetric          c = x / scale
+//   tf_half_pixel_for_nn  c = (x + 0.5) / scale
 // where scale is the attribute `scales` entry, or out / in when `sizes` are given (then x / scale
 // is computed as x * in / out so that exact ratios stay exact).
 //
@@ -17,6 +19,10 @@
 // [0, in - 1] (ONNX's edge rule, also PyTorch's), applied separably along every axis whose
 // mapping is not the identity, which equals multilinear interpolation. Computed in double; 8-bit
 // inputs are dequantized first and the result is quantized with the same params (quant/quant.h).
+// cubic: 4 taps around c (floor(c) - 1 .. floor(c) + 2, or c - 2 .. c + 1 when c is whole) with
+// Keys' coefficients for `cubic_coeff_a` (default -0.75, ORT's; -0.5 is PyTorch's), reading the
+// edge element for taps outside the input, or with `exclude_outside` giving those taps weight 0
+// and renormalizing; c is not clamped. Separable like linear, in double.
 // With these rules 'linear' + half_pixel matches PyTorch's F.interpolate(mode='bilinear',
 // align_corners=False) and 'nearest' + asymmetric + floor matches mode='nearest'.
 #include <algorithm>
@@ -44,8 +50,12 @@ struct AxisMap {
 double source_coord(const std::string& mode, int64_t x, const AxisMap& m) {
   const double xd = static_cast<double>(x);
   if (mode == "asymmetric") return m.divide(xd);
-  if (mode == "align_corners")
-    return m.out == 1 ? 0.0 : xd * static_cast<double>(m.in - 1) / static_cast<double>(m.out - 1);
+  if (mode == "align_corners") {
+    if (m.out == 1) return 0.0;
+    const double out = m.from_sizes ? static_cast<double>(m.out) : static_cast<double>(m.in) * m.scale;
+    return xd * static_cast<double>(m.in - 1) / (out - 1);
+  }
+  if (mode == "tf_half_pixel_for_nn") return m.divide(xd + 0.5);
   if (mode == "pytorch_half_pixel" && m.out == 1) return 0.0;
   return m.divide(xd + 0.5) - 0.5;   // half_pixel, pytorch_half_pixel
 }
@@ -69,9 +79,9 @@ class ResizeRef final : public Kernel {
  public:
   explicit ResizeRef(const KernelContext& ctx) : node_(ctx.node), p_(parse_resize(ctx.node)) {
     const TensorDef& x = ctx.input(0);
-    if (p_.mode == "linear") {
+    if (p_.mode != "nearest") {
       if (x.dtype != DataType::f32 && x.dtype != DataType::u8 && x.dtype != DataType::s8)
-        node_error(node_, "linear resize needs f32 or 8-bit input");
+        node_error(node_, p_.mode + " resize needs f32 or 8-bit input");
       if (x.dtype != DataType::f32 && x.quant.scale.size() != 1) node_error(node_, "8-bit input must be quantized per tensor");
     }
   }
@@ -92,7 +102,7 @@ class ResizeRef final : public Kernel {
     }
     if (y.elements() == 0) return;
     if (p_.mode == "nearest") nearest(x, y, axes);
-    else linear(x, y, axes);
+    else interpolate(x, y, axes);
   }
 
  private:
@@ -122,7 +132,8 @@ class ResizeRef final : public Kernel {
     }
   }
 
-  void linear(const Tensor& x, Tensor& y, const std::vector<AxisMap>& axes) {
+  // linear and cubic: separable passes over the axes that change, in double.
+  void interpolate(const Tensor& x, Tensor& y, const std::vector<AxisMap>& axes) {
     const size_t r = axes.size();
     std::vector<double> cur(static_cast<size_t>(x.elements()));
     switch (x.dtype) {
@@ -134,28 +145,26 @@ class ResizeRef final : public Kernel {
     Shape shape = x.shape;   // shape of `cur`: resized along the axes done so far
     for (size_t d = 0; d < r; ++d) {
       const AxisMap& m = axes[d];
-      // Taps along this axis: out[j] = (1 - w[j]) * in[i0[j]] + w[j] * in[i1[j]].
-      std::vector<int64_t> i0(m.out), i1(m.out);
-      std::vector<double> w(m.out);
+      // Taps along this axis: out[j] = sum over t of w[j][t] * in[idx[j][t]].
+      std::vector<std::vector<int64_t>> idx(m.out);
+      std::vector<std::vector<double>> w(m.out);
       bool identity = m.in == m.out;
       for (int64_t j = 0; j < m.out; ++j) {
-        const double c = std::clamp(source_coord(p_.coord, j, m), 0.0, static_cast<double>(m.in - 1));
-        i0[j] = static_cast<int64_t>(std::floor(c));
-        i1[j] = std::min(i0[j] + 1, m.in - 1);
-        w[j] = c - static_cast<double>(i0[j]);
-        identity = identity && i0[j] == j && w[j] == 0;
+        taps(source_coord(p_.coord, j, m), m.in, &idx[j], &w[j]);
+        for (size_t t = 0; t < idx[j].size(); ++t) identity = identity && (w[j][t] == 0 || (idx[j][t] == j && w[j][t] == 1));
       }
       if (identity) continue;
       int64_t outer = 1, inner = 1;
       for (size_t k = 0; k < d; ++k) outer *= shape[k];
       for (size_t k = d + 1; k < r; ++k) inner *= shape[k];
-      std::vector<double> next(static_cast<size_t>(outer * m.out * inner));
+      std::vector<double> next(static_cast<size_t>(outer * m.out * inner), 0.0);
       for (int64_t o = 0; o < outer; ++o)
         for (int64_t j = 0; j < m.out; ++j) {
-          const double* a = &cur[(o * m.in + i0[j]) * inner];
-          const double* b = &cur[(o * m.in + i1[j]) * inner];
           double* dst = &next[(o * m.out + j) * inner];
-          for (int64_t i = 0; i < inner; ++i) dst[i] = (1 - w[j]) * a[i] + w[j] * b[i];
+          for (size_t t = 0; t < idx[j].size(); ++t) {
+            const double* a = &cur[(o * m.in + idx[j][t]) * inner];
+            for (int64_t i = 0; i < inner; ++i) dst[i] += w[j][t] * a[i];
+          }
         }
       cur.swap(next);
       shape[d] = m.out;
@@ -176,6 +185,34 @@ class ResizeRef final : public Kernel {
       }
       default: node_error(node_, "linear resize needs f32 or 8-bit output");
     }
+  }
+
+  // The input positions and weights one output position reads (linear: 2 taps; cubic: 4).
+  void taps(double c, int64_t in, std::vector<int64_t>* idx, std::vector<double>* w) const {
+    if (p_.mode == "linear") {
+      c = std::clamp(c, 0.0, static_cast<double>(in - 1));
+      const int64_t i0 = static_cast<int64_t>(std::floor(c));
+      *idx = {i0, std::min(i0 + 1, in - 1)};
+      *w = {1 - (c - static_cast<double>(i0)), c - static_cast<double>(i0)};
+      return;
+    }
+    const double f = std::floor(c);
+    const bool whole = c == f;
+    const int64_t base = static_cast<int64_t>(f) - (whole ? 1 : 0);   // the tap left of c (ONNX)
+    const double r = whole ? 1.0 : c - f, A = p_.cubic_a;
+    const double s = 1 - r;
+    *w = {((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A, ((A + 2) * r - (A + 3)) * r * r + 1,
+          ((A + 2) * s - (A + 3)) * s * s + 1, ((A * (s + 1) - 5 * A) * (s + 1) + 8 * A) * (s + 1) - 4 * A};
+    idx->clear();
+    double sum = 0;
+    for (int64_t t = 0; t < 4; ++t) {
+      const int64_t i = base - 1 + t;
+      if (p_.exclude_outside && (i < 0 || i >= in)) (*w)[t] = 0;
+      sum += (*w)[t];
+      idx->push_back(std::clamp<int64_t>(i, 0, in - 1));
+    }
+    if (p_.exclude_outside && sum != 0)
+      for (double& v : *w) v /= sum;
   }
 
   const NodeDef& node_;

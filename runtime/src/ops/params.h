@@ -60,11 +60,13 @@ int64_t matmul_batch_offset(const Shape& y, const Shape& s, int64_t bi);
 std::pair<int64_t, int64_t> shape_range(const NodeDef& node, int64_t rank);
 
 struct ResizeParams {
-  std::string mode = "nearest";                     // nearest | linear
+  std::string mode = "nearest";                     // nearest | linear | cubic
   std::string coord = "half_pixel";                 // coordinate_transformation_mode
   std::string nearest_mode = "round_prefer_floor";
   std::vector<float> scales;                        // one per dim, or empty when sizes given
   std::vector<int64_t> sizes;                       // one per dim, or empty
+  float cubic_a = -0.75f;                           // cubic_coeff_a
+  bool exclude_outside = false;                     // cubic: taps outside the input get weight 0
 };
 ResizeParams parse_resize(const NodeDef& node);
 

@@ -32,8 +32,8 @@ void validate_move(const NodeDef& n, const detail::ModelData& m) {
     case OpKind::Slice: parse_slice(n); break;
     case OpKind::Resize: {
       ResizeParams p = parse_resize(n);
-      if (p.mode == "linear" && !(m.tensor(n.inputs[0]).dtype == DT::f32 || is_quantized(m.tensor(n.inputs[0]).dtype)))
-        node_error(n, "linear resize needs f32 or 8-bit input");
+      if (p.mode != "nearest" && !(m.tensor(n.inputs[0]).dtype == DT::f32 || is_quantized(m.tensor(n.inputs[0]).dtype)))
+        node_error(n, p.mode + " resize needs f32 or 8-bit input");
       break;
     }
     case OpKind::Pad: {
