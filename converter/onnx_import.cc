@@ -312,6 +312,12 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
     // Older models are upgraded with ONNX's own version converter rather than adapters of our
     // own: its per-op adapters are what ONNX defines the upgrade to be.
     try {
+      // The converter's adapters for Add/Gemm broadcasting need input shapes: infer them first
+      // (best effort; an old model it cannot type is left to the converter's own message).
+      try {
+        onnx::shape_inference::InferShapes(model);
+      } catch (const std::exception&) {
+      }
       model = onnx::version_conversion::ConvertVersion(model, kUpgradeOpset);
     } catch (const std::exception& e) {
       std::string msg = e.what();
