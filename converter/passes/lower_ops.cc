@@ -105,6 +105,20 @@ class Lowerer {
     return true;
   }
 
+  // PyTorch's old exports (opset < 7) give PRelu a per-channel slope [C] for X [N, C, ...], which
+  // numpy broadcasting does not line up with dim 1; ONNX Runtime reads it per channel, and so do
+  // we: the constant becomes [C, 1, ...].
+  void fix_channel_slope(Node& n) {
+    const IrTensor& x = g_.tensor(n.inputs[0]);
+    const Constant* s = g_.constant(n.inputs[1]);
+    if (!s || s->shape.size() != 1 || !x.shape_known || x.rank() < 3 || !x.shape[1].is_fixed()) return;
+    if (s->shape[0] != x.shape[1].value || (x.shape.back().is_fixed() && x.shape.back().value == s->shape[0])) return;
+    std::vector<int64_t> shape(static_cast<size_t>(x.rank() - 1), 1);
+    shape[0] = s->shape[0];
+    n.inputs[1] = g_.add_constant(n.inputs[1] + "_per_channel", Constant::of_floats(shape, s->floats()));
+    stats_.add("PRelu slope [C] read per channel");
+  }
+
   void keep(Node& n, std::vector<Node>& out, nlohmann::json attrs) {
     n.attrs = std::move(attrs);
     n.lowered = true;
@@ -165,6 +179,7 @@ class Lowerer {
       out.push_back(std::move(n));
       return;
     }
+    if (op == "PRelu") fix_channel_slope(n);
     // ONNX form Same in the op table: the ONNX op of this name, without attributes, is the octet op.
     if (const OpTraits* t = octet_op(op); t && t->onnx == OnnxForm::Same) return keep(n, out, J::object());
     if (OpKind k; op_from_name(op, &k) && !ref::unary_float_attrs(k).empty()) {   // LeakyRelu, Elu, Selu, ...
