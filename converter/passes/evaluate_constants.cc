@@ -386,6 +386,7 @@ std::optional<Constant> unary_int(const Node& n, const Constant& a) {
 // inputs of their own (Clip's bounds) and fold once lowered.
 std::optional<Constant> octet_unary(const Node& n, const Inputs& in, OpKind op) {
   if (!n.lowered && op_traits(op).onnx != OnnxForm::Same) return std::nullopt;
+  if (ref::unary_gives_bool(op)) return std::nullopt;   // left to run: not worth a boolean constant path
   const Constant& a = C(in, 0);
   if (is_int(a.dtype)) return unary_int(n, a);
   const ref::UnaryParams p = ref::unary_params(op, Attrs(n.attrs, n.name));

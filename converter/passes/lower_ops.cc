@@ -400,6 +400,8 @@ class Lowerer {
       n.op = "ScatterElements";
       return keep(n, out, {{"axis", n.attr_int("axis", 0)}, {"reduction", n.attr_string("reduction", "none")}});
     }
+    if (op == "IsInf") return keep(n, out, {{"detect_negative", n.attr_int("detect_negative", 1)}, {"detect_positive", n.attr_int("detect_positive", 1)}});
+    if (op == "EyeLike") return keep(n, out, {{"k", n.attr_int("k", 0)}});   // the output's dtype is ONNX's `dtype`
     if (op == "Einsum") return keep(n, out, {{"equation", n.attr_string("equation", "")}});
     if (op == "InstanceNormalization") return keep(n, out, {{"epsilon", n.attr_float("epsilon", 1e-5f)}});
     if (op == "TopK") {

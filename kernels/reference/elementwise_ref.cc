@@ -201,6 +201,10 @@ class UnaryRef final : public Kernel {
       for (int64_t i = 0; i < n; ++i) dst[i] = table_[static_cast<uint8_t>(src[i] + off)];
       return;
     }
+    if (y.dtype == DataType::boolean && x.dtype == DataType::f32) {   // IsNaN, IsInf
+      for (int64_t i = 0; i < n; ++i) static_cast<uint8_t*>(y.data)[i] = fn_(x.as<float>()[i]) != 0;
+      return;
+    }
     switch (x.dtype) {
       case DataType::f32:
         for (int64_t i = 0; i < n; ++i) y.as<float>()[i] = fn_(x.as<float>()[i]);
@@ -237,12 +241,16 @@ std::vector<UnaryAttr> unary_float_attrs(OpKind op) {
   }
 }
 
+bool unary_gives_bool(OpKind op) { return op == OpKind::IsNaN || op == OpKind::IsInf; }
+
 UnaryParams unary_params(OpKind op, const Attrs& attrs) {
   UnaryParams p;
   const std::vector<UnaryAttr> fa = unary_float_attrs(op);
   if (fa.size() > 0) p.alpha = attrs.get_float(fa[0].name, fa[0].default_value);
   if (fa.size() > 1) p.beta = attrs.get_float(fa[1].name, fa[1].default_value);
   if (op == OpKind::Clip) p.alpha = attrs.get_float("min", -INFINITY), p.beta = attrs.get_float("max", INFINITY);
+  if (op == OpKind::IsInf)
+    p.alpha = static_cast<float>(attrs.get_int("detect_negative", 1)), p.beta = static_cast<float>(attrs.get_int("detect_positive", 1));
   if (op == OpKind::Gelu) p.tanh_gelu = attrs.get_string("approximate", "none") == "tanh";
   return p;
 }
@@ -287,6 +295,8 @@ float unary_value(OpKind op, float x, const UnaryParams& p) {
     case OpKind::ThresholdedRelu: return x > p.alpha ? x : 0.f;
     case OpKind::Shrink: return x < -p.alpha ? x + p.beta : x > p.alpha ? x - p.beta : 0.f;
     case OpKind::Not: return x == 0 ? 1.f : 0.f;
+    case OpKind::IsNaN: return std::isnan(x) ? 1.f : 0.f;
+    case OpKind::IsInf: return std::isinf(x) && (x < 0 ? p.alpha != 0 : p.beta != 0) ? 1.f : 0.f;
     default:   // a Unary op added to op_table.def without its formula here: fail loudly, never pass x through
       throw Error(std::string(op_name(op)) + " has no formula in unary_value() (kernels/reference/elementwise_ref.cc)");
   }

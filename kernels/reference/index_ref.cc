@@ -61,6 +61,7 @@ class IndexRef final : public Kernel {
           default: node_error(node_, "unsupported dtype");
         }
       case OpKind::OneHot: return onehot(*a.in[0], *a.in[2], *a.out[0]);
+      case OpKind::EyeLike: return eyelike(*a.out[0]);
       case OpKind::GatherND: return gather_nd(*a.in[0], *a.in[1], *a.out[0]);
       case OpKind::ScatterND: case OpKind::ScatterElements: return scatter(*a.in[0], *a.in[1], *a.in[2], *a.out[0]);
       default: node_error(node_, "is not an indexing op");
@@ -262,6 +263,21 @@ class IndexRef final : public Kernel {
         pos[d] = 0;
       }
     }
+  }
+
+  void eyelike(Tensor& y) const {   // ones on the diagonal j - i == k, zeros elsewhere
+    const int64_t k = node_.attrs.get_int("k", 0), M = y.shape[0], N = y.shape[1];
+    const size_t es = dtype_size(y.dtype);
+    std::memset(y.data, 0, y.bytes());
+    uint8_t one[8] = {};
+    switch (y.dtype) {
+      case DataType::f32: { const float v = 1; std::memcpy(one, &v, 4); break; }
+      case DataType::s32: { const int32_t v = 1; std::memcpy(one, &v, 4); break; }
+      case DataType::i64: { const int64_t v = 1; std::memcpy(one, &v, 8); break; }
+      default: one[0] = 1;
+    }
+    for (int64_t i = 0; i < M; ++i)
+      if (i + k >= 0 && i + k < N) std::memcpy(static_cast<uint8_t*>(y.data) + (i * N + i + k) * es, one, es);
   }
 
   void onehot(const Tensor& idx, const Tensor& vals, Tensor& y) {

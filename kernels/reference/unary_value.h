@@ -20,9 +20,12 @@ struct UnaryAttr {
 // kernels read them.
 std::vector<UnaryAttr> unary_float_attrs(OpKind op);
 
+// Unary ops whose output is boolean (0/1 bytes) for f32 input: IsNaN, IsInf.
+bool unary_gives_bool(OpKind op);
+
 // A unary op's attributes, read once (with the format's defaults, docs/format.md).
 struct UnaryParams {
-  float alpha = 0, beta = 0;   // unary_float_attrs() in order; Clip: min, max
+  float alpha = 0, beta = 0;   // unary_float_attrs() in order; Clip: min, max; IsInf: detect_negative, detect_positive
   bool tanh_gelu = false;      // Gelu approximate="tanh"
 };
 UnaryParams unary_params(OpKind op, const Attrs& attrs);

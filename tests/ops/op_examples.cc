@@ -415,6 +415,19 @@ const std::vector<OpExample>& op_examples() {
       {OpKind::TopK, {F}, topk},
       {OpKind::OneHot, {F}, onehot},
       {OpKind::InstanceNormalization, {F}, instance_norm},
+      {OpKind::IsNaN, {F}, [] {   // a mask by nature: two distinct values
+        OpTester t(OpKind::IsNaN);
+        return t.input(NdArray::of(DataType::f32, {2, 3}, std::vector<float>{1, NAN, -INFINITY, 0, NAN, 2})).output(DataType::boolean).narrow_output_ok();
+      }},
+      {OpKind::IsInf, {F}, [] {
+        OpTester t(OpKind::IsInf);
+        t.input(NdArray::of(DataType::f32, {2, 3}, std::vector<float>{1, INFINITY, -INFINITY, 0, NAN, 2})).attrs({{"detect_negative", 0}});
+        return t.output(DataType::boolean).narrow_output_ok();
+      }},
+      {OpKind::EyeLike, {F}, [] {
+        OpTester t(OpKind::EyeLike);
+        return t.input({4, 5}, -1.f, 1.f).attrs({{"k", 1}}).output(DataType::f32).narrow_output_ok().symbolic_batch(false);
+      }},
       {OpKind::GatherND, {F, S}, [] {   // batch_dims 1: [2, 5, 3] by [2, 4, 1] -> [2, 4, 3]
         OpTester t(OpKind::GatherND);
         return t.input({2, 5, 3}, kX).input(i64({2, 4, 1}, 5, 17)).attrs({{"batch_dims", 1}}).output(DataType::u8).symbolic_batch(false);

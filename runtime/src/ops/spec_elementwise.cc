@@ -79,7 +79,8 @@ void validate_unary(const NodeDef& n, const detail::ModelData& m) {
         expect_dtype(n, m, 0, {DT::boolean}, "input");
       else
         expect_dtype(n, m, 0, {DT::f32}, "input");
-      expect_same_dtype(n, m, 0, 0);
+      if (n.op == OpKind::IsNaN || n.op == OpKind::IsInf) expect_out_dtype(n, m, 0, {DT::boolean}, "output");
+      else expect_same_dtype(n, m, 0, 0);
       break;
     case Precision::Int8Static:
       // Any unary op runs in int8 through a 256-entry table built from its float definition.

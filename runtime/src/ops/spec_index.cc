@@ -184,8 +184,19 @@ void infer_scatter(InferCtx& c) {
   }
   c.out = {x};
 }
+void validate_eyelike(const NodeDef& n, const detail::ModelData& m) {
+  n.attrs.get_int("k", 0);
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  expect_out_dtype(n, m, 0, {DT::f32, DT::s32, DT::i64, DT::boolean}, "output");
+}
+
+void infer_eyelike(InferCtx& c) {
+  if (c.input(0).size() != 2) c.fail("input " + shape_str(c.input(0)) + " is not 2-D");
+  c.out = {c.input(0)};
+}
 }  // namespace
 
+const OpSpec kEyeLikeSpec{validate_eyelike, infer_eyelike};
 const OpSpec kGatherNDSpec{validate_gather_nd, infer_gather_nd};
 const OpSpec kScatterSpec{validate_scatter, infer_scatter};
 const OpSpec kEinsumSpec{validate_einsum, infer_einsum};
