@@ -11,12 +11,18 @@ namespace octet {
 namespace {
 using DT = DataType;
 
-void validate_gather_elements(const NodeDef& n, const detail::ModelData& m) {
-  n.attrs.get_int("axis", 0);
+// Ops that move input 0's elements (8-bit: its codes) into the output, which therefore has input
+// 0's dtype and quantization; `indices`: input 1 holds s32/i64 positions.
+void expect_element_move(const NodeDef& n, const detail::ModelData& m, bool indices) {
   if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
-  expect_dtype(n, m, 1, {DT::s32, DT::i64}, "indices");
+  if (indices) expect_dtype(n, m, 1, {DT::s32, DT::i64}, "indices");
   expect_same_dtype(n, m, 0, 0);
   expect_same_quant(n, m, 0, 0);
+}
+
+void validate_gather_elements(const NodeDef& n, const detail::ModelData& m) {
+  n.attrs.get_int("axis", 0);
+  expect_element_move(n, m, true);
 }
 
 // Y has the shape of the indices; data and indices have the same rank.
@@ -33,9 +39,7 @@ void infer_gather_elements(InferCtx& c) {
 void validate_trilu(const NodeDef& n, const detail::ModelData& m) {
   n.attrs.get_int("upper", 1);
   n.attrs.get_int("k", 0);
-  if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
-  expect_same_dtype(n, m, 0, 0);
-  expect_same_quant(n, m, 0, 0);
+  expect_element_move(n, m, false);
   if (is_quantized(m.tensor(n.inputs[0]).dtype)) expect_per_tensor(n, m.tensor(n.inputs[0]));
 }
 
@@ -62,9 +66,7 @@ void validate_depth_space(const NodeDef& n, const detail::ModelData& m) {
   if (n.attrs.get_int("blocksize") < 1) n.attrs.fail("blocksize", "must be positive");
   const std::string mode = n.attrs.get_string("mode", "DCR");
   if (n.op == OpKind::DepthToSpace && mode != "DCR" && mode != "CRD") n.attrs.fail("mode", "must be DCR or CRD");
-  if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
-  expect_same_dtype(n, m, 0, 0);
-  expect_same_quant(n, m, 0, 0);
+  expect_element_move(n, m, false);
 }
 
 void infer_depth_space(InferCtx& c) {
@@ -138,10 +140,7 @@ void infer_einsum(InferCtx& c) {
 }
 void validate_gather_nd(const NodeDef& n, const detail::ModelData& m) {
   if (n.attrs.get_int("batch_dims", 0) < 0) n.attrs.fail("batch_dims", "must not be negative");
-  if (n.precision == Precision::Int8Dynamic) node_error(n, "has no dynamic int8 form");
-  expect_dtype(n, m, 1, {DT::s32, DT::i64}, "indices");
-  expect_same_dtype(n, m, 0, 0);
-  expect_same_quant(n, m, 0, 0);
+  expect_element_move(n, m, true);
 }
 
 // data [B..., D...], indices [B..., I..., k]: Y [B..., I..., D[k:]...] (b = batch_dims).
