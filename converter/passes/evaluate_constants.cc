@@ -344,6 +344,10 @@ std::optional<Constant> binary(const Node& n, const Inputs& in) {
     std::vector<int64_t> r(cnt);
     for (int64_t i = 0; i < cnt; ++i) {
       int64_t x = av[bindex(out, a.shape, i)], y = bv[bindex(out, b.shape, i)];
+      if ((op == "Div" || op == "Mod") && y == -1) {   // lowest / -1 would trap
+        r[i] = op == "Div" ? static_cast<int64_t>(0 - static_cast<uint64_t>(x)) : 0;
+        continue;
+      }
       r[i] = op == "Add" ? x + y : op == "Sub" ? x - y : op == "Mul" ? x * y : op == "Div" ? (y ? x / y : 0)
            : op == "Pow" ? static_cast<int64_t>(std::pow(static_cast<double>(x), static_cast<double>(y)))
            : op == "Max" ? std::max(x, y) : op == "Min" ? std::min(x, y) : op == "Equal" ? x == y

@@ -4,6 +4,7 @@
 //  Unary. Static int8 runs through a 256-entry table: table[c] = quantize(f(s_x (c - zp_x))),
 //  built once from the float definition, so int8 unary ops are exact on every backend.
 #include <cmath>
+#include <type_traits>
 #include <cstring>
 #include <vector>
 
@@ -41,7 +42,7 @@ template <class T>
 T binary_int(OpKind op, T a, T b, bool fmod) {
   switch (op) {
     case OpKind::Mod: {   // fmod=1: the dividend's sign (C's %); fmod=0: the divisor's (Python's %)
-      if (b == 0) return 0;   // never traps, as Div
+      if (b == 0 || b == -1) return 0;   // never traps, as Div (x mod -1 is 0)
       const T r = a % b;
       return !fmod && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
     }
@@ -49,7 +50,8 @@ T binary_int(OpKind op, T a, T b, bool fmod) {
     case OpKind::Add: return a + b;
     case OpKind::Sub: return a - b;
     case OpKind::Mul: return a * b;
-    case OpKind::Div: return b == 0 ? 0 : a / b;   // integer division by zero yields 0, never traps
+    // Integer division by zero yields 0 and lowest / -1 wraps (the CPU would trap on both).
+    case OpKind::Div: return b == 0 ? 0 : b == -1 ? static_cast<T>(0 - static_cast<std::make_unsigned_t<T>>(a)) : a / b;
     case OpKind::Max: return a > b ? a : b;
     case OpKind::Min: return a < b ? a : b;
     case OpKind::Pow: {

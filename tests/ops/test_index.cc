@@ -4,6 +4,7 @@
 // the losses' ignore_index and bad targets.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
 
 #include "op_tester.h"
@@ -87,4 +88,18 @@ TEST_CASE("losses: ignore_index drops the element from the mean; a target outsid
   const std::string e = error_of(bad);
   CHECK(e.find("NegativeLogLikelihoodLoss") != std::string::npos);
   CHECK(e.find("target 3 is outside [0, 3)") != std::string::npos);
+}
+
+TEST_CASE("integer Div and Mod: by zero and lowest / -1 give defined values, never a trap") {
+  const int32_t lo = std::numeric_limits<int32_t>::lowest();
+  for (OpKind op : {OpKind::Div, OpKind::Mod}) {
+    OpTester t(op);
+    t.input(NdArray::of(DataType::s32, {4}, std::vector<int32_t>{lo, 7, -7, 5}))
+        .input(NdArray::of(DataType::s32, {4}, std::vector<int32_t>{-1, 0, 2, -3})).output(DataType::s32).symbolic_batch(false);
+    const NdArray y = run(t);
+    const std::vector<int32_t> got(y.as<int32_t>(), y.as<int32_t>() + 4);
+    INFO(op_name(op));
+    if (op == OpKind::Div) CHECK(got == std::vector<int32_t>{lo, 0, -3, -1});   // wraps, 0, truncates
+    else CHECK(got == std::vector<int32_t>{0, 0, 1, -1});                        // Python's sign rule (fmod=0)
+  }
 }
