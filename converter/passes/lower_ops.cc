@@ -570,6 +570,12 @@ class Lowerer {
     std::vector<int64_t> sizes;
     if (n.op == "Upsample" || g_.opset < 11) {
       coord = "asymmetric";
+      if (!n.attrs.contains("scales") && at_run_time(n, 1)) {   // (x, scales): scales read at run time
+        n.inputs = with_operands(n, {{1, n.inputs[1]}});
+        n.op = "Resize";
+        stats_.add("shapes computed at run time (Resize)");
+        return keep(n, out, {{"mode", mode}, {"coordinate_transformation_mode", coord}, {"nearest_mode", "floor"}});
+      }
       if (n.attrs.contains("scales")) scales = n.attrs["scales"].get<std::vector<float>>();
       else scales = need_const(g_, n, 1, "scales").floats();
     } else {
