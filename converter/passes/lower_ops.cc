@@ -403,6 +403,25 @@ class Lowerer {
     if (op == "IsInf") return keep(n, out, {{"detect_negative", n.attr_int("detect_negative", 1)}, {"detect_positive", n.attr_int("detect_positive", 1)}});
     if (op == "EyeLike") return keep(n, out, {{"k", n.attr_int("k", 0)}});   // the output's dtype is ONNX's `dtype`
     if (op == "Einsum") return keep(n, out, {{"equation", n.attr_string("equation", "")}});
+    if (op == "MeanVarianceNormalization") {   // ONNX's function body: (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9)
+      const IrTensor* like = &g_.tensor(n.outputs[0]);
+      const J mean_attrs = {{"axes", n.attr_ints("axes", {0, 2, 3})}, {"keepdims", 1}};
+      auto full = [&](const char* what) { return new_tensor(n.name + what, like); };   // X's shape
+      auto reduced = [&](const char* what) { return new_tensor(n.name + what); };       // shape inferred later
+      const std::string x = n.inputs[0], mean = reduced("_mean"), sq = full("_sq"), mean_sq = reduced("_mean_sq"),
+                        sq_mean = reduced("_sq_mean"), var = reduced("_var"), std = reduced("_std"), centred = full("_centred"),
+                        denom = reduced("_denom");
+      out.push_back(make(n, "ReduceMean", {x}, {mean}, mean_attrs));
+      out.push_back(make(n, "Mul", {x, x}, {sq}));
+      out.push_back(make(n, "ReduceMean", {sq}, {mean_sq}, mean_attrs));
+      out.push_back(make(n, "Mul", {mean, mean}, {sq_mean}));
+      out.push_back(make(n, "Sub", {mean_sq, sq_mean}, {var}));
+      out.push_back(make(n, "Sqrt", {var}, {std}));
+      out.push_back(make(n, "Sub", {x, mean}, {centred}));
+      out.push_back(make(n, "Add", {std, g_.add_constant(n.name + "_eps", Constant::of_floats({}, {1e-9f}))}, {denom}));
+      out.push_back(make(n, "Div", {centred, denom}, {n.outputs[0]}));
+      return;
+    }
     if (op == "InstanceNormalization") return keep(n, out, {{"epsilon", n.attr_float("epsilon", 1e-5f)}});
     if (op == "TopK") {
       // Always sorted: with sorted=0 the order is unspecified, and sorted is a valid answer.
