@@ -119,6 +119,19 @@ class Lowerer {
     stats_.add("PRelu slope [C] read per channel");
   }
 
+  // Input 1 of an op whose operand octet takes as attribute `name`: kept as a run-time operand, or
+  // (a constant) moved into the attribute, its one value when `scalar`; absent, the attribute is too.
+  void keep_operand_attr(Node& n, std::vector<Node>& out, nlohmann::json attrs, const char* name, bool scalar) {
+    if (keep_run_time_operand(n, out, attrs)) return;
+    if (n.has_input(1)) {
+      const std::vector<int64_t> v = need_const(g_, n, 1, name).ints();
+      if (scalar && v.size() != 1) fail(n, std::string(name) + " must have one value, has " + std::to_string(v.size()));
+      attrs[name] = scalar ? nlohmann::json(v[0]) : nlohmann::json(v);
+    }
+    n.inputs.resize(1);
+    keep(n, out, std::move(attrs));
+  }
+
   void keep(Node& n, std::vector<Node>& out, nlohmann::json attrs) {
     n.attrs = std::move(attrs);
     n.lowered = true;
@@ -348,13 +361,7 @@ class Lowerer {
     }
     if (op == "Resize" || op == "Upsample") return lower_resize(n, out);
     if (op == "Gather") return keep(n, out, {{"axis", n.attr_int("axis", 0)}});
-    if (op == "Expand" || op == "Tile") {
-      if (keep_run_time_operand(n, out, J::object())) return;
-      const char* attr = op == "Expand" ? "shape" : "repeats";
-      J a = {{attr, need_const(g_, n, 1, attr).ints()}};
-      n.inputs.resize(1);
-      return keep(n, out, a);
-    }
+    if (op == "Expand" || op == "Tile") return keep_operand_attr(n, out, J::object(), op == "Expand" ? "shape" : "repeats", false);
     if (op == "Cast") return keep(n, out, {{"to", dtype_from_onnx(n, n.attr_int("to", 1))}});
     if (op == "CastLike") {   // Cast to input 1's type
       const DataType to = g_.tensor(n.inputs[1]).dtype;
@@ -426,15 +433,8 @@ class Lowerer {
     if (op == "TopK") {
       // Always sorted: with sorted=0 the order is unspecified, and sorted is a valid answer.
       J a = {{"axis", n.attr_int("axis", -1)}, {"largest", n.attr_int("largest", 1)}};
-      if (opset < 10) {   // k was an attribute
-        a["k"] = n.attr_int("k", 0);
-        n.inputs.resize(1);
-        return keep(n, out, a);
-      }
-      if (keep_run_time_operand(n, out, a)) return;
-      a["k"] = need_const(g_, n, 1, "k").ints().at(0);
-      n.inputs.resize(1);
-      return keep(n, out, a);
+      if (opset < 10) a["k"] = n.attr_int("k", 0);   // k was an attribute
+      return keep_operand_attr(n, out, a, "k", true);
     }
     if (op == "OneHot") {
       J a = {{"axis", n.attr_int("axis", -1)}};
@@ -449,22 +449,9 @@ class Lowerer {
       }
       return keep(n, out, a);
     }
-    if (op == "Trilu") {
-      const J a = {{"upper", n.attr_int("upper", 1)}};
-      if (keep_run_time_operand(n, out, a)) return;
-      J b = a;
-      if (n.has_input(1)) b["k"] = need_const(g_, n, 1, "k").ints().at(0);
-      n.inputs.resize(1);
-      return keep(n, out, b);
-    }
-    if (op == "CumSum") {
-      const J a = {{"exclusive", n.attr_int("exclusive", 0)}, {"reverse", n.attr_int("reverse", 0)}};
-      if (keep_run_time_operand(n, out, a)) return;
-      J b = a;
-      b["axis"] = need_const(g_, n, 1, "axis").ints().at(0);
-      n.inputs.resize(1);
-      return keep(n, out, b);
-    }
+    if (op == "Trilu") return keep_operand_attr(n, out, {{"upper", n.attr_int("upper", 1)}}, "k", true);
+    if (op == "CumSum")
+      return keep_operand_attr(n, out, {{"exclusive", n.attr_int("exclusive", 0)}, {"reverse", n.attr_int("reverse", 0)}}, "axis", true);
     if (op == "LayerNormalization") {
       // Mean and InvStdDev (training outputs) are kept only when something reads them.
       for (size_t o = 1; o < n.outputs.size(); ++o)
