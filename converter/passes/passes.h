@@ -17,6 +17,9 @@ struct PassStats {
 // Every pass below, in the converter's order: the imported ONNX graph -> octet's fused float graph.
 void run_passes(Graph& g, PassStats& stats);
 
+// ONNX Runtime's dynamic quantization (DynamicQuantizeLinear + ConvInteger/MatMulInteger, and
+// dequantized int8 embedding tables) back to float ops on dequantized weights.
+void dequantize_integer_ops(Graph& g, PassStats& stats);
 // Evaluates nodes whose inputs are all constant, and shape arithmetic (Shape -> Gather ->
 // Concat -> Reshape) where the run-time dimensions can be expressed with Reshape's 0 and -1.
 void fold_constants(Graph& g, PassStats& stats);

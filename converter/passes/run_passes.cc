@@ -13,6 +13,7 @@ void PassStats::add(const std::string& what, int n) {
 }
 
 void run_passes(Graph& g, PassStats& stats) {
+  dequantize_integer_ops(g, stats);
   remove_identities(g, stats);
   // Shape-derived subgraphs fold in rounds: the Shape of a tensor whose shape becomes known only
   // once the reshapes before it are folded (every attention layer after the first) needs another.

@@ -791,3 +791,65 @@ TEST_CASE("constant folding after lowering: a lowered Reshape of a constant is k
 }
 
 }  // TEST_SUITE
+
+// ONNX Runtime's quantize_dynamic writes DynamicQuantizeLinear -> MatMulInteger/ConvInteger ->
+// Cast -> Mul(x_scale * w_scale), and Gather of an int8 table -> DequantizeLinear. Both come back
+// to float on the dequantized weights (dequantize_integer_ops.cc); y is checked against
+// x @ ((Wq - w_zp) * w_scale) computed here.
+TEST_CASE("ONNX Runtime dynamic-quantized MatMulInteger and a dequantized int8 embedding become float ops") {
+  IrBuilder ir;
+  auto int_constant = [&](const std::string& n, DataType dt, const std::vector<int64_t>& shape, const std::vector<int>& v) {
+    IrTensor t;
+    Constant c;
+    c.dtype = dt, c.shape = shape;
+    for (int x : v) c.bytes.push_back(static_cast<uint8_t>(x));
+    t.name = n, t.dtype = dt, t.value = c, t.shape = IrBuilder::dims(shape), t.shape_known = true;
+    ir.g.add_tensor(std::move(t));
+  };
+  ir.input("ids", {1, 3});
+  ir.g.tensor("ids").dtype = DataType::i64;
+  // Embedding table [5, 4] int8, scale 0.5, zero point 2.
+  std::vector<int> table = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, 10, 20, 30, 40, -1, -2, -3, -4};
+  int_constant("table_q", DataType::s8, {5, 4}, table);
+  ir.constant("table_scale", {}, {0.5f});
+  int_constant("table_zp", DataType::s8, {}, {2});
+  ir.node("Gather", {"table_q", "ids"}, "emb_q", {1, 3, 4});
+  ir.g.tensor("emb_q").dtype = DataType::s8;
+  ir.node("DequantizeLinear", {"emb_q", "table_scale", "table_zp"}, "x", {1, 3, 4});
+  // W [4, 2] uint8 with per-column scales and zero points.
+  std::vector<int> wq = {130, 120, 140, 128, 100, 160, 128, 129};
+  int_constant("w_q", DataType::u8, {4, 2}, wq);
+  ir.constant("w_scale", {2}, {0.25f, 0.125f});
+  int_constant("w_zp", DataType::u8, {2}, {128, 130});
+  IrTensor xq, xs, xz;
+  xq.name = "x_q", xq.dtype = DataType::u8, xs.name = "x_scale", xz.name = "x_zp", xz.dtype = DataType::u8;
+  for (IrTensor* t : {&xq, &xs, &xz}) ir.g.add_tensor(*t);
+  Node dql{"dql", "DynamicQuantizeLinear", {"x"}, {"x_q", "x_scale", "x_zp"}};
+  ir.g.nodes.push_back(dql);
+  ir.node("MatMulInteger", {"x_q", "w_q", "x_zp", "w_zp"}, "y_i32", {1, 3, 2});
+  ir.g.tensor("y_i32").dtype = DataType::s32;
+  ir.node("Cast", {"y_i32"}, "y_f", {1, 3, 2}, {{"to", 1}});
+  ir.node("Mul", {"x_scale", "w_scale"}, "scale", {2});
+  ir.node("Mul", {"y_f", "scale"}, "y", {1, 3, 2});
+  ir.g.outputs = {"y"};
+  PassStats stats;
+  auto m = lower_and_load(ir.g, stats);
+  CHECK(stat(stats, "MatMulInteger (ONNX Runtime dynamic quantization) -> float with dequantized weights") == 1);
+  CHECK(stat(stats, "DequantizeLinear of a gathered int8 table -> Gather of the dequantized table") == 1);
+  for (const Node& n : ir.g.nodes) {
+    CHECK(n.op != "MatMulInteger");
+    CHECK(n.op != "DynamicQuantizeLinear");
+  }
+  const std::vector<int64_t> ids = {4, 0, 2};
+  auto got = run_model(m, "reference", NdArray::of<int64_t>(DataType::i64, {1, 3}, ids));
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 2; ++c) {
+      double want = 0;
+      for (int k = 0; k < 4; ++k) {
+        const double x = 0.5 * (table[ids[r] * 4 + k] - 2);
+        const double w = (c ? 0.125 : 0.25) * (wq[k * 2 + c] - (c ? 130 : 128));
+        want += x * w;
+      }
+      CHECK(got.as<float>()[r * 2 + c] == doctest::Approx(want).epsilon(1e-6));
+    }
+}
