@@ -2,6 +2,7 @@
 // infers shapes with its shape inference, and copies the graph as it is: initializers and
 // Constant nodes become constants, attributes become JSON. No rewriting happens here.
 #include "onnx_import.h"
+#include "onnx_new_opsets.h"
 
 #include <cstring>
 #include <filesystem>
@@ -306,8 +307,13 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
   for (const auto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   if (opset < 0) throw Error(path + ": ONNX model imports no default-domain opset");
-  if (opset < 1 || opset > 17) throw Error(path + ": ONNX opset " + std::to_string(opset) + " is not supported (octet reads opsets 1 to 17)");
+  if (opset < 1 || opset > kNewestOpset)
+    throw Error(path + ": ONNX opset " + std::to_string(opset) + " is not supported (octet reads opsets 1 to " + std::to_string(kNewestOpset) + ")");
   sort_nodes(path, model.mutable_graph());
+  if (opset > 17) rewrite_new_opset_forms(model, opset, path);   // onnx 1.12 knows opsets up to 17
+  // IR versions 9 and 10 (opsets 19-21) add float8/int4 element types, which the importer refuses
+  // by type; otherwise the file is what IR 8 describes, so onnx 1.12's checker reads it as that.
+  if (model.ir_version() > onnx::IR_VERSION) model.set_ir_version(onnx::IR_VERSION);
   if (opset < kOldestReadOpset) {
     // Older models are upgraded with ONNX's own version converter rather than adapters of our
     // own: its per-op adapters are what ONNX defines the upgrade to be.
@@ -406,7 +412,10 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
         }
         continue;
       }
-      n.attrs[a.name()] = to_json(a, n);
+      // "__octet_antialias" etc.: an attribute newer than opset 17, renamed while ONNX's checker
+      // ran (onnx_new_opsets.h).
+      const std::string key = a.name().rfind("__octet_", 0) == 0 ? a.name().substr(8) : a.name();
+      n.attrs[key] = to_json(a, n);
     }
     if (n.op == "Constant") {
       if (np.output_size() != 1) fail(n, "must have one output");
@@ -458,6 +467,10 @@ Graph import_onnx(const std::string& path, ImportInfo* info) {
     for (const auto& in : n.inputs)
       if (!in.empty() && !g.has_tensor(in)) fail(n, "input '" + in + "' is never produced");
   return g;
+}
+
+Constant onnx_tensor_constant(const onnx::TensorProto& t, const std::string& model_dir, const std::string& file) {
+  return to_constant(t, model_dir, file);
 }
 
 }  // namespace octet::converter

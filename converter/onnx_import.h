@@ -1,4 +1,5 @@
-// Reading ONNX models (opsets 1-17; older than 9 upgraded by ONNX's version converter) into the converter IR.
+// Reading ONNX models (opsets 1-21; older than 9 upgraded by ONNX's version converter, 18-21 forms rewritten by
+// onnx_new_opsets.h) into the converter IR.
 #pragma once
 
 #include <string>

@@ -151,6 +151,8 @@ void resize(QdqGraph& g, const NodeDef& n) {
     ins.push_back(g.init_f(base + "_scales", {}, false));
     ins.push_back(g.init_i64(base + "_sizes", perm(n.attrs.get_ints("sizes"))));
   }
+  if (n.attrs.get_int("antialias", 0) || n.attrs.get_string("coordinate_transformation_mode", "") == "half_pixel_symmetric")
+    g.refuse("antialias and half_pixel_symmetric are Resize-18/19 forms; export-qdq writes opset " + std::to_string(QdqGraph::kOpset));
   onnx::NodeProto* nd;
   std::string o = g.op1("Resize", ins, base + "_resize", &nd);
   attr_s(nd, "mode", n.attrs.get_string("mode", "nearest"));

@@ -601,6 +601,7 @@ class Lowerer {
         nlohmann::json a = {{"mode", mode}, {"coordinate_transformation_mode", coord},
                {"nearest_mode", n.attr_string("nearest_mode", "round_prefer_floor")}};
         if (mode == "cubic") a["cubic_coeff_a"] = n.attr_float("cubic_coeff_a", -0.75f), a["exclude_outside"] = n.attr_int("exclude_outside", 0);
+        if (n.attr_int("antialias", 0)) a["antialias"] = 1;
         return keep(n, out, a);
       }
       if (scales.empty() && sizes.empty()) fail(n, "needs constant scales or sizes");
@@ -623,6 +624,7 @@ class Lowerer {
     nlohmann::json a = {{"mode", mode}, {"coordinate_transformation_mode", coord},
                         {"nearest_mode", n.attr_string("nearest_mode", g_.opset < 11 ? "floor" : "round_prefer_floor")}};
     if (mode == "cubic") a["cubic_coeff_a"] = n.attr_float("cubic_coeff_a", -0.75f), a["exclude_outside"] = n.attr_int("exclude_outside", 0);
+    if (n.attr_int("antialias", 0)) a["antialias"] = 1;
     if (!sizes.empty()) a["sizes"] = sizes;
     else a["scales"] = scales;
     keep(n, out, a);

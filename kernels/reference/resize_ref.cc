@@ -3,6 +3,8 @@
 // Along each axis, output index x maps to a real coordinate c in the input
 // (coordinate_transformation_mode):
 //   half_pixel          c = (x + 0.5) / scale - 0.5
+//   half_pixel_symmetric  the same, shifted so the output is centred on the input when
+//                       in * scale is not whole: + (in / 2) * (1 - out / (in * scale)) (opset 19)
 //   pytorch_half_pixel  c = (x + 0.5) / scale - 0.5, or 0 when the output length is 1
 //   align_corners       c = x * (in - 1) / (out - 1), or 0 when the output length is 1; with
 //                       `scales`, out is in * scale unrounded (ONNX's reference and ORT)
@@ -23,6 +25,11 @@
 // Keys' coefficients for `cubic_coeff_a` (default -0.75, ORT's; -0.5 is PyTorch's), reading the
 // edge element for taps outside the input, or with `exclude_outside` giving those taps weight 0
 // and renormalizing; c is not clamped. Separable like linear, in double.
+// antialias (opset 18; linear and cubic, when shrinking along an axis, scale < 1): the filter is
+// stretched by 1/scale, so each output averages every input it covers: taps at the offsets
+// i = floor(-support / scale) + 1 .. 1 - that from floor(c) (c whole: from c - 1, as ONNX's
+// reference), weight filter((i - frac) * scale) normalized to sum 1, support 1 for linear and 2
+// for cubic; c is not clamped, taps outside read the edge (or, exclude_outside, weigh 0).
 // With these rules 'linear' + half_pixel matches PyTorch's F.interpolate(mode='bilinear',
 // align_corners=False) and 'nearest' + asymmetric + floor matches mode='nearest'.
 #include <algorithm>
@@ -57,7 +64,11 @@ double source_coord(const std::string& mode, int64_t x, const AxisMap& m) {
   }
   if (mode == "tf_half_pixel_for_nn") return m.divide(xd + 0.5);
   if (mode == "pytorch_half_pixel" && m.out == 1) return 0.0;
-  return m.divide(xd + 0.5) - 0.5;   // half_pixel, pytorch_half_pixel
+  if (mode == "half_pixel_symmetric" && !m.from_sizes) {
+    const double adjustment = static_cast<double>(m.out) / (static_cast<double>(m.in) * m.scale);
+    return static_cast<double>(m.in) / 2 * (1 - adjustment) + m.divide(xd + 0.5) - 0.5;
+  }
+  return m.divide(xd + 0.5) - 0.5;   // half_pixel (and _symmetric with sizes), pytorch_half_pixel
 }
 
 int64_t round_nearest(double c, const std::string& mode) {
@@ -149,8 +160,10 @@ class ResizeRef final : public Kernel {
       std::vector<std::vector<int64_t>> idx(m.out);
       std::vector<std::vector<double>> w(m.out);
       bool identity = m.in == m.out;
+      const double scale = m.from_sizes ? static_cast<double>(m.out) / static_cast<double>(m.in) : m.scale;
       for (int64_t j = 0; j < m.out; ++j) {
-        taps(source_coord(p_.coord, j, m), m.in, &idx[j], &w[j]);
+        if (p_.antialias && scale < 1) antialias_taps(source_coord(p_.coord, j, m), m.in, scale, &idx[j], &w[j]);
+        else taps(source_coord(p_.coord, j, m), m.in, &idx[j], &w[j]);
         for (size_t t = 0; t < idx[j].size(); ++t) identity = identity && (w[j][t] == 0 || (idx[j][t] == j && w[j][t] == 1));
       }
       if (identity) continue;
@@ -212,6 +225,35 @@ class ResizeRef final : public Kernel {
       idx->push_back(std::clamp<int64_t>(i, 0, in - 1));
     }
     if (p_.exclude_outside && sum != 0)
+      for (double& v : *w) v /= sum;
+  }
+
+  void antialias_taps(double c, int64_t in, double scale, std::vector<int64_t>* idx, std::vector<double>* w) const {
+    const double f = std::floor(c);
+    const bool whole = c == f;
+    const int64_t base = static_cast<int64_t>(f) - (whole ? 1 : 0);
+    const double frac = whole ? 1.0 : c - f;
+    const bool linear = p_.mode == "linear";
+    const double A = p_.cubic_a;
+    auto filter = [&](double x) {
+      x = std::abs(x);
+      if (linear) return std::max(0.0, 1 - x);
+      if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
+      if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+      return 0.0;
+    };
+    const int64_t start = static_cast<int64_t>(std::floor(-(linear ? 1.0 : 2.0) / scale)) + 1;
+    idx->clear(), w->clear();
+    double sum = 0;
+    for (int64_t i = start; i < 2 - start; ++i) {
+      const int64_t at = base + i;
+      double v = filter((static_cast<double>(i) - frac) * scale);
+      if (p_.exclude_outside && (at < 0 || at >= in)) v = 0;
+      idx->push_back(std::clamp<int64_t>(at, 0, in - 1));
+      w->push_back(v);
+      sum += v;
+    }
+    if (sum != 0)
       for (double& v : *w) v /= sum;
   }
 

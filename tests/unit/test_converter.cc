@@ -853,3 +853,71 @@ TEST_CASE("ONNX Runtime dynamic-quantized MatMulInteger and a dequantized int8 e
       CHECK(got.as<float>()[r * 2 + c] == doctest::Approx(want).epsilon(1e-6));
     }
 }
+
+namespace {
+// x [2, 3] -> OP (with the given extra inputs as int64 graph inputs or constants) -> y, at `opset`.
+std::string write_one_node_onnx(const std::string& path, int opset, const std::string& op, bool axes_input_at_run_time) {
+  onnx::ModelProto m;
+  m.set_ir_version(10);
+  m.add_opset_import()->set_version(opset);
+  onnx::GraphProto* g = m.mutable_graph();
+  g->set_name("one_node");
+  auto io = [&](onnx::ValueInfoProto* v, const char* name, int type, std::vector<int64_t> dims) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(type);
+    for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  io(g->add_input(), "x", onnx::TensorProto::FLOAT, {2, 3});
+  io(g->add_output(), "y", onnx::TensorProto::FLOAT, {2, 1});
+  onnx::NodeProto n;
+  n.set_name("the_node"), n.set_op_type(op), n.add_input("x"), n.add_output("y");
+  if (axes_input_at_run_time) {
+    io(g->add_input(), "axes", onnx::TensorProto::INT64, {1});
+    n.add_input("axes");
+  }
+  *g->add_node() = n;
+  std::ofstream(path, std::ios::binary) << m.SerializeAsString();
+  return path;
+}
+}  // namespace
+
+TEST_CASE("opsets 18-21: a form octet cannot read, an op newer than 17 and an opset past 21 are one line naming the node or file") {
+  TempDir dir;
+  struct Case {
+    int opset;
+    const char* op;
+    bool runtime_axes;
+    const char* want;
+  };
+  for (const Case& c : {Case{18, "ReduceMean", true, "node 'the_node' (ReduceMean): axes computed at run time"},
+                        Case{18, "Col2Im", false, "node 'the_node' (Col2Im): op 'Col2Im' (opset 18) is not supported"},
+                        Case{22, "Relu", false, "ONNX opset 22 is not supported (octet reads opsets 1 to 21)"}}) {
+    INFO(c.op << " at opset " << c.opset);
+    const std::string onnx = write_one_node_onnx(dir.file("m.onnx"), c.opset, c.op, c.runtime_axes);
+    try {
+      convert_and_load(convert_options(onnx, dir.file("m.json"), "float"));
+      FAIL("converted");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find(c.want) != std::string::npos);
+      CHECK(std::string(e.what()).find('\n') == std::string::npos);
+    }
+    CHECK(!std::filesystem::exists(dir.file("m.json")));
+  }
+  // The same ReduceMean with constant axes (an initializer) reads, at IR version 10.
+  onnx::ModelProto m;
+  {
+    std::ifstream f(write_one_node_onnx(dir.file("ok.onnx"), 21, "ReduceMean", true), std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    REQUIRE(m.ParseFromString(ss.str()));
+  }
+  onnx::TensorProto* axes = m.mutable_graph()->add_initializer();
+  axes->set_name("axes"), axes->set_data_type(onnx::TensorProto::INT64), axes->add_dims(1), axes->add_int64_data(1);
+  m.mutable_graph()->mutable_input()->RemoveLast();
+  std::ofstream(dir.file("ok.onnx"), std::ios::binary) << m.SerializeAsString();
+  auto model = convert_and_load(convert_options(dir.file("ok.onnx"), dir.file("ok.json"), "float"));
+  auto got = run_model(model, "reference", NdArray::of<float>(DataType::f32, {2, 3}, std::vector<float>{1, 2, 3, -3, 0, 6}));
+  CHECK(got.as<float>()[0] == doctest::Approx(2.f));
+  CHECK(got.as<float>()[1] == doctest::Approx(1.f));
+}

@@ -23,7 +23,7 @@ std::vector<float> parse_floats(const std::string& s, const char* what) {
 }  // namespace
 
 Command add_convert(CLI::App& app) {
-  auto* cmd = app.add_subcommand("convert", "Convert an ONNX model (opset 1-17) into an octet model: NAME.json + NAME.bin");
+  auto* cmd = app.add_subcommand("convert", "Convert an ONNX model (opset 1-21) into an octet model: NAME.json + NAME.bin");
   auto o = std::make_shared<converter::ConvertOptions>();
   auto method = std::make_shared<std::string>("mse");   // best or tied on digits, ResNet-18, MobileNetV2 (README)
   auto size = std::make_shared<std::string>();

@@ -281,7 +281,8 @@ void write_expected(const std::string& path, const std::vector<Test>& tests, con
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp);
-    f << "# ONNX backend tests (libonnx-testdata 1.12) through octet, --precision float, default backend.\n"
+    f << "# ONNX backend tests (libonnx-testdata 1.12; opset18-21: tests/conformance/data, made by\n"
+         "# make_new_opset_tests.py) through octet, --precision float, default backend.\n"
          "# suite/test<TAB>status<TAB>reason. Written by octet_conformance --write-expected; CI fails when a\n"
          "# test listed as pass stops passing. What the statuses and reasons mean: README.md here.\n";
     for (const auto& [id, r] : all) f << id << '\t' << r.status << (r.reason.empty() ? "" : "\t" + r.reason) << '\n';

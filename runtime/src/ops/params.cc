@@ -157,8 +157,11 @@ ResizeParams parse_resize(const NodeDef& n) {
     n.attrs.fail("mode", "must be 'nearest', 'linear' or 'cubic' (got '" + p.mode + "')");
   p.cubic_a = n.attrs.get_float("cubic_coeff_a", -0.75f);
   p.exclude_outside = n.attrs.get_int("exclude_outside", 0) != 0;
+  p.antialias = n.attrs.get_int("antialias", 0) != 0;
+  if (p.antialias && p.mode == "nearest") n.attrs.fail("antialias", "applies to linear and cubic modes only");
   p.coord = n.attrs.get_string("coordinate_transformation_mode", "half_pixel");
-  static const char* kCoords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
+  static const char* kCoords[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                 "tf_half_pixel_for_nn"};
   if (std::find_if(std::begin(kCoords), std::end(kCoords), [&](const char* c) { return p.coord == c; }) == std::end(kCoords))
     n.attrs.fail("coordinate_transformation_mode", "'" + p.coord + "' is not supported");
   p.nearest_mode = n.attrs.get_string("nearest_mode", "round_prefer_floor");

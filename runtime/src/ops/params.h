@@ -67,6 +67,7 @@ struct ResizeParams {
   std::vector<int64_t> sizes;                       // one per dim, or empty
   float cubic_a = -0.75f;                           // cubic_coeff_a
   bool exclude_outside = false;                     // cubic: taps outside the input get weight 0
+  bool antialias = false;                           // linear/cubic: filter widened by 1/scale when shrinking (opset 18)
 };
 ResizeParams parse_resize(const NodeDef& node);
 
