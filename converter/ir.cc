@@ -212,4 +212,14 @@ void Graph::toposort() {
   nodes = std::move(sorted);
 }
 
+std::optional<DataType> cast_target_dtype(int64_t onnx_to) {
+  switch (onnx_to) {
+    case 1: case 10: case 11: return DataType::f32;    // FLOAT, FLOAT16, DOUBLE
+    case 7: case 12: return DataType::i64;             // INT64, UINT32
+    case 6: case 5: case 4: return DataType::s32;      // INT32, INT16, UINT16
+    case 9: return DataType::boolean;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace octet::converter

@@ -115,6 +115,11 @@ class Graph {
   int name_counter_ = 0;
 };
 
+// The octet dtype a Cast to ONNX element type `onnx_to` gives: FLOAT, FLOAT16 and DOUBLE compute as
+// f32, the integers as s32 or i64, BOOL as bool; nullopt for 8-bit integers (octet's u8/s8 are
+// quantized codes), strings and the rest.
+std::optional<DataType> cast_target_dtype(int64_t onnx_to);
+
 // "node 'x' (Op): what" as an octet::Error.
 [[noreturn]] void fail(const Node& n, const std::string& what);
 

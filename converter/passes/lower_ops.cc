@@ -30,13 +30,8 @@ std::vector<float> transpose2d(const std::vector<float>& v, int64_t rows, int64_
 }
 
 std::string dtype_from_onnx(const Node& n, int64_t to) {
-  switch (to) {
-    case 1: case 10: case 11: return "f32";
-    case 7: case 12: return "i64";
-    case 6: case 5: case 4: return "s32";
-    case 9: return "bool";
-    default: fail(n, "Cast to ONNX type " + std::to_string(to) + " is not supported");
-  }
+  if (auto t = cast_target_dtype(to)) return dtype_name(*t);
+  fail(n, "Cast to ONNX type " + std::to_string(to) + " is not supported");
 }
 
 class Lowerer {
@@ -408,6 +403,7 @@ class Lowerer {
       return keep(n, out, {{"axis", n.attr_int("axis", 0)}, {"reduction", n.attr_string("reduction", "none")}});
     }
     if (op == "IsInf") return keep(n, out, {{"detect_negative", n.attr_int("detect_negative", 1)}, {"detect_positive", n.attr_int("detect_positive", 1)}});
+    if (op == "NonMaxSuppression") return keep(n, out, {{"center_point_box", n.attr_int("center_point_box", 0)}});
     if (op == "EyeLike") return keep(n, out, {{"k", n.attr_int("k", 0)}});   // the output's dtype is ONNX's `dtype`
     if (op == "Einsum") return keep(n, out, {{"equation", n.attr_string("equation", "")}});
     if (op == "MeanVarianceNormalization") {   // ONNX's function body: (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9)

@@ -1,5 +1,7 @@
-// Identity and Dropout do nothing at inference. Their output is replaced by their input; where
-// the output is a graph output the graph output is renamed instead, so names users see survive.
+// Identity and Dropout do nothing at inference, nor does a Cast to the type octet already computes
+// its input in (FLOAT16/DOUBLE <-> FLOAT: fp16 models compute in f32, so their Casts at the graph's
+// edges and around ops go). Their output is replaced by their input; where the output is a graph
+// output the graph output is renamed instead, so names users see survive.
 #include <algorithm>
 
 #include "passes/passes.h"
@@ -9,7 +11,8 @@ namespace octet::converter {
 void remove_identities(Graph& g, PassStats& stats) {
   std::vector<Node> kept;
   for (Node& n : g.nodes) {
-    const bool drop = n.op == "Identity" || n.op == "Dropout";
+    const bool same_type_cast = n.op == "Cast" && n.inputs.size() == 1 && cast_target_dtype(n.attr_int("to", 0)) == g.tensor(n.inputs[0]).dtype;
+    const bool drop = n.op == "Identity" || n.op == "Dropout" || same_type_cast;
     if (!drop || n.inputs.empty() || n.outputs.empty()) {
       kept.push_back(std::move(n));
       continue;
@@ -61,7 +64,7 @@ void remove_identities(Graph& g, PassStats& stats) {
     } else {
       g.replace_uses(out, in);
     }
-    stats.add(n.op + " removed");
+    stats.add(same_type_cast ? "Cast to the type octet computes its input in removed" : n.op + " removed");
   }
   g.nodes = std::move(kept);
   g.remove_dead();

@@ -18,6 +18,7 @@ std::unique_ptr<Kernel> make_unary(const KernelContext& ctx);           // the U
 std::unique_ptr<Kernel> make_quantize(const KernelContext& ctx);        // QuantizeLinear, DequantizeLinear
 std::unique_ptr<Kernel> make_data(const KernelContext& ctx);            // Concat ... Where, Tile, ConstantOfShape
 std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);          // ReduceMean ... ReduceLogSumExp
+std::unique_ptr<Kernel> make_select_op(const KernelContext& ctx);       // NonZero, NonMaxSuppression: outputs sized by values (select_ref.cc)
 std::unique_ptr<Kernel> make_index_op(const KernelContext& ctx);        // GatherElements ... OneHot, Hardmax (index_ref.cc)
 std::unique_ptr<Kernel> make_arg_reduce(const KernelContext& ctx);      // ArgMax, ArgMin
 std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);

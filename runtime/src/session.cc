@@ -9,7 +9,9 @@
 // arena, which is planned after). When the values depend only on input shapes (the usual
 // Shape -> ... -> Reshape), this happens once per new input shape; when they depend on input
 // values (a graph input used as a Reshape's shape), on every run, and memory is re-planned only
-// when some shape actually changed.
+// when some shape actually changed. Ops whose outputs are sized by values (NonZero,
+// NonMaxSuppression: OpSpec::value_shaped) are early nodes too, and so is everything they read:
+// they run in a buffer of the largest size the spec allows and set the shape they filled.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -124,9 +126,13 @@ struct SessionImpl {
     early.assign(m.nodes.size(), false);
     own_memory.assign(m.tensors.size(), false);
     std::vector<bool> needed(m.tensors.size(), false);
-    for (const NodeDef& n : m.nodes)
+    for (const NodeDef& n : m.nodes) {
       for (size_t i = 0; i < n.inputs.size(); ++i)
         if (n.inputs[i] >= 0 && is_operand_input(n.op, i)) needed[n.inputs[i]] = true;
+      // A node whose outputs are sized by values runs to know its output shapes.
+      if (op_spec(n.op).value_shaped)
+        for (int t : n.outputs) if (t >= 0) needed[t] = true;
+    }
     for (size_t k = m.nodes.size(); k-- > 0;) {
       const NodeDef& n = m.nodes[k];
       bool e = false;
@@ -364,15 +370,22 @@ struct SessionImpl {
       std::vector<const Shape*> in;
       for (int t : n.inputs) in.push_back(t >= 0 ? &tensors[t].shape : nullptr);
       std::vector<Shape> out = infer_node(n, m, in);
+      // Value-sized outputs: `out` is a bound to run the node in; the shape it sets counts.
+      const bool value_shaped = op_spec(n.op).value_shaped;
+      std::vector<Shape> last;
       for (size_t o = 0; o < n.outputs.size(); ++o) {
         const int t = n.outputs[o];
         if (t < 0) continue;
         if (shape_elements(out[o]) > format::kMaxElements)
           node_error(n, "output '" + tensors[t].name() + "' is too large: " + shape_str(out[o]));
         check_declared(n, t, out[o]);
-        if (tensors[t].shape != out[o]) tensors[t].shape = std::move(out[o]), changed = true;
+        if (value_shaped) last.push_back(tensors[t].shape), tensors[t].shape = std::move(out[o]);
+        else if (tensors[t].shape != out[o]) tensors[t].shape = std::move(out[o]), changed = true;
       }
       if (early[k]) run_early(k);
+      if (value_shaped)
+        for (size_t o = 0, j = 0; o < n.outputs.size(); ++o)
+          if (n.outputs[o] >= 0 && tensors[n.outputs[o]].shape != last[j++]) changed = true;
     }
     if (changed) plan();
     planned_input_shapes.clear();

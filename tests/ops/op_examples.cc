@@ -428,6 +428,26 @@ const std::vector<OpExample>& op_examples() {
         OpTester t(OpKind::EyeLike);
         return t.input({4, 5}, -1.f, 1.f).attrs({{"k", 1}}).output(DataType::f32).narrow_output_ok().symbolic_batch(false);
       }},
+      {OpKind::NonZero, {F}, [] {   // about half the elements are 0: the output is sized by the values
+        OpTester t(OpKind::NonZero);
+        std::vector<float> v(24);
+        for (size_t i = 0; i < v.size(); ++i) v[i] = (i * 7) % 3 == 0 ? 0.f : static_cast<float>(i) - 11.f;
+        return t.input(NdArray::of(DataType::f32, {2, 3, 4}, v)).output(DataType::i64).symbolic_batch(false);
+      }},
+      {OpKind::NonMaxSuppression, {F}, [] {   // 2 batches x 2 classes x 6 boxes, overlapping pairs
+        OpTester t(OpKind::NonMaxSuppression);
+        std::vector<float> boxes;
+        for (int b = 0; b < 2; ++b)
+          for (int i = 0; i < 6; ++i) {
+            const float x = static_cast<float>(i / 2) * 1.5f + (i % 2) * 0.2f * static_cast<float>(b + 1), y = (i % 2) * 0.1f;
+            boxes.insert(boxes.end(), {y, x, y + 1.f, x + 1.f});
+          }
+        t.input(NdArray::of(DataType::f32, {2, 6, 4}, boxes)).input({2, 2, 6}, 0.f, 1.f);
+        t.constant(NdArray::of(DataType::i64, {}, std::vector<int64_t>{2}));
+        t.constant(NdArray::of(DataType::f32, {}, std::vector<float>{0.5f}));
+        t.constant(NdArray::of(DataType::f32, {}, std::vector<float>{0.2f}));
+        return t.output(DataType::i64).symbolic_batch(false);
+      }},
       {OpKind::GatherND, {F, S}, [] {   // batch_dims 1: [2, 5, 3] by [2, 4, 1] -> [2, 4, 3]
         OpTester t(OpKind::GatherND);
         return t.input({2, 5, 3}, kX).input(i64({2, 4, 1}, 5, 17)).attrs({{"batch_dims", 1}}).output(DataType::u8).symbolic_batch(false);

@@ -1,7 +1,7 @@
 // Values and refusals of the indexing ops and losses that the every-op walk cannot see (it checks
 // backends against the reference; here the reference itself is checked against ONNX's
 // definitions): GatherElements' index bounds, TopK's tie order, OneHot's out-of-range rows,
-// the losses' ignore_index and bad targets.
+// the losses' ignore_index and bad targets, NonZero and NonMaxSuppression (outputs sized by values).
 #include <doctest/doctest.h>
 
 #include <limits>
@@ -102,4 +102,49 @@ TEST_CASE("integer Div and Mod: by zero and lowest / -1 give defined values, nev
     if (op == OpKind::Div) CHECK(got == std::vector<int32_t>{lo, 0, -3, -1});   // wraps, 0, truncates
     else CHECK(got == std::vector<int32_t>{0, 0, 1, -1});                        // Python's sign rule (fmod=0)
   }
+}
+
+// NonZero's and NonMaxSuppression's outputs are sized by the values (OpSpec::value_shaped): one
+// session run on inputs whose count differs gives each run's own shape, and what reads the
+// output (a Transpose here) follows it.
+TEST_CASE("NonZero: coordinates in row-major order, sized by the values, run after run in one session") {
+  OpTester t(OpKind::NonZero);
+  t.input(floats({2, 3}, {0, 1.5f, 0, -2, 0, NAN})).output(DataType::i64).symbolic_batch(false);
+  BuiltCase b = t.build();
+  SessionOptions so;
+  so.backend = "reference";
+  Session s(b.model, so);
+  const std::string in = b.model->inputs()[0].name, out = b.model->outputs()[0].name;
+  struct Run {
+    std::vector<float> x;
+    std::vector<int64_t> want_shape, want;
+  };
+  for (const Run& r : {Run{{0, 1.5f, 0, -2, 0, NAN}, {2, 3}, {0, 1, 1, 1, 0, 2}},   // NaN is not 0
+                       Run{{0, 0, 0, 0, 0, 0}, {2, 0}, {}},
+                       Run{{1, 1, 1, 1, 1, 1}, {2, 6}, {0, 0, 0, 1, 1, 1, 0, 1, 2, 0, 1, 2}},
+                       Run{{0, 0, 0, 0, 0, 7}, {2, 1}, {1, 2}}}) {
+    s.set_input(in, TensorView{DataType::f32, {2, 3}, const_cast<float*>(r.x.data())});
+    s.run();
+    const TensorView y = s.output(out);
+    REQUIRE(y.shape == r.want_shape);
+    const int64_t* v = static_cast<const int64_t*>(y.data);
+    CHECK(std::vector<int64_t>(v, v + r.want.size()) == r.want);
+  }
+}
+
+TEST_CASE("NonMaxSuppression: ONNX Runtime's rules (score order, IoU above the threshold suppresses, per-class limit)") {
+  // Class 0: box 0 (score 0.9) suppresses box 1 (IoU 0.68 > 0.5); box 2 (disjoint) is kept;
+  // box 3 is below score_threshold. Class 1: only 2 boxes per class; box 3 first (0.95).
+  OpTester t(OpKind::NonMaxSuppression);
+  t.input(floats({1, 4, 4}, {0, 0, 1, 1, /**/ 0.1f, 0, 1.1f, 1, /**/ 5, 5, 6, 6, /**/ 2, 2, 3, 3}));
+  t.input(floats({1, 2, 4}, {0.9f, 0.8f, 0.7f, 0.1f, /**/ 0.5f, 0.6f, 0.4f, 0.95f}));
+  t.constant(ints({}, {2})).constant(floats({}, {0.5f})).constant(floats({}, {0.2f}));
+  t.output(DataType::i64).symbolic_batch(false);
+  const NdArray y = run(t);
+  REQUIRE(y.shape == std::vector<int64_t>{4, 3});
+  CHECK(std::vector<int64_t>(y.as<int64_t>(), y.as<int64_t>() + 12) == std::vector<int64_t>{0, 0, 0, 0, 0, 2, 0, 1, 3, 0, 1, 1});
+  OpTester bad(OpKind::NonMaxSuppression);
+  bad.input(floats({1, 1, 4}, {0, 0, 1, 1})).input(floats({1, 1, 1}, {1})).constant(ints({}, {1})).constant(floats({}, {1.5f}));
+  bad.output(DataType::i64).symbolic_batch(false);
+  CHECK(error_of(bad).find("iou_threshold 1.5") != std::string::npos);
 }

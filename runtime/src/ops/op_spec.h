@@ -32,6 +32,10 @@ struct OpSpec {
   // Multiply-adds x2 of one run for these shapes (for GOPS in the profile); nullptr: not a
   // GEMM-like op.
   double (*ops)(const NodeDef& node, const std::vector<Shape>& in, const std::vector<Shape>& out) = nullptr;
+  // The outputs' sizes depend on the input values (NonZero, NonMaxSuppression): infer() gives an
+  // upper bound, the kernel sets each output's shape when it runs, and the session runs such a
+  // node (and what it reads) while it infers shapes, like the nodes run-time operands need.
+  bool value_shaped = false;
 };
 
 #define OCTET_OP(name, family, min_in, max_in, min_out, max_out, memory, prec, quant, layout, onnx, spec, ref) \
