@@ -222,4 +222,19 @@ std::optional<DataType> cast_target_dtype(int64_t onnx_to) {
   }
 }
 
+std::string unknown_shape_origin(const Graph& g, const std::string& t) {
+  std::string at = t;
+  for (int guard = 0; guard < 100000; ++guard) {
+    const int p = g.producer(at);
+    if (p < 0) return "tensor '" + at + "'";
+    const Node& n = g.nodes[p];
+    std::string next;
+    for (const auto& in : n.inputs)
+      if (!in.empty() && g.has_tensor(in) && !g.tensor(in).shape_known) next = in;
+    if (next.empty()) return n.label();
+    at = next;
+  }
+  return "tensor '" + t + "'";
+}
+
 }  // namespace octet::converter

@@ -23,6 +23,9 @@ struct Dim {
   static Dim fixed(int64_t v) { return {v, ""}; }
   static Dim sym(std::string s) { return {-1, std::move(s)}; }
   bool is_fixed() const { return value >= 0; }
+  // An extent nobody knows: "?" (no dim_value nor dim_param) or a name ONNX's shape inference
+  // made up for one ("unk__N"), as opposed to a user's symbol (batch, height, ...).
+  bool is_unknown() const { return !is_fixed() && (symbol == "?" || symbol.rfind("unk__", 0) == 0); }
   bool operator==(const Dim& o) const { return value == o.value && symbol == o.symbol; }
 };
 
@@ -119,6 +122,10 @@ class Graph {
 // f32, the integers as s32 or i64, BOOL as bool; nullopt for 8-bit integers (octet's u8/s8 are
 // quantized codes), strings and the rest.
 std::optional<DataType> cast_target_dtype(int64_t onnx_to);
+
+// Where tensor `t`'s unknown shape starts: the first node on the way back from `t` whose inputs
+// all have known shapes but whose output does not, as "node 'n' (Op)" (for messages).
+std::string unknown_shape_origin(const Graph& g, const std::string& t);
 
 // "node 'x' (Op): what" as an octet::Error.
 [[noreturn]] void fail(const Node& n, const std::string& what);

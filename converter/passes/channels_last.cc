@@ -113,6 +113,9 @@ class ChannelsLast {
 
   // ---- step 1: spatial ops in NHWC between transposes ----
   void wrap_spatial_ops() {
+    for (const Node& n : g_.nodes)   // before the graph is taken apart below
+      if (!n.lowered && !g_.tensor(n.inputs[0]).shape_known)
+        fail(n, "input rank is unknown (shapes are lost from " + unknown_shape_origin(g_, n.inputs[0]) + " on, whose output octet cannot infer)");
     std::vector<Node> out;
     for (Node& n : g_.nodes) {
       if (n.lowered) {

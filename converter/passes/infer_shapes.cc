@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "octet_ops.h"
+#include "ops/params.h"
 #include "passes/passes.h"
 
 namespace octet::converter {
@@ -256,6 +257,94 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
     *out = {y};
     return true;
   }
+  if (op == "Slice" && !n.lowered) {
+    // Bounds computed at run time (torch's x.chunk exports them from Shape): the rank is the
+    // input's; the sliced extents are unknown; axes given as a constant keep the other dims.
+    if (!known(0)) return false;
+    const Dims& x = in[0]->shape;
+    const int64_t r = static_cast<int64_t>(x.size());
+    Dims y(x.size(), Dim::sym("?"));
+    auto ints = [&](size_t i) { return g.constant(n.inputs[i])->ints(); };
+    const bool bounds = n.has_input(1) && n.has_input(2) && g.is_constant(n.inputs[1]) && g.is_constant(n.inputs[2]);
+    std::vector<int64_t> axes;
+    if (n.has_input(3)) {
+      if (!g.is_constant(n.inputs[3])) return (*out = {y}, true);
+      axes = ints(3);
+    } else if (bounds) {
+      for (size_t a = 0; a < ints(1).size(); ++a) axes.push_back(static_cast<int64_t>(a));
+    }
+    std::vector<bool> sliced(x.size(), false);
+    for (int64_t& a : axes) {
+      a = axis_of(a, x.size());
+      if (a < 0 || a >= r) return false;
+      sliced[static_cast<size_t>(a)] = true;
+    }
+    for (size_t d = 0; d < x.size(); ++d)
+      if (!sliced[d] || axes.empty()) y[d] = axes.empty() ? Dim::sym("?") : x[d];
+    if (bounds && !axes.empty() && (!n.has_input(4) || g.is_constant(n.inputs[4]))) {
+      // Constant bounds (fold_constants has evaluated x.chunk's arithmetic): ONNX's clamping.
+      const std::vector<int64_t> st = ints(1), en = ints(2), sp = n.has_input(4) ? ints(4) : std::vector<int64_t>(axes.size(), 1);
+      if (st.size() != axes.size() || en.size() != axes.size() || sp.size() != axes.size()) return false;
+      for (size_t i = 0; i < axes.size(); ++i) {
+        const Dim& dim = x[static_cast<size_t>(axes[i])];
+        if (!dim.is_fixed() || sp[i] == 0) continue;   // stays "?"
+        const int64_t len = dim.value, step = sp[i];
+        auto clampv = [&](int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(hi, v < 0 ? v + len : v)); };
+        const int64_t b = step > 0 ? clampv(st[i], 0, len) : clampv(st[i], 0, len - 1);
+        const int64_t e = step > 0 ? clampv(en[i], 0, len) : clampv(en[i], -1, len - 1);
+        const int64_t count = step > 0 ? (e > b ? (e - b + step - 1) / step : 0) : (b > e ? (b - e - step - 1) / -step : 0);
+        y[static_cast<size_t>(axes[i])] = Dim::fixed(count);
+      }
+    }
+    *out = {y};
+    return true;
+  }
+  if (op == "Pad" && !n.lowered) {
+    // x + pads per axis (constant pads, opset 11 input or older attribute); pads computed at run
+    // time (swin's window padding, from Shape) leave the extents unknown but the rank known.
+    if (!known(0)) return false;
+    const Dims& x = in[0]->shape;
+    std::vector<int64_t> pads;
+    const bool have = n.has_input(1) ? (g.is_constant(n.inputs[1]) && (pads = g.constant(n.inputs[1])->ints(), true))
+                                     : n.attrs.contains("pads") && (pads = n.attr_ints("pads", {}), true);
+    Dims y(x.size(), Dim::sym("?"));
+    if (have && pads.size() == 2 * x.size())
+      for (size_t d = 0; d < x.size(); ++d)
+        if (x[d].is_fixed()) y[d] = Dim::fixed(x[d].value + pads[d] + pads[x.size() + d]);
+        else if (pads[d] == 0 && pads[x.size() + d] == 0) y[d] = x[d];
+    *out = {y};
+    return true;
+  }
+  if ((op == "Conv" || op == "MaxPool" || op == "AveragePool") && !n.lowered) {
+    // ONNX's inference stops at an input whose extents came from run-time arithmetic; once
+    // fold_constants has made them known this fills the output: [N, M or C, spatial...].
+    if (!known(0) || in[0]->shape.size() < 3) return false;
+    const Dims& x = in[0]->shape;
+    const size_t sp = x.size() - 2;
+    const Constant* w = op == "Conv" && n.has_input(1) ? g.constant(n.inputs[1]) : nullptr;
+    if (op == "Conv" && (!w || w->shape.size() != x.size())) return false;
+    std::vector<int64_t> k = w ? std::vector<int64_t>(w->shape.begin() + 2, w->shape.end()) : n.attr_ints("kernel_shape", {});
+    if (k.size() != sp) return false;
+    const auto strides = n.attr_ints("strides", std::vector<int64_t>(sp, 1)), dil = n.attr_ints("dilations", std::vector<int64_t>(sp, 1));
+    const auto pads = n.attr_ints("pads", std::vector<int64_t>(2 * sp, 0));
+    const std::string pad_mode = n.attr_string("auto_pad", "NOTSET");
+    if (strides.size() != sp || dil.size() != sp || pads.size() != 2 * sp) return false;
+    Dims y = {x[0], w ? Dim::fixed(w->shape[0]) : x[1]};
+    for (size_t d = 0; d < sp; ++d) {
+      const Dim& in_d = x[2 + d];
+      if (!in_d.is_fixed()) { y.push_back(Dim::sym("?")); continue; }
+      int64_t o;
+      if (pad_mode == "SAME_UPPER" || pad_mode == "SAME_LOWER") o = (in_d.value + strides[d] - 1) / strides[d];
+      else if (pad_mode == "VALID") o = conv_out_dim(in_d.value, k[d], strides[d], 0, 0, dil[d]);
+      else if (op == "Conv") o = conv_out_dim(in_d.value, k[d], strides[d], pads[d], pads[sp + d], dil[d]);
+      else o = pool_out_dim(in_d.value, k[d], strides[d], pads[d], pads[sp + d], dil[d], n.attr_int("ceil_mode", 0) != 0);
+      if (o <= 0) return false;
+      y.push_back(Dim::fixed(o));
+    }
+    *out = {y};
+    if (op == "MaxPool" && n.outputs.size() > 1) out->push_back(y);
+    return true;
+  }
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
     if (!known(0)) return false;
     Dims y = in[0]->shape;
@@ -267,17 +356,27 @@ bool infer(const Graph& g, const Node& n, std::vector<Dims>* out) {
 }
 }  // namespace
 
+// An extent ONNX's inference could not work out: e.g. after a Pad whose pads were computed.
+static bool has_unknown_dim(const IrTensor& t) {
+  return std::any_of(t.shape.begin(), t.shape.end(), [](const Dim& d) { return d.is_unknown(); });
+}
+
 void infer_shapes(Graph& g) {
   for (const Node& n : g.nodes) {
     bool missing = false;
-    for (const auto& o : n.outputs) missing = missing || (!o.empty() && !g.tensor(o).shape_known);
+    for (const auto& o : n.outputs) missing = missing || (!o.empty() && (!g.tensor(o).shape_known || has_unknown_dim(g.tensor(o))));
     if (!missing) continue;
     std::vector<Dims> shapes;
     if (!infer(g, n, &shapes)) continue;
     for (size_t i = 0; i < n.outputs.size() && i < shapes.size(); ++i) {
       if (n.outputs[i].empty()) continue;
       IrTensor& t = g.tensor(n.outputs[i]);
-      if (!t.shape_known) t.shape = shapes[i], t.shape_known = true;
+      if (!t.shape_known) {
+        t.shape = shapes[i], t.shape_known = true;
+      } else if (t.shape.size() == shapes[i].size()) {   // refine the unknown extents only
+        for (size_t d = 0; d < t.shape.size(); ++d)
+          if (t.shape[d].is_unknown()) t.shape[d] = shapes[i][d];
+      }
     }
   }
 }

@@ -12,7 +12,9 @@ void remove_identities(Graph& g, PassStats& stats) {
   std::vector<Node> kept;
   for (Node& n : g.nodes) {
     const bool same_type_cast = n.op == "Cast" && n.inputs.size() == 1 && cast_target_dtype(n.attr_int("to", 0)) == g.tensor(n.inputs[0]).dtype;
-    const bool drop = n.op == "Identity" || n.op == "Dropout" || same_type_cast;
+    // A Concat of one tensor is that tensor (densenet's first block exports four).
+    const bool lone_concat = n.op == "Concat" && n.inputs.size() == 1 && !n.inputs[0].empty();
+    const bool drop = n.op == "Identity" || n.op == "Dropout" || same_type_cast || lone_concat;
     if (!drop || n.inputs.empty() || n.outputs.empty()) {
       kept.push_back(std::move(n));
       continue;
@@ -35,7 +37,11 @@ void remove_identities(Graph& g, PassStats& stats) {
     }
     if (n.op == "Dropout" && n.inputs.size() > 2 && !n.inputs[2].empty()) {   // training_mode
       const Constant* t = g.constant(n.inputs[2]);
-      if (!t || t->elements() != 1 || t->floats()[0] != 0)
+      // A ratio of 0 drops nothing even in training (torchvision's swin_t exports F.dropout(p=0)
+      // with training_mode true).
+      const Constant* ratio = n.has_input(1) ? g.constant(n.inputs[1]) : nullptr;
+      const bool keeps_all = ratio && ratio->elements() == 1 && ratio->floats()[0] == 0;
+      if (!keeps_all && (!t || t->elements() != 1 || t->floats()[0] != 0))
         fail(n, "training_mode is (or may be) true: random dropout is training, octet runs inference only");
     }
     const bool in_is_io = g.is_graph_output(in) || g.is_constant(in) ||
@@ -64,7 +70,7 @@ void remove_identities(Graph& g, PassStats& stats) {
     } else {
       g.replace_uses(out, in);
     }
-    stats.add(same_type_cast ? "Cast to the type octet computes its input in removed" : n.op + " removed");
+    stats.add(same_type_cast ? "Cast to the type octet computes its input in removed" : lone_concat ? "Concat of one input removed" : n.op + " removed");
   }
   g.nodes = std::move(kept);
   g.remove_dead();

@@ -25,7 +25,9 @@ bool copies_input_dim(const Graph& g, const std::string& x, size_t i, const SymI
   if (!a.shape_known || !b.shape_known || i >= a.shape.size() || s.dim >= static_cast<int64_t>(b.shape.size())) return false;
   const Dim& da = a.shape[i];
   const Dim& db = b.shape[static_cast<size_t>(s.dim)];
-  return !da.is_fixed() && !da.symbol.empty() && da.symbol == db.symbol;
+  // "?" is an unknown extent: two of them need not be equal (ONNX's own "unk__N" names are
+  // equal only where its inference found them so, which makes them a valid match).
+  return !da.is_fixed() && !da.symbol.empty() && da.symbol != "?" && da.symbol == db.symbol;
 }
 
 }  // namespace
@@ -124,7 +126,10 @@ std::vector<int64_t> reshape_target(const Graph& g, const std::string& x, const 
   *unknown = 0;
   for (size_t i = 0; i < v.size(); ++i) {
     const SymInt& s = v[i];
-    if (s.known) target.push_back(s.value);
+    if (s.known) {
+      target.push_back(s.value);
+      if (s.value == -1) ++*unknown;   // the exporter's own -1 (infer this one) counts too
+    }
     else if (copies_input_dim(g, x, i, s)) target.push_back(0);
     else target.push_back(-1), ++*unknown;
   }

@@ -921,3 +921,23 @@ TEST_CASE("opsets 18-21: a form octet cannot read, an op newer than 17 and an op
   CHECK(got.as<float>()[0] == doctest::Approx(2.f));
   CHECK(got.as<float>()[1] == doctest::Approx(1.f));
 }
+
+TEST_CASE("a Concat of one input is that input; a Dropout of ratio 0 in training mode drops nothing") {
+  IrBuilder ir;
+  ir.input("x", {-1, 4});
+  ir.node("Concat", {"x"}, "c", {-1, 4}, {{"axis", 1}});   // densenet121's first block
+  ir.constant("ratio", {}, {0.f});
+  IrTensor tm;
+  tm.name = "training", tm.dtype = DataType::boolean, tm.value = Constant{DataType::boolean, {}, {1}}, tm.shape_known = true;
+  ir.g.add_tensor(std::move(tm));
+  ir.node("Dropout", {"c", "ratio", "training"}, "d", {-1, 4});   // swin_t's F.dropout(p=0)
+  ir.node("Neg", {"d"}, "y", {-1, 4});
+  ir.g.outputs = {"y"};
+  PassStats stats;
+  auto m = lower_and_load(ir.g, stats);
+  CHECK(stat(stats, "Concat of one input removed") == 1);
+  CHECK(stat(stats, "Dropout removed") == 1);
+  auto got = run_model(m, "reference", NdArray::of<float>(DataType::f32, {1, 4}, std::vector<float>{-2, 1, 0, 3}));
+  const std::vector<float> want = {2, -1, 0, -3};
+  for (int i = 0; i < 4; ++i) CHECK(got.as<float>()[i] == want[i]);
+}
