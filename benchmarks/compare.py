@@ -97,8 +97,17 @@ def pct(xs, p):
 class Model:
     def __init__(self, name, mdir, work):
         self.name = name
-        self.kind = "cnn" if name in CNN else "demo" if name in DEMO else "seq"
-        if self.kind == "demo":
+        self.kind = "cnn" if name in CNN else "demo" if name in DEMO else "corpus" if name.startswith("corpus:") else "seq"
+        if self.kind == "corpus":
+            # benchmarks/corpus/corpus.py fetched it and made its samples (prepare() runs it).
+            base = name[len("corpus:"):]
+            cache = os.path.join(ROOT, "build", "corpus")
+            tv = os.path.join(cache, "torchvision", base[3:] + ".onnx") if base.startswith("tv_") else None
+            self.onnx = tv or os.path.join(cache, "models", base + ".onnx")
+            self.calib = os.path.join(cache, "data", base, "calib")
+            self.inputs = sorted(glob.glob(os.path.join(cache, "data", base, "eval", "*", "*.npy")))[:2]
+            self.refs = []
+        elif self.kind == "demo":
             d = os.path.join(ROOT, "examples", "digits")
             self.onnx = os.path.join(d, "digits.onnx")
             self.calib = os.path.join(d, "calib")
@@ -149,6 +158,11 @@ def prepare(args, names):
             if not os.path.exists(os.path.join(mdir, n, "model.onnx")):
                 log(f"{n}: no exported model, skipped")
                 names = [x for x in names if x != n]
+    need_corpus = [n[len("corpus:"):] for n in names if n.startswith("corpus:") and
+                   not os.path.exists(os.path.join(ROOT, "build", "corpus", "data", n[len("corpus:"):], "done"))]
+    if need_corpus:
+        log(f"fetching {need_corpus} and making their samples with benchmarks/corpus/corpus.py")
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "corpus", "corpus.py"), "--no-int8", "--models", ",".join(need_corpus)])
     work = os.path.join(mdir, "compare")
     os.makedirs(work, exist_ok=True)
     models = []
@@ -293,7 +307,7 @@ def start_peers(args, m, threads):
         if args.no_torch:
             peers[label] = dead("skipped (--no-torch)")
             continue
-        if m.kind == "demo":
+        if m.kind in ("demo", "corpus"):
             peers[label] = dead("n/a (ONNX only)")
             continue
         log(f"{m.name}: starting {label} ({threads} thread(s))")
@@ -520,6 +534,8 @@ def chart(models, results, args, path_svg):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default=",".join(CNN + SEQ + DEMO))
+    ap.add_argument("--corpus", help="the real-world corpus instead of the zoo: 'all' or comma-separated names "
+                    "(benchmarks/corpus/corpus.py --list); ORT float runs the original file")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--batch-ms", type=int, default=400, help="work per runtime per round (sets the iteration count)")
@@ -540,9 +556,13 @@ def main():
         args.rounds, args.batch_ms, args.min_iters, args.max_iters, args.fidelity_samples = 3, 150, 2, 6, 2
     args.threads = [int(t) for t in args.threads.split(",") if t]
     names = [n for n in args.models.split(",") if n]
+    if args.corpus:
+        args.tag = args.tag or "corpus"
+        corpus = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "corpus", "corpus.py"), "--list"], capture_output=True, text=True).stdout.split()
+        names = ["corpus:" + c for c in (corpus if args.corpus == "all" else args.corpus.split(","))]
     for n in names:
-        if n not in CNN + SEQ + DEMO:
-            ap.error(f"unknown model {n}; known: {CNN + SEQ + DEMO}")
+        if n not in CNN + SEQ + DEMO and not n.startswith("corpus:"):
+            ap.error(f"unknown model {n}; known: {CNN + SEQ + DEMO} and corpus:NAME (benchmarks/corpus/corpus.py --list)")
     started = time.time()
     models = prepare(args, names)
     results = {}

@@ -252,7 +252,8 @@ def run(cmd, what):
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         lines = [l for l in (r.stderr + r.stdout).strip().splitlines() if l.strip()]
-        raise RuntimeError(f"{what}: " + (lines[-1] if lines else f"exit {r.returncode}"))
+        last = lines[-1] if lines else f"exit {r.returncode}"
+        raise RuntimeError(last if last.startswith(what) else f"{what}: {last}")
     return time.time() - t, r.stdout
 
 
@@ -274,6 +275,8 @@ def task_number(task, out, ref):
     if task == "max score":   # BlazeFace: raw score logits; compare the best anchor's sigmoid
         s = lambda x: 1 / (1 + np.exp(-x.max()))
         return float(abs(s(out) - s(ref)))
+    if task == "top-1":   # classification logits [batch, classes]: the same class per row
+        return float(np.mean(out.reshape(out.shape[0], -1).argmax(1) == ref.reshape(ref.shape[0], -1).argmax(1)))
     if task == "line pixels":   # M-LSD scores: agreement of the pixels classified as line centres
         a, b = out > 0.0, ref > 0.0
         return float((a & b).sum() / max(1, (a | b).sum()))
@@ -323,8 +326,11 @@ def evaluate(name, spec, model, d, octet, cache, int8):
                     q["cosine"] = min(q["cosine"], cosine(got, ref))
                     q["max_abs_diff"] = max(q["max_abs_diff"], float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0)
                     if out_name == output_names(model)[0] and spec.get("task"):
+                        # The worst sample: agreement-like numbers (IoU, top-1) by min, differences by max.
                         t = task_number(spec["task"], got, ref)
-                        q["task"] = t if "task" not in q else (min(q["task"], t) if "IoU" in spec["task"] or "pixels" in spec["task"] else max(q["task"], t))
+                        worse = min if spec["task"] in ("mask IoU", "line pixels", "top-1") else max
+                        if t is not None:
+                            q["task"] = t if "task" not in q else worse(q["task"], t)
         except RuntimeError as e:
             r["error"] = str(e)
         r["outputs"] = per_out
@@ -363,7 +369,12 @@ def torchvision_spec(path):
     import onnx
     m = onnx.load(path, load_external_data=False)
     name = m.graph.input[0].name
-    return dict(inputs={name: "npy"}, npy_dir=os.path.splitext(path)[0], task="top-1" if "logits" in [o.name for o in m.graph.output] else None)
+    dims = m.graph.input[0].type.tensor_type.shape.dim
+    # Symbolic height and width (segmentation, detection): also evaluated at two other sizes, run
+    # by the same converted model (the OCR-width case: no reconversion per size).
+    symbolic_hw = len(dims) >= 2 and bool(dims[-1].dim_param) and bool(dims[-2].dim_param)
+    return dict(inputs={name: "npy"}, npy_dir=os.path.splitext(path)[0], symbolic_hw=symbolic_hw,
+                task="top-1" if "logits" in [o.name for o in m.graph.output] else None)
 
 
 def torchvision_samples(name, spec, cache):
@@ -375,9 +386,16 @@ def torchvision_samples(name, spec, cache):
     os.makedirs(os.path.join(d, "calib"))
     for i, f in enumerate(sorted(os.listdir(os.path.join(spec["npy_dir"], "calib")))[:CALIB]):
         np.savez(os.path.join(d, "calib", f"{i:03d}.npz"), **{inp: np.load(os.path.join(spec["npy_dir"], "calib", f))})
-    for i, f in enumerate(sorted(os.listdir(os.path.join(spec["npy_dir"], "heldout")))[:EVAL]):
+    held = sorted(os.listdir(os.path.join(spec["npy_dir"], "heldout")))
+    for i, f in enumerate(held[:EVAL]):
         os.makedirs(os.path.join(d, "eval", f"{i:03d}"))
         shutil.copy(os.path.join(spec["npy_dir"], "heldout", f), os.path.join(d, "eval", f"{i:03d}", inp.replace("/", "_") + ".npy"))
+    if spec.get("symbolic_hw"):
+        x = np.load(os.path.join(spec["npy_dir"], "heldout", held[0]))
+        for k, (h, w) in enumerate(((x.shape[-2] * 3 // 4, x.shape[-1]), (x.shape[-2] // 2, x.shape[-1] * 5 // 8))):
+            e = os.path.join(d, "eval", f"{EVAL + k:03d}")
+            os.makedirs(e)
+            np.save(os.path.join(e, inp.replace("/", "_") + ".npy"), np.ascontiguousarray(x[..., :h, :w]))
     open(os.path.join(d, "done"), "w").close()
     return d
 
@@ -387,9 +405,19 @@ def fmt_cos(r):
     return f"{r['min_cosine']:.6f}" if r["min_cosine"] < 0.999999 else f"{r['min_cosine']:.7f}"
 
 
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def markdown(results, when):
     lines = [f"# octet on the real-world corpus ({when})", "",
-             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. "
+             f"Machine: {cpu_name()}, {os.cpu_count()} cores. "
              "Reference: ONNX Runtime 1.30 (npm onnxruntime-node) running the original .onnx. Cosine and max |diff|: "
              "the worst output over the evaluation samples. Command: `/usr/bin/python3 benchmarks/corpus/corpus.py`.", "",
              "| model | source | samples | float: cosine | float: max diff | int8: cosine | int8: max diff | int8 task | errors |",
@@ -459,6 +487,14 @@ def main():
     with open(os.path.join(a.cache, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     when = datetime.date.today().isoformat()
+    if a.results:
+        # A partial run (--models) updates its models' rows of the day's results, keeping the rest.
+        prev = os.path.join(a.results, f"corpus-{when}.json")
+        if os.path.exists(prev):
+            mine = {r["model"] for r in results}
+            results = [r for r in json.load(open(prev)) if r["model"] not in mine] + results
+            order = {n: i for i, n in enumerate(list(MODELS) + sorted(torchvision_models(a.cache)))}
+            results.sort(key=lambda r: order.get(r["model"], len(order)))
     md = markdown(results, when)
     print(md)
     if a.results:
