@@ -17,9 +17,9 @@ Per model:
      models are reassembled from the sha256-named chunks listed in dist/resources.json);
   2. inputs, made deterministically: images (scikit-learn's bundled sample photos, cropped and
      resized, with Pillow-drawn shapes; line drawings for M-LSD), random token ids for the
-     transformer; CALIB (8) calibration samples and EVAL (2) evaluation samples, and for models
-     with symbolic dimensions extra evaluation samples at other sizes (sequence lengths) run by the
-     same converted model;
+     transformer; CALIB (8) calibration samples (token ids of 4 different lengths) and EVAL (2)
+     evaluation samples, and for models with symbolic dimensions extra evaluation samples at other
+     sizes (sequence lengths, image heights and widths) run by the same converted model;
   3. ONNX Runtime (benchmarks/ort_run.mjs) runs the original .onnx on the evaluation samples;
   4. octet converts it with --precision float and with int8 (calibrated on CALIB), runs both;
   5. per output: cosine and max |diff| of octet float vs ORT (the bar: cosine >= 0.99999), and of
@@ -212,7 +212,9 @@ def make_samples(name, spec, cache):
     rng = np.random.default_rng(int(hashlib.sha256(name.encode()).hexdigest()[:8], 16))
     os.makedirs(os.path.join(d, "calib"))
     for i in range(spec.get("calib", CALIB)):
-        np.savez(os.path.join(d, "calib", f"{i:03d}.npz"), **{n: make_input(k, rng) for n, k in spec["inputs"].items()})
+        # Token ids of different lengths (calibration takes samples of different sizes).
+        length = lambda k: [7, 16, 24, 41][i % 4] if k.startswith("ids") else None
+        np.savez(os.path.join(d, "calib", f"{i:03d}.npz"), **{n: make_input(k, rng, length(k)) for n, k in spec["inputs"].items()})
     sizes = [None] * EVAL + list(spec.get("sizes", []))
     for i, s in enumerate(sizes):
         e = os.path.join(d, "eval", f"{i:03d}")
