@@ -90,6 +90,7 @@ class ChannelsLast {
  private:
   Graph& g_;
   PassStats& stats_;
+  std::vector<Node> before_;   // nodes lower_spatial needs run before the node it rewrites
 
   std::string new_tensor(const std::string& base, const IrTensor& like, const Perm* perm) {
     IrTensor t;
@@ -137,6 +138,8 @@ class ChannelsLast {
       core.inputs[0] = xin;
       core.outputs = {yout};
       lower_spatial(core, x);
+      for (Node& b : before_) out.push_back(std::move(b));
+      before_.clear();
       out.push_back(std::move(core));
       out.push_back(transpose_node(n.name + "_to_nchw", yout, y, kToNchw, n.origin));
     }
@@ -174,7 +177,7 @@ class ChannelsLast {
     widen("kernel_shape", 1), widen("strides", 1), widen("dilations", 1), widen("pads", 0), widen("output_padding", 0);
     if (core.op == "Conv" || core.op == "ConvTranspose") {
       const Constant* w = g_.constant(core.inputs[1]);
-      if (!w) fail(n, "weights must be constant");
+      if (!w) fail(n, "weights computed at run time are supported for 2-D convolutions only");
       Constant w4 = *w;
       w4.shape.insert(w4.shape.begin() + 2, 1);
       core.inputs[1] = g_.add_constant(core.inputs[1] + "_2d", w4);
@@ -204,11 +207,13 @@ class ChannelsLast {
     std::vector<int64_t> k;
     const Constant* w = nullptr;
     if (n.op == "Conv" || n.op == "ConvTranspose") {
+      // Weights computed at run time (graph inputs, as ONNX allows) run in float on the reference
+      // kernel; their shape must be known here to place the kernel window.
       w = g_.constant(n.inputs.at(1));
-      if (!w) fail(n, "weights must be a constant");
-      if (w->shape.size() != 4) fail(n, "weights must be 4-D");
-      if (n.has_input(2) && !g_.is_constant(n.inputs[2])) fail(n, "bias must be a constant");
-      k = {w->shape[2], w->shape[3]};
+      const auto ws = w ? std::optional<std::vector<int64_t>>(w->shape) : g_.tensor(n.inputs[1]).static_shape();
+      if (!ws) fail(n, "weights computed at run time need a known shape");
+      if (ws->size() != 4) fail(n, "weights must be 4-D");
+      k = {(*ws)[2], (*ws)[3]};
     } else {
       k = n.attr_ints("kernel_shape", {});
       if (k.size() != 2) fail(n, "kernel_shape must have 2 values");
@@ -226,6 +231,16 @@ class ChannelsLast {
     if (n.op == "Conv" || n.op == "ConvTranspose") {
       const int64_t group = n.attr_int("group", 1);
       if (group != 1) a["group"] = group;
+      if (!w) {
+        // The same layouts as below, by a Transpose that runs before the node.
+        if (n.op == "ConvTranspose" && group != 1) fail(n, "weights computed at run time are supported for group 1 only");
+        const Perm p = n.op == "Conv" ? Perm{0, 2, 3, 1} : Perm{1, 2, 3, 0};   // OIHW / IOHW -> OHWI
+        const std::string wt = new_tensor(n.inputs[1] + "_ohwi", g_.tensor(n.inputs[1]), &p);
+        before_.push_back(transpose_node(n.name + "_weights_ohwi", n.inputs[1], wt, p, n.origin));
+        n.inputs[1] = wt;
+        n.attrs = a;
+        return;
+      }
       Constant w2;
       if (n.op == "Conv") {
         // OIHW -> OHWI

@@ -97,8 +97,9 @@ class StaticQuantizer {
     for (const auto& o : n.outputs)
       if (!o.empty() && g_.tensor(o).dtype != DataType::f32) return false;
     if (r == QuantRole::Anchor) {
+      // Weights (and bias) computed at run time keep the node in float.
       const Constant* w = g_.constant(n.inputs[1]);
-      return w && w->dtype == DataType::f32;
+      return w && w->dtype == DataType::f32 && (!n.has_input(2) || g_.is_constant(n.inputs[2]));
     }
     for (size_t i : ins)
       if (int8_.count(n.inputs[i])) return true;

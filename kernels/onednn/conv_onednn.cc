@@ -206,6 +206,7 @@ std::string unsafe_weights(const KernelContext& ctx) {
 
 Support conv_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
+  if (Support c = ctx.needs_constant_weights(); !c.ok) return c;
   if (n.precision == Precision::Int8Static) {
     // Beyond [-64, 64] without VNNI, the next implementation (octet's exact simd kernel) runs it.
     const std::string unsafe = unsafe_weights(ctx);

@@ -188,6 +188,7 @@ std::string int8_deconv_bug(const ConvTransposeSetup& s) {
 
 Support conv_transpose_supports(const KernelContext& ctx) {
   const NodeDef& n = ctx.node;
+  if (Support c = ctx.needs_constant_weights(); !c.ok) return c;
   ConvTransposeSetup s(ctx);
   if (n.precision == Precision::Int8Static) {
     const std::string bug = int8_deconv_bug(s);

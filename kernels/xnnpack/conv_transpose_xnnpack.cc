@@ -52,6 +52,7 @@ class ConvTransposeF32 final : public XnnKernel {
 }  // namespace
 
 Support conv_transpose_supports(const KernelContext& ctx) {
+  if (Support c = ctx.needs_constant_weights(); !c.ok) return c;
   if (ctx.node.precision != Precision::Float)
     return Support::no("XNNPACK's int8 deconvolution has per-tensor weight scales and fixed-point rounding on ARM");
   const ConvParams p = parse_conv(ctx.node);

@@ -106,6 +106,7 @@ class ConvF32 final : public XnnKernel {
 // where it computes the node exactly; the rest goes to the next implementation (octet's simd
 // kernel: fused residuals, activations that are not a clamp).
 Support conv_supports(const KernelContext& ctx) {
+  if (Support c = ctx.needs_constant_weights(); !c.ok) return c;
   if (ctx.node.precision == Precision::Float) return clamp_supported(ctx.node.activation);
   if (ctx.has_input(3)) return Support::no("int8 residual fused into Conv (XNNPACK would round twice)");
   Support s = clamp_supported(ctx.node.activation);

@@ -73,6 +73,14 @@ struct KernelContext {
   const TensorDef& output(size_t i) const { return model.tensor(node.outputs[i]); }
   // The backend's threads as a parallel loop (OpenMP, or XNNPACK's pthreadpool).
   ParallelFor parallel_for() const;
+  // Conv / ConvTranspose in float may take weights (and bias) computed at run time (ONNX allows
+  // graph inputs there); libraries pack weights when the kernel is made, so their implementations
+  // decline such a node with this and the reference kernel, which reads them per run, runs it.
+  Support needs_constant_weights() const {
+    for (size_t i : {size_t(1), size_t(2)})
+      if (has_input(i) && !input(i).is_constant()) return Support::no("weights or bias computed at run time");
+    return Support::yes();
+  }
 };
 
 class Kernel {

@@ -12,8 +12,11 @@ using DT = DataType;
 // inputs X, W, B (optional), R (optional residual, Conv only).
 void validate_weighted(const NodeDef& n, const detail::ModelData& m) {
   const TensorDef& w = m.tensor(n.inputs[1]);
-  if (!w.is_constant()) node_error(n, "weight '" + w.name + "' must be a constant");
-  if (n.inputs.size() > 2 && n.inputs[2] >= 0 && !m.tensor(n.inputs[2]).is_constant())
+  // Float Conv / ConvTranspose may read weights and bias computed at run time (ONNX allows graph
+  // inputs there; the reference kernel reads them per run); everything else needs constants.
+  const bool runtime_ok = n.precision == Precision::Float && (n.op == OpKind::Conv || n.op == OpKind::ConvTranspose);
+  if (!w.is_constant() && !runtime_ok) node_error(n, "weight '" + w.name + "' must be a constant");
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0 && !m.tensor(n.inputs[2]).is_constant() && !runtime_ok)
     node_error(n, "bias '" + m.tensor(n.inputs[2]).name + "' must be a constant");
   switch (n.precision) {
     case Precision::Float:
