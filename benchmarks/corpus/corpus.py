@@ -48,6 +48,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from compare import cpu_model  # noqa: E402  (benchmarks/compare.py)
 
 # npm packages: name@version -> sha256 of the tarball `npm pack` returns.
 PACKAGES = {
@@ -407,19 +409,9 @@ def fmt_cos(r):
     return f"{r['min_cosine']:.6f}" if r["min_cosine"] < 0.999999 else f"{r['min_cosine']:.7f}"
 
 
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def markdown(results, when):
     lines = [f"# octet on the real-world corpus ({when})", "",
-             f"Machine: {cpu_name()}, {os.cpu_count()} cores. "
+             f"Machine: {cpu_model()}, {os.cpu_count()} cores. "
              "Reference: ONNX Runtime 1.30 (npm onnxruntime-node) running the original .onnx. Cosine and max |diff|: "
              "the worst output over the evaluation samples. Command: `/usr/bin/python3 benchmarks/corpus/corpus.py`.", "",
              "| model | source | samples | float: cosine | float: max diff | int8: cosine | int8: max diff | int8 task | errors |",
