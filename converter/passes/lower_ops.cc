@@ -403,6 +403,7 @@ class Lowerer {
       return keep(n, out, {{"axis", n.attr_int("axis", 0)}, {"reduction", n.attr_string("reduction", "none")}});
     }
     if (op == "IsInf") return keep(n, out, {{"detect_negative", n.attr_int("detect_negative", 1)}, {"detect_positive", n.attr_int("detect_positive", 1)}});
+    if (op == "Compress") return keep(n, out, n.attrs.contains("axis") ? J{{"axis", n.attr_int("axis", 0)}} : J::object());
     if (op == "NonMaxSuppression") return keep(n, out, {{"center_point_box", n.attr_int("center_point_box", 0)}});
     if (op == "EyeLike") return keep(n, out, {{"k", n.attr_int("k", 0)}});   // the output's dtype is ONNX's `dtype`
     if (op == "Einsum") return keep(n, out, {{"equation", n.attr_string("equation", "")}});

@@ -8,8 +8,11 @@
 //    max_output_boxes_per_class are kept (absent or <= 0: none). Boxes are corner pairs in either
 //    order (center_point_box 0) or [x_center, y_center, width, height] (1); a box of zero area
 //    suppresses nothing. Output [selected, 3] i64 rows (batch, class, box), batch then class order.
+//  - Compress: the slices along `axis` (without it: the flattened elements) whose condition is
+//    true; a condition shorter than the axis leaves the rest out (ONNX).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "ops/op_spec.h"
@@ -31,6 +34,7 @@ class SelectRef final : public Kernel {
   void run(const KernelArgs& a) override {
     if (node_.op == OpKind::NonZero) return nonzero(*a.in[0], *a.out[0]);
     if (node_.op == OpKind::NonMaxSuppression) return nms(a);
+    if (node_.op == OpKind::Compress) return compress(*a.in[0], *a.in[1], *a.out[0]);
     node_error(node_, "is not a value-sized op");
   }
 
@@ -64,6 +68,32 @@ class SelectRef final : public Kernel {
         rest /= dims[d];
       }
     }
+  }
+
+  void compress(const Tensor& x, const Tensor& cond, Tensor& y) const {
+    const uint8_t* c = cond.as<uint8_t>();
+    const size_t es = dtype_size(x.dtype);
+    const uint8_t* in = static_cast<const uint8_t*>(x.data);
+    uint8_t* out = static_cast<uint8_t*>(y.data);
+    const bool flat = !node_.attrs.has("axis");
+    const int64_t ax = flat ? 0 : normalize_axis(node_.attrs.get_int("axis", 0), static_cast<int64_t>(x.shape.size()), node_);
+    // outer x len x inner around the axis (flattened: 1 x elements x 1)
+    int64_t outer = 1, len = flat ? x.elements() : x.shape[ax], inner = 1;
+    if (!flat)
+      for (int64_t d = 0; d < static_cast<int64_t>(x.shape.size()); ++d) {
+        if (d < ax) outer *= x.shape[d];
+        if (d > ax) inner *= x.shape[d];
+      }
+    const int64_t n = std::min<int64_t>(len, cond.elements());
+    int64_t kept = 0;
+    for (int64_t i = 0; i < n; ++i) kept += c[i] != 0;
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t j = 0;
+      for (int64_t i = 0; i < n; ++i)
+        if (c[i]) std::memcpy(out + ((o * kept + j++) * inner) * es, in + ((o * len + i) * inner) * es, static_cast<size_t>(inner) * es);
+    }
+    if (flat) y.shape = {kept};
+    else y.shape = x.shape, y.shape[ax] = kept;
   }
 
   Box box_at(const float* b) const {

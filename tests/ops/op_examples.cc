@@ -448,6 +448,11 @@ const std::vector<OpExample>& op_examples() {
         t.constant(NdArray::of(DataType::f32, {}, std::vector<float>{0.2f}));
         return t.output(DataType::i64).symbolic_batch(false);
       }},
+      {OpKind::Compress, {F}, [] {   // rows 0, 2 and 3 of 5 (the condition is one shorter than the axis)
+        OpTester t(OpKind::Compress);
+        t.input({5, 3}, -1.f, 1.f).input(NdArray::of(DataType::boolean, {4}, std::vector<uint8_t>{1, 0, 1, 1}));
+        return t.attrs({{"axis", 0}}).output(DataType::f32).symbolic_batch(false);
+      }},
       {OpKind::GatherND, {F, S}, [] {   // batch_dims 1: [2, 5, 3] by [2, 4, 1] -> [2, 4, 3]
         OpTester t(OpKind::GatherND);
         return t.input({2, 5, 3}, kX).input(i64({2, 4, 1}, 5, 17)).attrs({{"batch_dims", 1}}).output(DataType::u8).symbolic_batch(false);

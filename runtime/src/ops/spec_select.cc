@@ -1,5 +1,5 @@
-// Ops whose outputs are sized by the input values (OpSpec::value_shaped): NonZero and
-// NonMaxSuppression. infer() gives the largest output the inputs allow; the kernel
+// Ops whose outputs are sized by the input values (OpSpec::value_shaped): NonZero,
+// NonMaxSuppression and Compress. infer() gives the largest output the inputs allow; the kernel
 // (kernels/reference/select_ref.cc) sets the shape it filled.
 #include "ops/op_spec.h"
 #include "ops/spec_util.h"
@@ -44,8 +44,26 @@ void infer_nms(InferCtx& c) {
     if (c.has_input(i) && shape_elements(c.input(i)) != 1) c.fail("input " + std::to_string(i) + " " + shape_str(c.input(i)) + " is not a scalar");
   c.out = {Shape{s[0] * s[1] * s[2], 3}};
 }
+// Compress: input 0's slices along `axis` (or its flattened elements, without `axis`) where the
+// 1-D bool condition is true; at most all of them.
+void validate_compress(const NodeDef& n, const detail::ModelData& m) {
+  if (n.precision != Precision::Float) node_error(n, "runs in float only");
+  n.attrs.get_int("axis", 0);
+  expect_dtype(n, m, 1, {DT::boolean}, "condition");
+  expect_same_dtype(n, m, 0, 0);
+}
+
+void infer_compress(InferCtx& c) {
+  const Shape &x = c.input(0), &cond = c.input(1);
+  if (cond.size() != 1) c.fail("condition " + shape_str(cond) + " is not 1-D");
+  if (!c.node.attrs.has("axis")) return void(c.out = {Shape{shape_elements(x)}});
+  const int64_t ax = normalize_axis(c.node.attrs.get_int("axis", 0), static_cast<int64_t>(x.size()), c.node);
+  if (cond[0] > x[ax]) c.fail("condition " + shape_str(cond) + " is longer than axis " + std::to_string(ax) + " of " + shape_str(x));
+  c.out = {x};
+}
 }  // namespace
 
+const OpSpec kCompressSpec{validate_compress, infer_compress, nullptr, true};
 const OpSpec kNonZeroSpec{validate_nonzero, infer_nonzero, nullptr, true};
 const OpSpec kNonMaxSuppressionSpec{validate_nms, infer_nms, nullptr, true};
 
