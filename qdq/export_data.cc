@@ -126,6 +126,7 @@ void pad(QdqGraph& g, const NodeDef& n) {
   int x = g.in(0), y = g.out(0);
   std::string xf = g.fin(x, false);
   std::string mode = n.attrs.get_string("mode", "constant");
+  if (!n.attrs.has("pads")) g.refuse("pads computed at run time: export-qdq writes constant pads only");
   std::vector<std::string> ins = {xf, g.init_i64(g.T(y).name + "_pads", n.attrs.get_ints("pads"))};
   if (mode == "constant") ins.push_back(g.init_f(g.T(y).name + "_value", {n.attrs.get_float("value", 0)}, true));
   onnx::NodeProto* nd;
