@@ -55,28 +55,15 @@ class Context {
  public:
   Context(onnx::ModelProto& m, const std::string& path) : m_(m), path_(path), dir_(std::filesystem::path(path).parent_path().string()) {}
 
+  // A new round: the graph changed. Shapes are inferred again only if a rewrite asks for one
+  // (inference runs on a copy of the whole model, weights included).
   void refresh() {
-    consts_.clear(), shapes_.clear();
+    consts_.clear(), shapes_.clear(), shapes_known_ = false;
     auto* g = m_.mutable_graph();
     for (const auto& t : g->initializer()) consts_[t.name()] = &t;
     for (const auto& n : g->node())
       if (n.op_type() == "Constant" && default_domain(n))
         if (const auto* v = attr(n, "value"); v && v->has_t() && n.output_size() == 1) consts_[n.output(0)] = &v->t();
-    onnx::ModelProto copy = m_;
-    try {
-      onnx::shape_inference::InferShapes(copy);
-    } catch (const std::exception&) {   // what it found before giving up is still in `copy`
-    }
-    auto take = [&](const onnx::ValueInfoProto& v) {
-      if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
-      Dims d;
-      for (const auto& x : v.type().tensor_type().shape().dim()) d.push_back(x.has_dim_value() ? x.dim_value() : -1);
-      shapes_[v.name()] = d;
-    };
-    for (const auto& v : copy.graph().input()) take(v);
-    for (const auto& v : copy.graph().value_info()) take(v);
-    for (const auto& v : copy.graph().output()) take(v);
-    for (const auto& t : g->initializer()) shapes_[t.name()] = Dims(t.dims().begin(), t.dims().end());
   }
 
   std::optional<Constant> constant(const std::string& name) const {
@@ -84,7 +71,8 @@ class Context {
     if (name.empty() || it == consts_.end()) return std::nullopt;
     return onnx_tensor_constant(*it->second, dir_, path_);
   }
-  const Dims* shape(const std::string& name) const {
+  const Dims* shape(const std::string& name) {
+    if (!shapes_known_) infer_shapes();
     auto it = shapes_.find(name);
     return it == shapes_.end() ? nullptr : &it->second;
   }
@@ -127,10 +115,30 @@ class Context {
   const std::string& path() const { return path_; }
 
  private:
+  void infer_shapes() {
+    shapes_known_ = true;
+    onnx::ModelProto copy = m_;
+    try {
+      onnx::shape_inference::InferShapes(copy);
+    } catch (const std::exception&) {   // what it found before giving up is still in `copy`
+    }
+    auto take = [&](const onnx::ValueInfoProto& v) {
+      if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
+      Dims d;
+      for (const auto& x : v.type().tensor_type().shape().dim()) d.push_back(x.has_dim_value() ? x.dim_value() : -1);
+      shapes_[v.name()] = d;
+    };
+    for (const auto& v : copy.graph().input()) take(v);
+    for (const auto& v : copy.graph().value_info()) take(v);
+    for (const auto& v : copy.graph().output()) take(v);
+    for (const auto& t : m_.graph().initializer()) shapes_[t.name()] = Dims(t.dims().begin(), t.dims().end());
+  }
+
   onnx::ModelProto& m_;
   std::string path_, dir_;
   std::map<std::string, const onnx::TensorProto*> consts_;
   std::map<std::string, Dims> shapes_;
+  bool shapes_known_ = false;
   std::set<std::string> names_;
 };
 

@@ -123,8 +123,7 @@ class ChannelsLast {
         out.push_back(std::move(n));
         continue;
       }
-      const IrTensor& x = g_.tensor(n.inputs[0]);
-      if (!x.shape_known) fail(n, "input rank is unknown");
+      const IrTensor& x = g_.tensor(n.inputs[0]);   // shape known: checked above
       if (x.rank() == 3 && is_spatial_op(n.op)) {
         wrap_1d(n, out);
         continue;

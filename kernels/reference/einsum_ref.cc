@@ -18,10 +18,16 @@ class EinsumRef final : public Kernel {
  public:
   explicit EinsumRef(const KernelContext& ctx) : node_(ctx.node) {}
 
-  void run(const KernelArgs& a) override {
+  // The plan depends on the input shapes only: parsed when they change, not on every run.
+  Support reshape(const KernelArgs& a) override {
     std::vector<Shape> shapes;
     for (const Tensor* t : a.in) shapes.push_back(t->shape);
-    const EinsumPlan p = parse_einsum(node_, shapes);
+    plan_ = parse_einsum(node_, shapes);
+    return Support::yes();
+  }
+
+  void run(const KernelArgs& a) override {
+    const EinsumPlan& p = plan_;
     switch (a.out[0]->dtype) {
       case DataType::f32: return compute<float, double>(p, a);
       case DataType::s32: return compute<int32_t, int32_t>(p, a);
@@ -79,6 +85,7 @@ class EinsumRef final : public Kernel {
   }
 
   const NodeDef& node_;
+  EinsumPlan plan_;
 };
 }  // namespace
 

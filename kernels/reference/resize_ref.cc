@@ -81,6 +81,14 @@ int64_t round_nearest(double c, const std::string& mode) {
   return static_cast<int64_t>(r);
 }
 
+// Keys' cubic convolution kernel at distance x (|x| < 2; 0 beyond), coefficient A.
+double keys_cubic(double x, double A) {
+  x = std::abs(x);
+  if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
+  if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+  return 0.0;
+}
+
 template <class T>
 void load_real(const void* p, int64_t n, float s, int32_t zp, std::vector<double>* out) {
   for (int64_t i = 0; i < n; ++i) (*out)[i] = q::dequantize<T>(static_cast<const T*>(p)[i], s, zp);
@@ -214,8 +222,7 @@ class ResizeRef final : public Kernel {
     const int64_t base = static_cast<int64_t>(f) - (whole ? 1 : 0);   // the tap left of c (ONNX)
     const double r = whole ? 1.0 : c - f, A = p_.cubic_a;
     const double s = 1 - r;
-    *w = {((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A, ((A + 2) * r - (A + 3)) * r * r + 1,
-          ((A + 2) * s - (A + 3)) * s * s + 1, ((A * (s + 1) - 5 * A) * (s + 1) + 8 * A) * (s + 1) - 4 * A};
+    *w = {keys_cubic(r + 1, A), keys_cubic(r, A), keys_cubic(s, A), keys_cubic(s + 1, A)};
     idx->clear();
     double sum = 0;
     for (int64_t t = 0; t < 4; ++t) {
@@ -234,14 +241,7 @@ class ResizeRef final : public Kernel {
     const int64_t base = static_cast<int64_t>(f) - (whole ? 1 : 0);
     const double frac = whole ? 1.0 : c - f;
     const bool linear = p_.mode == "linear";
-    const double A = p_.cubic_a;
-    auto filter = [&](double x) {
-      x = std::abs(x);
-      if (linear) return std::max(0.0, 1 - x);
-      if (x <= 1) return ((A + 2) * x - (A + 3)) * x * x + 1;
-      if (x < 2) return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
-      return 0.0;
-    };
+    auto filter = [&](double x) { return linear ? std::max(0.0, 1 - std::abs(x)) : keys_cubic(x, p_.cubic_a); };
     const int64_t start = static_cast<int64_t>(std::floor(-(linear ? 1.0 : 2.0) / scale)) + 1;
     idx->clear(), w->clear();
     double sum = 0;
